@@ -1,0 +1,129 @@
+import { assign, setup, type AnyStateMachine, type AnyStateNode } from 'xstate';
+import type { ActionRef, DefinitionDocument, GuardRef, StateConfig, StateMeta, TransitionConfig } from './document.schema';
+import { compare, readPath, resolveValue, type COMPARE_OPS } from './library';
+import { DEFAULT_ZONE } from './time';
+
+export type Context = Record<string, unknown>;
+
+export interface CompiledDefinition {
+  doc: DefinitionDocument;
+  machine: AnyStateMachine;
+  zone: string;
+  /** Events only the definition's own timers send; clients may not send them. */
+  internalEvents: ReadonlySet<string>;
+  /** Every state node by its XState id (`daily-patrol.open.assigned`). */
+  nodes: ReadonlyMap<string, AnyStateNode>;
+}
+
+type Args = { context: Context; event: Record<string, unknown> };
+type Params = Record<string, unknown>;
+
+function dynamicParams(raw: Params | undefined) {
+  if (!raw) return undefined;
+  return ({ context, event }: Args) => resolveValue(raw, { context, event, instance: context }) as Params;
+}
+
+function convertAction(ref: ActionRef) {
+  if (typeof ref === 'string') return { type: ref };
+  return { type: ref.type, params: dynamicParams(ref.params) };
+}
+
+function convertActions(refs: ActionRef | ActionRef[] | undefined) {
+  if (refs === undefined) return undefined;
+  return (Array.isArray(refs) ? refs : [refs]).map(convertAction);
+}
+
+function convertGuard(ref: GuardRef | undefined) {
+  if (ref === undefined) return undefined;
+  if (typeof ref === 'string') return { type: ref };
+  return { type: ref.type, params: dynamicParams(ref.params) };
+}
+
+function convertTransition(t: TransitionConfig): unknown {
+  if (Array.isArray(t)) return t.map(convertTransition);
+  if (typeof t === 'string') return t;
+  return { ...t, actions: convertActions(t.actions), guard: convertGuard(t.guard) };
+}
+
+function convertState(state: StateConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...state };
+  if (state.entry) out.entry = convertActions(state.entry);
+  if (state.exit) out.exit = convertActions(state.exit);
+  if (state.always) out.always = convertTransition(state.always);
+  if (state.on) out.on = Object.fromEntries(Object.entries(state.on).map(([e, t]) => [e, convertTransition(t)]));
+  if (state.states) out.states = Object.fromEntries(Object.entries(state.states).map(([k, s]) => [k, convertState(s)]));
+  return out;
+}
+
+const noop = () => undefined;
+
+const implementations = {
+  actions: {
+    assign: assign(({ context }: Args, params: Params) => {
+      const next: Context = {};
+      for (const [k, v] of Object.entries((params.set as Params | undefined) ?? {})) next[k] = v;
+      for (const [k, n] of Object.entries((params.increment as Params | undefined) ?? {})) {
+        const current = typeof context[k] === 'number' ? (context[k] as number) : 0;
+        next[k] = current + (typeof n === 'number' && Number.isFinite(n) ? n : 0);
+      }
+      for (const [k, v] of Object.entries((params.append as Params | undefined) ?? {})) {
+        const current = Array.isArray(context[k]) ? (context[k] as unknown[]) : [];
+        next[k] = [...current, v];
+      }
+      return next;
+    }),
+    // Effect actions are never executed by XState: `transition` hands them back and the workflow
+    // runs each one as an activity.
+    notify: noop,
+    startProcess: noop,
+    sendEvent: noop,
+    record: noop,
+  },
+  guards: {
+    compare: (_: Args, p: Params) => compare(p.left, p.op as (typeof COMPARE_OPS)[number], p.right),
+    exists: ({ context, event }: Args, p: Params) => present(readPath({ context, event, instance: context }, String(p.ref))),
+    missing: ({ context, event }: Args, p: Params) => !present(readPath({ context, event, instance: context }, String(p.ref))),
+  },
+};
+
+function present(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+}
+
+function collectNodes(node: AnyStateNode, into: Map<string, AnyStateNode>) {
+  into.set(node.id, node);
+  for (const child of Object.values(node.states) as AnyStateNode[]) collectNodes(child, into);
+}
+
+/** Meta of a state node, as the document declared it. */
+export function metaOf(node: AnyStateNode): StateMeta {
+  return (node.meta as StateMeta | undefined) ?? {};
+}
+
+/**
+ * Builds the XState machine for a document that has passed validation. The initial context is
+ * the machine's `context` merged with the instance fields the engine provides (grid, day,
+ * businessKey, input).
+ */
+export function compileDefinition(doc: DefinitionDocument): CompiledDefinition {
+  const { context: defaults, ...rest } = doc.machine;
+  const config = convertState(rest as StateConfig);
+  const machine = setup({
+    // The library is typed loosely on purpose: documents are checked by validate.ts, not tsc.
+    actions: implementations.actions as never,
+    guards: implementations.guards as never,
+  }).createMachine({
+    ...(config as object),
+    context: ({ input }: { input: Context }) => ({ ...structuredCloneJson(defaults ?? {}), ...input }),
+  } as never) as unknown as AnyStateMachine;
+
+  const nodes = new Map<string, AnyStateNode>();
+  collectNodes(machine.root, nodes);
+  const internalEvents = new Set<string>();
+  for (const node of nodes.values()) for (const t of metaOf(node).timers ?? []) internalEvents.add(t.send);
+  return { doc, machine, zone: doc.timezone ?? DEFAULT_ZONE, internalEvents, nodes };
+}
+
+function structuredCloneJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

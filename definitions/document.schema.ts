@@ -1,0 +1,176 @@
+import { z } from 'zod';
+
+/**
+ * The shape of a definition document. `machine` is a plain-JSON XState v5 config; the engine's
+ * extensions (task, reminders, escalations, timers) live in each state's `meta`, where XState
+ * tooling keeps them without interpreting them.
+ */
+
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use kebab-case: lower-case letters, digits and "-"');
+const eventName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'use SCREAMING_CASE, e.g. "CHECK_IN"');
+
+/** A JSON-Schema subset for input and event data (see data-schema.ts). */
+export type DataSchema = {
+  type: 'object' | 'string' | 'integer' | 'number' | 'boolean' | 'array';
+  description?: string;
+  properties?: Record<string, DataSchema>;
+  required?: string[];
+  items?: DataSchema;
+  enum?: (string | number)[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  format?: 'date' | 'date-time';
+};
+
+export const dataSchema: z.ZodType<DataSchema> = z.lazy(() =>
+  z.strictObject({
+    type: z.enum(['object', 'string', 'integer', 'number', 'boolean', 'array']),
+    description: z.string().optional(),
+    properties: z.record(z.string(), dataSchema).optional(),
+    required: z.array(z.string()).optional(),
+    items: dataSchema.optional(),
+    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    minLength: z.number().int().min(0).optional(),
+    maxLength: z.number().int().min(0).optional(),
+    minItems: z.number().int().min(0).optional(),
+    maxItems: z.number().int().min(0).optional(),
+    format: z.enum(['date', 'date-time']).optional(),
+  }),
+);
+
+/**
+ * When something happens: `after` a duration from entering the state, `at` a wall-clock time on the
+ * instance's day (or the entry day) plus `addDays`, or `before` the task's due time.
+ */
+export const timeSpec = z.strictObject({
+  after: z.string().optional(),
+  at: z.string().optional(),
+  on: z.enum(['instance-day', 'entry-day']).optional(),
+  addDays: z.number().int().min(0).max(366).optional(),
+  before: z.string().optional(),
+});
+export type TimeSpec = z.infer<typeof timeSpec>;
+
+export const task = z.strictObject({
+  role: z.string(),
+  title: z.string().min(1),
+  due: timeSpec.optional(),
+});
+export type TaskSpec = z.infer<typeof task>;
+
+export const notice = z.strictObject({
+  id: name,
+  when: timeSpec,
+  to: z.union([z.string(), z.array(z.string()).min(1)]),
+  template: z.string(),
+  urgent: z.boolean().optional(),
+});
+export type NoticeSpec = z.infer<typeof notice>;
+
+export const timer = z.strictObject({
+  id: name,
+  when: timeSpec,
+  send: eventName,
+});
+export type TimerSpec = z.infer<typeof timer>;
+
+export const stateMeta = z.strictObject({
+  task: task.optional(),
+  reminders: z.array(notice).optional(),
+  escalations: z.array(notice).optional(),
+  timers: z.array(timer).optional(),
+  description: z.string().optional(),
+});
+export type StateMeta = z.infer<typeof stateMeta>;
+
+export const actionRef = z.union([
+  z.string(),
+  z.strictObject({ type: z.string(), params: z.record(z.string(), z.unknown()).optional() }),
+]);
+export type ActionRef = z.infer<typeof actionRef>;
+
+export const guardRef = z.union([
+  z.string(),
+  z.strictObject({ type: z.string(), params: z.record(z.string(), z.unknown()).optional() }),
+]);
+export type GuardRef = z.infer<typeof guardRef>;
+
+const actionList = z.union([actionRef, z.array(actionRef)]);
+
+export const transitionObject = z.strictObject({
+  target: z.union([z.string(), z.array(z.string())]).optional(),
+  guard: guardRef.optional(),
+  actions: actionList.optional(),
+  reenter: z.boolean().optional(),
+  description: z.string().optional(),
+});
+export type TransitionObject = z.infer<typeof transitionObject>;
+
+export const transitionConfig = z.union([z.string(), transitionObject, z.array(z.union([z.string(), transitionObject]))]);
+export type TransitionConfig = z.infer<typeof transitionConfig>;
+
+export type StateConfig = {
+  type?: 'atomic' | 'compound' | 'parallel' | 'final';
+  initial?: string;
+  id?: string;
+  description?: string;
+  entry?: ActionRef | ActionRef[];
+  exit?: ActionRef | ActionRef[];
+  on?: Record<string, TransitionConfig>;
+  always?: TransitionConfig;
+  meta?: StateMeta;
+  states?: Record<string, StateConfig>;
+};
+
+export const stateConfig: z.ZodType<StateConfig> = z.lazy(() =>
+  z.strictObject({
+    type: z.enum(['atomic', 'compound', 'parallel', 'final']).optional(),
+    initial: z.string().optional(),
+    id: z.string().optional(),
+    description: z.string().optional(),
+    entry: actionList.optional(),
+    exit: actionList.optional(),
+    on: z.record(z.string(), transitionConfig).optional(),
+    always: transitionConfig.optional(),
+    meta: stateMeta.optional(),
+    states: z.record(name, stateConfig).optional(),
+  }),
+);
+
+export const machineConfig = z.strictObject({
+  id: name,
+  initial: z.string(),
+  description: z.string().optional(),
+  context: z.record(z.string(), z.unknown()).optional(),
+  entry: actionList.optional(),
+  on: z.record(z.string(), transitionConfig).optional(),
+  states: z.record(name, stateConfig),
+});
+export type MachineConfig = z.infer<typeof machineConfig>;
+
+export const template = z.strictObject({
+  title: z.string().min(1),
+  body: z.string(),
+});
+
+export const definitionDocument = z.strictObject({
+  key: name,
+  title: z.string().min(1),
+  description: z.string().optional(),
+  timezone: z.string().optional(),
+  /** Template of the business key after `key/`, e.g. `{grid}/{day}`. */
+  businessKey: z.string().optional(),
+  /** Whether an instance belongs to a grid (`required`) or to the community (`none`). */
+  grid: z.enum(['required', 'optional', 'none']).optional(),
+  input: dataSchema.optional(),
+  events: z.record(eventName, dataSchema).optional(),
+  templates: z.record(z.string(), template).optional(),
+  machine: machineConfig,
+});
+export type DefinitionDocument = z.infer<typeof definitionDocument>;

@@ -1,0 +1,404 @@
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateNode } from 'xstate';
+import { metaOf, type CompiledDefinition, type Context } from './compile';
+import { checkData, type PathError } from './data-schema';
+import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
+import { describeGuard, EFFECT_TYPES, renderTemplate, type EffectType, type Role } from './library';
+import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
+
+/**
+ * The pure engine: start an instance, apply an event, fire due deadlines. The Temporal workflow,
+ * the simulator and the API all step definitions through these functions, so they agree on what a
+ * definition does. Times are epoch milliseconds supplied by the caller.
+ */
+
+export interface EngineEvent {
+  type: string;
+  data?: Record<string, unknown>;
+  at: number;
+  actor?: string;
+}
+
+export type DeadlineKind = 'timer' | 'reminder' | 'escalation';
+
+export interface Deadline {
+  /** Unique within the instance: state, kind, id and the step that entered the state. */
+  key: string;
+  kind: DeadlineKind;
+  stateId: string;
+  id: string;
+  at: number;
+  /** The event a timer sends. */
+  send?: string;
+}
+
+/** Durable engine state of one instance: plain JSON, carried across continue-as-new. */
+export interface Instance {
+  value: unknown;
+  context: Context;
+  status: 'running' | 'completed';
+  seq: number;
+  /** Entry time of each active state node. */
+  entered: Record<string, number>;
+  deadlines: Deadline[];
+}
+
+export interface Notice {
+  kind: 'info' | 'reminder' | 'escalation';
+  to: Role[];
+  title: string;
+  body: string;
+  urgent: boolean;
+}
+
+export interface Effect {
+  /** Stable within the instance (`<seq>:<index>`): the identity that makes its delivery idempotent. */
+  key: string;
+  type: EffectType;
+  params: Record<string, unknown>;
+}
+
+export interface Step {
+  seq: number;
+  at: number;
+  /** The event type, `@start`, or `@reminder:<id>` / `@escalation:<id>` for a notice. */
+  event: string;
+  data?: Record<string, unknown>;
+  actor?: string;
+  from: string;
+  to: string;
+  /** The event completed a task after its due time. */
+  late: boolean;
+  effects: Effect[];
+  instance: Instance;
+}
+
+export interface TaskView {
+  stateId: string;
+  state: string;
+  role: string;
+  title: string;
+  dueAt?: number;
+  events: string[];
+}
+
+export type RejectionCode = 'ended' | 'not-accepted' | 'invalid-data' | 'guard';
+
+export class EventRejected extends Error {
+  constructor(
+    readonly code: RejectionCode,
+    message: string,
+    readonly accepts: string[],
+    readonly errors: PathError[] = [],
+  ) {
+    super(message);
+    this.name = 'EventRejected';
+  }
+}
+
+export interface StartOptions {
+  input: Record<string, unknown>;
+  grid?: string;
+  /** The business day (`YYYY-MM-DD`) wall-clock times refer to; defaults to the start date. */
+  day?: string;
+  businessKey: string;
+  at: number;
+  actor?: string;
+}
+
+/** Leaf state names of a state value: `{ open: 'patrolling' }` -> `patrolling`. */
+export function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    return Object.values(value as Record<string, unknown>).map(stateName).join(',');
+  }
+  return '';
+}
+
+function snapshotOf(def: CompiledDefinition, inst: Instance): AnyMachineSnapshot {
+  return def.machine.resolveState({ value: inst.value as never, context: inst.context });
+}
+
+function activeNodes(snapshot: AnyMachineSnapshot): AnyStateNode[] {
+  return (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes;
+}
+
+function xstateEvent(def: CompiledDefinition, ev: EngineEvent) {
+  return { type: ev.type, data: ev.data ?? {}, at: formatLocal(ev.at, def.zone), actor: ev.actor };
+}
+
+/** Resolves when a time spec falls for a state entered at `entry`. */
+export function resolveWhen(def: CompiledDefinition, spec: TimeSpec, entry: number, context: Context, dueAt?: number): number {
+  if (spec.before !== undefined) {
+    if (dueAt === undefined) throw new Error('"before" needs a task due time in the same state');
+    return dueAt - parseDuration(spec.before);
+  }
+  if (spec.after !== undefined) return entry + parseDuration(spec.after);
+  if (spec.at !== undefined) {
+    const baseDay = spec.on === 'entry-day' ? localDate(entry, def.zone) : String(context.day ?? localDate(entry, def.zone));
+    return atLocal(addDays(baseDay, spec.addDays ?? 0), spec.at, def.zone);
+  }
+  throw new Error('a time needs one of after, at, before');
+}
+
+function taskDue(def: CompiledDefinition, node: AnyStateNode, entry: number, context: Context): number | undefined {
+  const due = metaOf(node).task?.due;
+  return due ? resolveWhen(def, due, entry, context) : undefined;
+}
+
+function scheduleFor(def: CompiledDefinition, node: AnyStateNode, entry: number, seq: number, context: Context): Deadline[] {
+  const meta = metaOf(node);
+  const dueAt = taskDue(def, node, entry, context);
+  const out: Deadline[] = [];
+  const key = (kind: DeadlineKind, id: string) => `${node.id}#${kind}:${id}@${seq}`;
+  for (const t of meta.timers ?? []) {
+    out.push({ key: key('timer', t.id), kind: 'timer', stateId: node.id, id: t.id, send: t.send, at: resolveWhen(def, t.when, entry, context, dueAt) });
+  }
+  for (const [kind, list] of [['reminder', meta.reminders], ['escalation', meta.escalations]] as const) {
+    for (const n of list ?? []) {
+      out.push({ key: key(kind, n.id), kind, stateId: node.id, id: n.id, at: resolveWhen(def, n.when, entry, context, dueAt) });
+    }
+  }
+  return out;
+}
+
+function sortDeadlines(list: Deadline[]): Deadline[] {
+  // Stable: deadlines at the same instant keep the order the document declares them in.
+  return list.map((d, i) => [d, i] as const).sort((a, b) => a[0].at - b[0].at || a[1] - b[1]).map(([d]) => d);
+}
+
+function renderNotice(def: CompiledDefinition, kind: Notice['kind'], to: Role | Role[], template: string, urgent: boolean | undefined, scope: { context: Context; event?: unknown }): Notice {
+  const t = def.doc.templates?.[template] ?? { title: template, body: '' };
+  const full = { ...scope, instance: scope.context };
+  return {
+    kind,
+    to: Array.isArray(to) ? to : [to],
+    title: renderTemplate(t.title, full),
+    body: renderTemplate(t.body, full),
+    urgent: urgent ?? false,
+  };
+}
+
+function effectsOf(def: CompiledDefinition, actions: { type: string; params?: unknown }[], seq: number, context: Context, event: unknown): Effect[] {
+  const effects: Effect[] = [];
+  for (const action of actions) {
+    if (!(EFFECT_TYPES as readonly string[]).includes(action.type)) continue;
+    const params = (action.params ?? {}) as Record<string, unknown>;
+    const key = `${seq}:${effects.length}`;
+    if (action.type === 'notify') {
+      const notice = renderNotice(def, 'info', params.to as Role | Role[], String(params.template), params.urgent as boolean | undefined, { context, event });
+      effects.push({ key, type: 'notify', params: { ...notice } });
+    } else {
+      effects.push({ key, type: action.type as EffectType, params });
+    }
+  }
+  return effects;
+}
+
+/** Moves an instance from `prev` to `next`, keeping entry times and deadlines of the nodes that stay. */
+function advance(def: CompiledDefinition, prev: Instance | undefined, prevNodes: AnyStateNode[], next: AnyMachineSnapshot, at: number, seq: number): Instance {
+  const nextNodes = activeNodes(next);
+  const before = new Set(prevNodes.map((n) => n.id));
+  const after = new Set(nextNodes.map((n) => n.id));
+  const context = next.context as Context;
+  const entered: Record<string, number> = {};
+  let deadlines = (prev?.deadlines ?? []).filter((d) => after.has(d.stateId));
+  for (const node of nextNodes) {
+    if (before.has(node.id) && prev) {
+      entered[node.id] = prev.entered[node.id] ?? at;
+    } else {
+      entered[node.id] = at;
+      deadlines = deadlines.concat(scheduleFor(def, node, at, seq, context));
+    }
+  }
+  const done = next.status === 'done';
+  return {
+    value: next.value,
+    context,
+    status: done ? 'completed' : 'running',
+    seq,
+    entered,
+    deadlines: done ? [] : sortDeadlines(deadlines),
+  };
+}
+
+/** Starts an instance: the initial transition, its entry effects and its deadlines. */
+export function startInstance(def: CompiledDefinition, opts: StartOptions): Step {
+  const context: Context = {
+    input: opts.input,
+    grid: opts.grid ?? null,
+    day: opts.day ?? localDate(opts.at, def.zone),
+    businessKey: opts.businessKey,
+  };
+  const [snapshot, actions] = initialTransition(def.machine, context);
+  const instance = advance(def, undefined, [], snapshot, opts.at, 1);
+  return {
+    seq: 1,
+    at: opts.at,
+    event: '@start',
+    data: opts.input,
+    actor: opts.actor,
+    from: '',
+    to: stateName(snapshot.value),
+    late: false,
+    effects: effectsOf(def, actions as never, 1, instance.context, { type: '@start' }),
+    instance,
+  };
+}
+
+/** Events a client may send now, ignoring guards (the state has a transition for them). */
+export function acceptedEvents(def: CompiledDefinition, inst: Instance): string[] {
+  if (inst.status !== 'running') return [];
+  const snapshot = snapshotOf(def, inst);
+  const events = new Set<string>();
+  for (const node of activeNodes(snapshot)) {
+    for (const e of node.ownEvents as string[]) {
+      if (!e.startsWith('xstate.') && !e.startsWith('done.') && !def.internalEvents.has(e)) events.add(e);
+    }
+  }
+  return [...events].sort();
+}
+
+function rawState(def: CompiledDefinition, node: AnyStateNode): StateConfig | undefined {
+  let cur: StateConfig | undefined = def.doc.machine as StateConfig;
+  for (const part of node.path) cur = cur?.states?.[part];
+  return cur;
+}
+
+/** The document's guards on `type` in the active states, as text: `context.checkIns >= 1`. */
+function guardText(def: CompiledDefinition, snapshot: AnyMachineSnapshot, type: string): string {
+  const texts: string[] = [];
+  for (const node of activeNodes(snapshot)) {
+    const on = rawState(def, node)?.on?.[type];
+    for (const t of Array.isArray(on) ? on : [on]) {
+      if (!t || typeof t === 'string' || !t.guard) continue;
+      texts.push(typeof t.guard === 'string' ? t.guard : describeGuard(t.guard.type, t.guard.params));
+    }
+  }
+  return texts.length ? texts.join(' or ') : 'its guard';
+}
+
+/**
+ * Checks an event without applying it. Throws EventRejected naming the state, the event and what
+ * would be accepted.
+ */
+export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: 'client' | 'timer' = 'client'): void {
+  const state = stateName(inst.value);
+  if (inst.status !== 'running') {
+    throw new EventRejected('ended', `process has ended in state "${state}"; it accepts no events`, []);
+  }
+  const accepts = acceptedEvents(def, inst);
+  const snapshot = snapshotOf(def, inst);
+  if (source === 'client' && !accepts.includes(ev.type)) {
+    const why = def.internalEvents.has(ev.type) ? ' (it is sent by the definition\'s own timer)' : '';
+    throw new EventRejected(
+      'not-accepted',
+      `event "${ev.type}" is not accepted in state "${state}"${why}; accepted: ${accepts.join(', ') || 'none'}`,
+      accepts,
+    );
+  }
+  const schema = def.doc.events?.[ev.type];
+  if (schema) {
+    const errors = checkData(schema, ev.data ?? {}, 'data');
+    if (errors.length) {
+      throw new EventRejected('invalid-data', `event "${ev.type}" has invalid data: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, accepts, errors);
+    }
+  }
+  if (!snapshot.can(xstateEvent(def, ev) as never)) {
+    throw new EventRejected('guard', `event "${ev.type}" is refused in state "${state}": requires ${guardText(def, snapshot, ev.type)}`, accepts);
+  }
+}
+
+/** Applies an accepted event. Throws EventRejected when it is not accepted (see checkEvent). */
+export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: 'client' | 'timer' = 'client'): Step {
+  checkEvent(def, inst, ev, source);
+  const snapshot = snapshotOf(def, inst);
+  const prevNodes = activeNodes(snapshot);
+  const lateTasks = prevNodes.filter((n) => {
+    const due = taskDue(def, n, inst.entered[n.id] ?? ev.at, inst.context);
+    return due !== undefined && ev.at > due;
+  });
+  const xev = xstateEvent(def, ev);
+  const [next, actions] = transition(def.machine, snapshot, xev as never);
+  const seq = inst.seq + 1;
+  const instance = advance(def, inst, prevNodes, next, ev.at, seq);
+  const stillActive = new Set(activeNodes(next).map((n) => n.id));
+  return {
+    seq,
+    at: ev.at,
+    event: ev.type,
+    data: ev.data,
+    actor: ev.actor,
+    from: stateName(inst.value),
+    to: stateName(next.value),
+    late: lateTasks.some((n) => !stillActive.has(n.id)),
+    effects: effectsOf(def, actions as never, seq, instance.context, xev),
+    instance,
+  };
+}
+
+/** The earliest pending deadline, if any. */
+export function nextDeadline(inst: Instance): Deadline | undefined {
+  return inst.status === 'running' ? inst.deadlines[0] : undefined;
+}
+
+function noticeSpec(def: CompiledDefinition, d: Deadline): NoticeSpec | undefined {
+  const meta = metaOf(def.nodes.get(d.stateId) as AnyStateNode);
+  const list = d.kind === 'reminder' ? meta.reminders : meta.escalations;
+  return list?.find((n) => n.id === d.id);
+}
+
+/**
+ * Fires every deadline due at or before `now`, in time order. A timer whose event the state no
+ * longer accepts (its guard fails) is dropped; each reminder or escalation becomes a step that
+ * changes no state and carries one notice.
+ */
+export function fireDue(def: CompiledDefinition, inst: Instance, now: number): Step[] {
+  const steps: Step[] = [];
+  let current = inst;
+  for (;;) {
+    const d = nextDeadline(current);
+    if (!d || d.at > now) break;
+    const rest = { ...current, deadlines: current.deadlines.slice(1) };
+    if (d.kind === 'timer') {
+      try {
+        const step = applyEvent(def, rest, { type: d.send as string, at: d.at, actor: 'timer' }, 'timer');
+        steps.push(step);
+        current = step.instance;
+      } catch (e) {
+        if (!(e instanceof EventRejected)) throw e;
+        current = rest;
+      }
+      continue;
+    }
+    const spec = noticeSpec(def, d);
+    const seq = rest.seq + 1;
+    current = { ...rest, seq };
+    const state = stateName(current.value);
+    const effects: Effect[] = spec
+      ? [{ key: `${seq}:0`, type: 'notify', params: { ...renderNotice(def, d.kind, spec.to as Role | Role[], spec.template, spec.urgent, { context: current.context }) } }]
+      : [];
+    steps.push({ seq, at: d.at, event: `@${d.kind}:${d.id}`, actor: 'timer', from: state, to: state, late: false, effects, instance: current });
+  }
+  return steps;
+}
+
+/** Open human tasks of the active states. */
+export function tasksOf(def: CompiledDefinition, inst: Instance): TaskView[] {
+  if (inst.status !== 'running') return [];
+  const snapshot = snapshotOf(def, inst);
+  const events = acceptedEvents(def, inst);
+  const tasks: TaskView[] = [];
+  for (const node of activeNodes(snapshot)) {
+    const task = metaOf(node).task;
+    if (!task) continue;
+    tasks.push({
+      stateId: node.id,
+      state: node.key,
+      role: task.role,
+      title: task.title,
+      dueAt: taskDue(def, node, inst.entered[node.id], inst.context),
+      events,
+    });
+  }
+  return tasks;
+}
