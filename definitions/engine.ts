@@ -352,7 +352,7 @@ function noticeSpec(def: CompiledDefinition, d: Deadline): NoticeSpec | undefine
  * longer accepts (its guard fails) is dropped; each reminder or escalation becomes a step that
  * changes no state and carries one notice.
  */
-export function fireDue(def: CompiledDefinition, inst: Instance, now: number): Step[] {
+export function fireDue(def: CompiledDefinition, inst: Instance, now: number): { steps: Step[]; instance: Instance } {
   const steps: Step[] = [];
   let current = inst;
   for (;;) {
@@ -379,7 +379,7 @@ export function fireDue(def: CompiledDefinition, inst: Instance, now: number): S
       : [];
     steps.push({ seq, at: d.at, event: `@${d.kind}:${d.id}`, actor: 'timer', from: state, to: state, late: false, effects, instance: current });
   }
-  return steps;
+  return { steps, instance: current };
 }
 
 /** Open human tasks of the active states. */

@@ -1,0 +1,48 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Notice } from '../definitions/engine';
+
+export interface ProcessStarter {
+  /** Starts (or finds) a process; the same key always gives the same workflow. */
+  startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }>;
+  /** Delivers an event to another process exactly once per request id. */
+  signalEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string }): Promise<void>;
+}
+
+export class UnknownDefinitionError extends Error {}
+
+/** Effect actions of the library: each has a stable id, so retries and replays write once. */
+export function createEffectActivities({ orm, processes }: { orm: MikroORM; processes: ProcessStarter }) {
+  return {
+    async notify(p: { workflowId: string; key: string; grid: string | null; at: string; notice: Notice }): Promise<void> {
+      const conn = orm.em.fork().getConnection();
+      for (const role of p.notice.to) {
+        await conn.execute(
+          `insert into notification (id, workflow_id, at, kind, role, grid, title, body, urgent, created_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (id) do nothing`,
+          [`${p.workflowId}#${p.key}#${role}`, p.workflowId, p.at, p.notice.kind, role, p.grid, p.notice.title, p.notice.body, p.notice.urgent],
+        );
+      }
+    },
+
+    async record(p: { workflowId: string; key: string; grid: string | null; at: string; kind: string; data: Record<string, unknown> }): Promise<void> {
+      await orm.em.fork().getConnection().execute(
+        `insert into process_record (id, workflow_id, kind, at, grid, data) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing`,
+        [`${p.workflowId}#${p.key}`, p.workflowId, p.kind, p.at, p.grid, JSON.stringify(p.data)],
+      );
+    },
+
+    async startProcess(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }> {
+      try {
+        return await processes.startLinked(p);
+      } catch (e) {
+        if (e instanceof UnknownDefinitionError) throw ApplicationFailure.nonRetryable(e.message, 'UnknownDefinition');
+        throw e;
+      }
+    },
+
+    async sendEvent(p: { fromWorkflowId: string; key: string; to: string; type: string; data?: Record<string, unknown> }): Promise<void> {
+      await processes.signalEvent({ workflowId: p.to, type: p.type, data: p.data, requestId: `${p.fromWorkflowId}#${p.key}`, actor: p.fromWorkflowId });
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createEffectActivities, type ProcessStarter } from './effects.activities';
+import { createProjectionActivities } from './projection.activities';
+
+export interface ActivityDeps {
+  orm: MikroORM;
+  processes: ProcessStarter;
+}
+
+export const createActivities = (deps: ActivityDeps) => ({
+  ...createProjectionActivities(deps),
+  ...createEffectActivities(deps),
+});
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ProcessStarter } from './effects.activities';

@@ -1,0 +1,65 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { ProjectionInput } from '../workflows/messages';
+
+/**
+ * Writes a batch of steps to the read model. Idempotent: history rows are keyed by
+ * (workflow, seq) and the instance row only moves forward, so a retried or replayed activity
+ * changes nothing.
+ */
+export function createProjectionActivities({ orm }: { orm: MikroORM }) {
+  return {
+    async recordSteps(p: ProjectionInput): Promise<void> {
+      const first = p.snapshot.tasks[0];
+      await orm.em.fork().transactional(async (em) => {
+        const conn = em.getConnection();
+        for (const s of p.steps) {
+          await conn.execute(
+            `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (workflow_id, seq) do nothing`,
+            [p.workflowId, s.seq, s.at, s.event, s.from, s.to, s.actor ?? null, s.data === undefined ? null : JSON.stringify(s.data), s.late, p.definition.version],
+          );
+        }
+        const last = p.steps[p.steps.length - 1];
+        await conn.execute(
+          `insert into process_instance (workflow_id, definition_key, definition_version, business_key, title, grid, status, state,
+             state_value, context, tasks, assignee, due_at, last_seq, started_at, updated_at, ended_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           on conflict (workflow_id) do update set
+             definition_version = excluded.definition_version, status = excluded.status, state = excluded.state,
+             state_value = excluded.state_value, context = excluded.context, tasks = excluded.tasks,
+             assignee = excluded.assignee, due_at = excluded.due_at, last_seq = excluded.last_seq,
+             updated_at = excluded.updated_at, ended_at = excluded.ended_at
+           where process_instance.last_seq < excluded.last_seq`,
+          [
+            p.workflowId,
+            p.definition.key,
+            p.definition.version,
+            p.businessKey,
+            p.title,
+            p.grid,
+            p.snapshot.status,
+            p.snapshot.state,
+            JSON.stringify(p.snapshot.value),
+            JSON.stringify(p.snapshot.context),
+            JSON.stringify(p.snapshot.tasks),
+            first?.role ?? null,
+            first?.dueAt ?? null,
+            p.snapshot.seq,
+            p.startedAt,
+            last?.at ?? p.startedAt,
+            p.snapshot.status === 'running' ? null : (last?.at ?? p.startedAt),
+          ],
+        );
+      });
+    },
+
+    /** Marks an instance ended outside a step (cancelled). */
+    async markEnded(p: { workflowId: string; status: 'cancelled' | 'failed'; at: string }): Promise<void> {
+      await orm.em.fork().getConnection().execute(
+        `update process_instance set status = ?, ended_at = ?, updated_at = ?, tasks = '[]', assignee = null, due_at = null
+         where workflow_id = ? and status = 'running'`,
+        [p.status, p.at, p.at, p.workflowId],
+      );
+    },
+  };
+}

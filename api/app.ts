@@ -1,0 +1,36 @@
+import express from 'express';
+import type { Logger } from '../infra/log';
+import type { ProcessService } from '../services/processes.service';
+import { authenticate } from './auth';
+import { healthRoutes, type HealthChecks } from './health.routes';
+import { openApiDocument } from './openapi';
+import { notFoundRoute, problemHandler } from './problem';
+import { processRoutes } from './processes.routes';
+
+export interface AppDeps {
+  processes: ProcessService;
+  health: HealthChecks;
+  adminToken?: string;
+  log: Logger;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    next();
+  });
+  app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(healthRoutes(deps.health));
+  const doc = openApiDocument();
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(doc);
+  });
+  app.use('/api', authenticate(deps.adminToken));
+  app.use('/api/processes', processRoutes(deps.processes));
+  app.use(notFoundRoute);
+  app.use(problemHandler(deps.log));
+  return app;
+}

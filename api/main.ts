@@ -1,0 +1,45 @@
+import type { AddressInfo } from 'node:net';
+import { loadConfigOrExit } from '../config/config';
+import { createLogger } from '../infra/log';
+import { createServices, requireEndpoints } from '../services/container';
+import { createApp } from './app';
+
+/** Composition root of the API process. */
+async function main() {
+  const config = requireEndpoints(loadConfigOrExit());
+  const log = createLogger(config.logLevel, { component: 'api' });
+  const services = await createServices(config);
+  const app = createApp({
+    processes: services.processes,
+    adminToken: config.adminToken,
+    log,
+    health: {
+      postgres: async () => {
+        await services.orm.em.fork().getConnection().execute('select 1');
+      },
+      temporal: async () => {
+        await services.connection.workflowService.getSystemInfo({});
+      },
+    },
+  });
+  const server = app.listen(config.port, config.host, () => {
+    const { port } = server.address() as AddressInfo;
+    log.info('api listening', { url: `http://${config.host}:${port}` });
+    process.send?.({ type: 'listening', port });
+  });
+  const stop = () => {
+    log.info('draining api');
+    // close() stops accepting and waits for in-flight requests to finish.
+    server.close(() => {
+      void services.close().then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((e) => {
+  process.stderr.write(`gridflow api: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ProcessService } from '../services/processes.service';
+
+const eventType = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in SCREAMING_CASE, e.g. "START"');
+const dataObject = z.record(z.string(), z.unknown());
+
+export const startBody = z.strictObject({
+  definition: z.string().min(1, 'name a definition key, e.g. "daily-patrol"'),
+  version: z.number().int().positive().optional(),
+  businessKey: z.string().min(1).max(200).regex(/^[^\s?#%]+$/, 'no spaces, "?", "#" or "%"').optional(),
+  grid: z.string().min(1).optional(),
+  input: dataObject.optional(),
+});
+
+export const eventBody = z.strictObject({
+  type: eventType,
+  data: dataObject.optional(),
+  requestId: z.string().min(1).max(200).optional(),
+});
+
+export const cancelBody = z.strictObject({ reason: z.string().min(1, 'say why').max(500) });
+
+export const listQuery = z.strictObject({
+  definition: z.string().optional(),
+  grid: z.string().optional(),
+  state: z.string().optional(),
+  status: z.enum(['running', 'completed', 'failed', 'cancelled']).optional(),
+  assignee: z.string().optional(),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  q: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
+
+export function processRoutes(processes: ProcessService): Router {
+  const r = Router();
+
+  r.post('/', async (req, res) => {
+    const body = startBody.parse(req.body);
+    const result = await processes.start(body, req.principal?.name);
+    const { created, ...rest } = result;
+    res.status(created ? 201 : 200).location(`/api/processes/${encodeURIComponent(rest.workflowId)}`).json(rest);
+  });
+
+  r.get('/', async (req, res) => {
+    res.json(await processes.list(listQuery.parse(req.query)));
+  });
+
+  r.get('/:id', async (req, res) => {
+    res.json(await processes.get(req.params.id));
+  });
+
+  r.post('/:id/events', async (req, res) => {
+    const body = eventBody.parse(req.body);
+    res.json(await processes.sendEvent(req.params.id, body, req.principal?.name));
+  });
+
+  r.post('/:id/cancel', async (req, res) => {
+    const body = cancelBody.parse(req.body);
+    await processes.cancel(req.params.id, body.reason);
+    res.status(202).json({ workflowId: req.params.id, status: 'cancelling' });
+  });
+
+  return r;
+}

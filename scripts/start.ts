@@ -1,0 +1,145 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfigOrExit } from '../config/config';
+import { migrate, openOrm } from '../db/orm';
+import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from '../infra/postgres';
+import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTemporalDevServer, type DevServer } from '../infra/temporal';
+import { DefinitionService } from '../services/definitions.service';
+
+/**
+ * `npm start`: brings up everything gridflow needs on one machine. Starts the Temporal dev server
+ * and embedded PostgreSQL unless TEMPORAL_ADDRESS / DATABASE_URL name existing ones, migrates,
+ * seeds the built-in definitions, then runs the worker and the API as child processes.
+ */
+
+const say = (line: string) => process.stdout.write(`[gridflow] ${line}\n`);
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function preferPort(port: number): Promise<number> {
+  return (await portFree(port)) ? port : freePort();
+}
+
+function adminToken(dataDir: string, configured: string | undefined): string {
+  if (configured) return configured;
+  const file = path.join(dataDir, 'admin-token');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const token = crypto.randomBytes(24).toString('base64url');
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function main() {
+  const config = loadConfigOrExit();
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  const children: ChildProcess[] = [];
+  let stopping = false;
+
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping...');
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+          }),
+      ),
+    );
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => say(`cleanup failed: ${(e as Error).message}`));
+    say('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    let temporalAddress = config.temporalAddress;
+    let uiUrl = config.temporalUiUrl;
+    if (!temporalAddress) {
+      const cli = ensureTemporalCli(config.cacheDir, say);
+      say(`starting the Temporal dev server (${cli}), state in ${path.join(config.dataDir, 'temporal.db')}`);
+      const server: DevServer = await startTemporalDevServer({
+        cli,
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        port: await preferPort(7233),
+        uiPort: await preferPort(8233),
+        namespace: config.temporalNamespace,
+        logFile: path.join(config.dataDir, 'temporal.log'),
+      });
+      cleanups.push(() => server.stop());
+      temporalAddress = server.address;
+      uiUrl = server.uiUrl;
+    }
+
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      say(`starting embedded PostgreSQL, data in ${path.join(config.dataDir, 'postgres')}`);
+      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: await preferPort(54329) });
+      cleanups.push(() => pg.stop());
+      databaseUrl = pg.url;
+    }
+
+    const orm = await openOrm(databaseUrl);
+    const applied = await migrate(orm);
+    if (applied.length) say(`migrated: ${applied.join(', ')}`);
+    const published = await new DefinitionService(orm).seedBuiltIns();
+    for (const p of published) say(`published built-in definition ${p.key} v${p.version}`);
+    await orm.close();
+
+    const { connection } = await connectTemporal(temporalAddress, config.temporalNamespace);
+    await ensureSearchAttributes(connection, config.temporalNamespace);
+    await connection.close();
+
+    const token = adminToken(config.dataDir, config.adminToken);
+    const env = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      GRIDFLOW_ADMIN_TOKEN: token,
+      PORT: String(config.port),
+    };
+    const launch = (name: string, file: string) => {
+      const child = fork(path.join(__dirname, '..', file), [], { env, stdio: 'inherit' });
+      children.push(child);
+      child.once('exit', (code, signal) => {
+        if (!stopping) {
+          say(`${name} exited (${signal ?? code}); stopping everything`);
+          void shutdown(1);
+        }
+      });
+      return child;
+    };
+    launch('worker', 'worker/main.js');
+    const api = launch('api', 'api/main.js');
+    const port = await new Promise<number>((resolve) =>
+      api.on('message', (m: { type?: string; port?: number }) => m?.type === 'listening' && resolve(m.port as number)),
+    );
+    const apiUrl = `http://${config.host}:${port}`;
+    say('gridflow is up:');
+    say(`  API          ${apiUrl}  (OpenAPI: ${apiUrl}/api/openapi.json)`);
+    say(`  Temporal     ${temporalAddress}${uiUrl ? `  (UI: ${uiUrl})` : ''}`);
+    say(`  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+    say(`  Admin token  ${token}  (curl -H "Authorization: Bearer ${token}" ${apiUrl}/api/processes)`);
+    say('Ctrl-C stops everything.');
+  } catch (e) {
+    say(`start failed: ${(e as Error).message}`);
+    await shutdown(1);
+  }
+}
+
+void main();

@@ -1,0 +1,133 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { compileDefinition, type CompiledDefinition } from '../definitions/compile';
+import type { DefinitionDocument } from '../definitions/document.schema';
+import { validateText } from '../definitions/validate';
+import { DefinitionVersion } from '../db/entities';
+import { projectRoot } from '../infra/paths';
+import { notFound } from './errors';
+
+export interface LoadedDefinition {
+  key: string;
+  version: number;
+  document: DefinitionDocument;
+  compiled: CompiledDefinition;
+  createdAt: Date;
+}
+
+/** JSON with sorted keys, so the same document always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const documentHash = (doc: unknown) => crypto.createHash('sha256').update(canonical(doc)).digest('hex');
+
+export const BUILT_IN_DIR = path.join(projectRoot(), 'definitions');
+
+/** Versioned definitions in PostgreSQL; versions are immutable, so compiled machines are cached forever. */
+export class DefinitionService {
+  private readonly cache = new Map<string, LoadedDefinition>();
+
+  constructor(private readonly orm: MikroORM) {}
+
+  /** Reads every built-in `*.definition.yaml`; a built-in that does not validate stops start-up. */
+  static readBuiltIns(dir = BUILT_IN_DIR): { file: string; document: DefinitionDocument }[] {
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.definition.yaml') || f.endsWith('.definition.json'))
+      .sort()
+      .map((file) => {
+        const result = validateText(fs.readFileSync(path.join(dir, file), 'utf8'));
+        if (!result.valid || !result.document) {
+          const lines = result.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n');
+          throw new Error(`built-in definition ${file} is invalid:\n${lines}`);
+        }
+        return { file, document: result.document };
+      });
+  }
+
+  /** Stores each built-in as version 1, or as a new version when its file changed. Returns what was published. */
+  async seedBuiltIns(dir = BUILT_IN_DIR): Promise<{ key: string; version: number }[]> {
+    const published: { key: string; version: number }[] = [];
+    for (const { file, document } of DefinitionService.readBuiltIns(dir)) {
+      const hash = documentHash(document);
+      const em = this.orm.em.fork();
+      const latest = await em.findOne(DefinitionVersion, { key: document.key }, { orderBy: { version: 'desc' } });
+      if (latest?.hash === hash) continue;
+      const builtInBefore = await em.findOne(DefinitionVersion, { key: document.key, hash });
+      if (builtInBefore) continue;
+      const saved = await this.publish(document, 'system', `built-in file definitions/${file}`);
+      published.push(saved);
+    }
+    return published;
+  }
+
+  /** Stores a validated document as the next version of its key. */
+  async publish(document: DefinitionDocument, createdBy: string, note?: string): Promise<{ key: string; version: number }> {
+    for (let attempt = 0; ; attempt++) {
+      const em = this.orm.em.fork();
+      const latest = await em.findOne(DefinitionVersion, { key: document.key }, { orderBy: { version: 'desc' } });
+      const row = em.create(DefinitionVersion, {
+        key: document.key,
+        version: (latest?.version ?? 0) + 1,
+        title: document.title,
+        document: document as unknown as Record<string, unknown>,
+        hash: documentHash(document),
+        createdAt: new Date(),
+        createdBy,
+        note: note ?? null,
+      });
+      try {
+        await em.flush();
+        return { key: row.key, version: row.version };
+      } catch (e) {
+        // Two publishers raced for the same version number: take the next one.
+        if (attempt < 3 && /unique/i.test(String((e as Error).message))) continue;
+        throw e;
+      }
+    }
+  }
+
+  async list(): Promise<{ key: string; title: string; latestVersion: number; updatedAt: Date }[]> {
+    const rows = await this.orm.em.fork().getConnection().execute<{ key: string; title: string; version: number; created_at: Date }[]>(
+      `select distinct on (key) key, title, version, created_at from definition_version order by key, version desc`,
+    );
+    return rows.map((r) => ({ key: r.key, title: r.title, latestVersion: r.version, updatedAt: new Date(r.created_at) }));
+  }
+
+  async keys(): Promise<string[]> {
+    return (await this.list()).map((d) => d.key);
+  }
+
+  /** The named version, or the latest; 404 naming the known keys or versions. */
+  async get(key: string, version?: number): Promise<LoadedDefinition> {
+    const cached = version !== undefined ? this.cache.get(`${key}@${version}`) : undefined;
+    if (cached) return cached;
+    const em = this.orm.em.fork();
+    const row = version !== undefined
+      ? await em.findOne(DefinitionVersion, { key, version })
+      : await em.findOne(DefinitionVersion, { key }, { orderBy: { version: 'desc' } });
+    if (!row) {
+      const known = await this.keys();
+      if (!known.includes(key)) throw notFound(`definition "${key}" does not exist; known: ${known.join(', ') || 'none'}`);
+      const latest = await em.findOne(DefinitionVersion, { key }, { orderBy: { version: 'desc' } });
+      throw notFound(`definition "${key}" has no version ${version}; versions 1 to ${latest?.version}`);
+    }
+    const hit = this.cache.get(`${key}@${row.version}`);
+    if (hit) return hit;
+    const document = row.document as unknown as DefinitionDocument;
+    const loaded: LoadedDefinition = { key, version: row.version, document, compiled: compileDefinition(document), createdAt: row.createdAt };
+    this.cache.set(`${key}@${row.version}`, loaded);
+    return loaded;
+  }
+}

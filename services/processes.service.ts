@@ -1,0 +1,385 @@
+import crypto from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { checkData, type PathError } from '../definitions/data-schema';
+import { startInstance } from '../definitions/engine';
+import { formatLocal, localDate } from '../definitions/time';
+import type { ProcessStarter } from '../activities';
+import { UnknownDefinitionError } from '../activities/effects.activities';
+import {
+  EVENT_REJECTED,
+  eventSignal,
+  searchAttributeKeys,
+  sendEventUpdate,
+  snapshotQuery,
+  type EventRejectedDetails,
+  type EventResult,
+  type ProcessSnapshot,
+  type ProcessStatus,
+  type RunProcessInput,
+} from '../workflows/messages';
+import type { DefinitionService, LoadedDefinition } from './definitions.service';
+import { ProblemError, badRequest, conflict, notFound } from './errors';
+
+export interface StartRequest {
+  definition: string;
+  version?: number;
+  businessKey?: string;
+  grid?: string;
+  input?: Record<string, unknown>;
+}
+
+export interface StartResult {
+  created: boolean;
+  workflowId: string;
+  definition: { key: string; version: number };
+  state: string;
+  status: ProcessStatus;
+}
+
+export interface ProcessSummary {
+  workflowId: string;
+  definition: string;
+  definitionVersion: number;
+  title: string;
+  grid: string | null;
+  businessKey: string;
+  status: ProcessStatus;
+  state: string;
+  assignee?: string;
+  dueAt?: string;
+  overdue: boolean;
+  startedAt: string;
+  updatedAt: string;
+  endedAt?: string;
+}
+
+export interface ListFilters {
+  definition?: string;
+  grid?: string;
+  state?: string;
+  status?: string;
+  assignee?: string;
+  overdue?: boolean;
+  q?: string;
+  limit: number;
+  cursor?: string;
+}
+
+interface InstanceRow {
+  workflow_id: string;
+  definition_key: string;
+  definition_version: number;
+  business_key: string;
+  title: string;
+  grid: string | null;
+  status: ProcessStatus;
+  state: string;
+  state_value: unknown;
+  context: Record<string, unknown>;
+  tasks: ProcessSnapshot['tasks'];
+  assignee: string | null;
+  due_at: Date | null;
+  last_seq: number;
+  started_at: Date;
+  updated_at: Date;
+  ended_at: Date | null;
+}
+
+const GRID_ID = /^grid-\d{2}$/;
+const ZONE = 'Asia/Shanghai';
+const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), ZONE);
+
+function summaryOf(row: InstanceRow, now = Date.now()): ProcessSummary {
+  const due = row.due_at ? new Date(row.due_at) : null;
+  return {
+    workflowId: row.workflow_id,
+    definition: row.definition_key,
+    definitionVersion: row.definition_version,
+    title: row.title,
+    grid: row.grid,
+    businessKey: row.business_key,
+    status: row.status,
+    state: row.state,
+    ...(row.assignee ? { assignee: row.assignee } : {}),
+    ...(due ? { dueAt: iso(due) } : {}),
+    overdue: row.status === 'running' && due !== null && due.getTime() < now,
+    startedAt: iso(row.started_at),
+    updatedAt: iso(row.updated_at),
+    ...(row.ended_at ? { endedAt: iso(row.ended_at) } : {}),
+  };
+}
+
+function encodeCursor(row: InstanceRow): string {
+  return Buffer.from(JSON.stringify([new Date(row.updated_at).toISOString(), row.workflow_id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) {
+      return [v[0], v[1]];
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('cursor is not one this API issued; pass nextCursor from a previous page', [{ path: 'cursor', message: 'unrecognised cursor' }]);
+}
+
+/** Unwraps an update failure into the refusal the workflow reported, if it was one. */
+function rejectionOf(e: unknown): { message: string; details: EventRejectedDetails } | undefined {
+  let cur: unknown = e;
+  while (cur) {
+    if (cur instanceof ApplicationFailure && cur.type === EVENT_REJECTED) {
+      return { message: cur.message, details: (cur.details?.[0] ?? { code: 'not-accepted', accepts: [], errors: [] }) as EventRejectedDetails };
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Starting, listing, reading and driving process instances: Temporal for the live truth, PostgreSQL for the read model. */
+export class ProcessService implements ProcessStarter {
+  constructor(
+    private readonly deps: { orm: MikroORM; client: Client; definitions: DefinitionService; taskQueue: string },
+  ) {}
+
+  private businessKeyFor(def: LoadedDefinition, req: StartRequest, day: string): string {
+    if (req.businessKey) return req.businessKey.startsWith(`${def.key}/`) ? req.businessKey : `${def.key}/${req.businessKey}`;
+    const template = def.document.businessKey;
+    if (!template) return `${def.key}/${crypto.randomUUID()}`;
+    const input = req.input ?? {};
+    const filled = template.replace(/\{([a-zA-Z0-9_.]+)\}/g, (_, name: string) => {
+      if (name === 'grid') return req.grid ?? 'community';
+      if (name === 'day') return day;
+      const v = name.startsWith('input.') ? input[name.slice(6)] : undefined;
+      return v === undefined || v === null ? '' : String(v);
+    });
+    return `${def.key}/${filled}`;
+  }
+
+  /** Checks a start request against its definition without touching anything. */
+  private checkStart(def: LoadedDefinition, req: StartRequest): { day: string } {
+    const errors: PathError[] = [];
+    const gridRule = def.document.grid ?? 'optional';
+    if (gridRule === 'required' && !req.grid) errors.push({ path: 'grid', message: `definition "${def.key}" runs per grid: give "grid", e.g. "grid-01"` });
+    if (gridRule === 'none' && req.grid) errors.push({ path: 'grid', message: `definition "${def.key}" belongs to the community, not a grid: leave "grid" out` });
+    if (req.grid && !GRID_ID.test(req.grid)) errors.push({ path: 'grid', message: `"${req.grid}" is not a grid id; use "grid-01" to "grid-12"` });
+    const schema = def.document.input ?? { type: 'object' as const, properties: {} };
+    errors.push(...checkData(schema, req.input ?? {}, 'input'));
+    if (errors.length) throw badRequest(`cannot start "${def.key}": ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+    const date = (req.input as { date?: unknown } | undefined)?.date;
+    return { day: typeof date === 'string' ? date : localDate(Date.now(), def.compiled.zone) };
+  }
+
+  async start(req: StartRequest, actor = 'api'): Promise<StartResult> {
+    const def = await this.deps.definitions.get(req.definition, req.version);
+    const { day } = this.checkStart(def, req);
+    const workflowId = this.businessKeyFor(def, req, day);
+    const args: RunProcessInput = {
+      definition: { key: def.key, version: def.version, document: def.document },
+      businessKey: workflowId,
+      grid: req.grid ?? null,
+      input: req.input ?? {},
+      day,
+      startedBy: actor,
+    };
+    try {
+      await this.deps.client.workflow.start('runProcess', {
+        taskQueue: this.deps.taskQueue,
+        workflowId,
+        args: [args],
+        // A business key names one run for ever: a finished patrol is not started again either.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: searchAttributeKeys.definition, value: def.key },
+          { key: searchAttributeKeys.grid, value: req.grid ?? 'community' },
+          { key: searchAttributeKeys.state, value: '' },
+        ],
+      });
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        const existing = await this.current(workflowId);
+        return { created: false, workflowId, definition: existing.definition, state: existing.state, status: existing.status };
+      }
+      throw e;
+    }
+    // The workflow's first state is what the pure engine gives for the same definition.
+    const initial = startInstance(def.compiled, { input: args.input, grid: req.grid, day, businessKey: workflowId, at: Date.now() });
+    return { created: true, workflowId, definition: { key: def.key, version: def.version }, state: initial.to, status: initial.instance.status };
+  }
+
+  private async row(workflowId: string): Promise<InstanceRow | undefined> {
+    const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(`select * from process_instance where workflow_id = ?`, [workflowId]);
+    return rows[0];
+  }
+
+  /** Live snapshot from the workflow; undefined when it has closed or cannot answer. */
+  private async live(workflowId: string): Promise<ProcessSnapshot | undefined> {
+    try {
+      const snap = await this.deps.client.workflow.getHandle(workflowId).query(snapshotQuery);
+      return snap.status === 'running' ? snap : undefined;
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return undefined;
+      // A closed workflow with no worker, or a query that cannot run: fall back to the read model.
+      return undefined;
+    }
+  }
+
+  private async current(workflowId: string): Promise<{ definition: { key: string; version: number }; state: string; status: ProcessStatus }> {
+    const snap = await this.live(workflowId);
+    if (snap) return { definition: snap.definition, state: snap.state, status: snap.status };
+    const row = await this.row(workflowId);
+    if (row) return { definition: { key: row.definition_key, version: row.definition_version }, state: row.state, status: row.status };
+    const desc = await this.deps.client.workflow.getHandle(workflowId).describe();
+    const status: ProcessStatus = desc.status.name === 'RUNNING' ? 'running' : desc.status.name === 'COMPLETED' ? 'completed' : desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+    return { definition: { key: workflowId.split('/')[0], version: 0 }, state: '', status };
+  }
+
+  async list(f: ListFilters): Promise<{ items: ProcessSummary[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, ...values: unknown[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
+    if (f.definition) add('definition_key = ?', f.definition);
+    if (f.grid) add('grid = ?', f.grid);
+    if (f.state) add('state = ?', f.state);
+    if (f.status) add('status = ?', f.status);
+    if (f.assignee) add('assignee = ?', f.assignee);
+    if (f.overdue === true) add(`status = 'running' and due_at < now()`);
+    if (f.overdue === false) add(`not (status = 'running' and coalesce(due_at < now(), false))`);
+    if (f.q) add('(business_key ilike ? or title ilike ?)', `%${f.q}%`, `%${f.q}%`);
+    if (f.cursor) {
+      const [updatedAt, id] = decodeCursor(f.cursor);
+      add('(updated_at, workflow_id) < (?, ?)', updatedAt, id);
+    }
+    const sql = `select * from process_instance ${where.length ? `where ${where.join(' and ')}` : ''}
+      order by updated_at desc, workflow_id desc limit ?`;
+    const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(sql, [...params, f.limit + 1]);
+    const page = rows.slice(0, f.limit);
+    return { items: page.map((r) => summaryOf(r)), nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]) : null };
+  }
+
+  async history(workflowId: string) {
+    const rows = await this.deps.orm.em.fork().getConnection().execute<
+      { seq: number; at: Date; event: string; from_state: string; to_state: string; actor: string | null; data: unknown; late: boolean; definition_version: number }[]
+    >(`select seq, at, event, from_state, to_state, actor, data, late, definition_version from transition_record where workflow_id = ? order by seq`, [workflowId]);
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: iso(r.at),
+      event: r.event,
+      from: r.from_state,
+      to: r.to_state,
+      actor: r.actor,
+      ...(r.data ? { data: r.data } : {}),
+      late: r.late,
+      version: r.definition_version,
+    }));
+  }
+
+  async get(workflowId: string) {
+    const [row, snap] = await Promise.all([this.row(workflowId), this.live(workflowId)]);
+    if (!row && !snap) {
+      // Started a moment ago and not yet projected, or unknown.
+      throw notFound(`process "${workflowId}" does not exist`);
+    }
+    const history = await this.history(workflowId);
+    const now = Date.now();
+    if (snap) {
+      const task = snap.tasks[0];
+      const summary: ProcessSummary = {
+        ...(row ? summaryOf(row, now) : ({} as ProcessSummary)),
+        workflowId,
+        definition: snap.definition.key,
+        definitionVersion: snap.definition.version,
+        grid: snap.grid,
+        businessKey: snap.businessKey,
+        status: snap.status,
+        state: snap.state,
+        ...(task ? { assignee: task.role } : {}),
+        ...(task?.dueAt ? { dueAt: task.dueAt } : {}),
+        overdue: snap.tasks.some((t) => t.dueAt !== undefined && Date.parse(t.dueAt) < now),
+        startedAt: snap.startedAt,
+        updatedAt: row ? iso(row.updated_at) : snap.startedAt,
+      };
+      if (!task) {
+        delete summary.assignee;
+        delete summary.dueAt;
+      }
+      return { ...summary, live: true, context: snap.context, accepts: snap.accepts, tasks: snap.tasks, deadlines: snap.deadlines, history };
+    }
+    const r = row as InstanceRow;
+    return { ...summaryOf(r, now), live: false, context: r.context, accepts: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], history };
+  }
+
+  async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, actor = 'api'): Promise<EventResult> {
+    const handle = this.deps.client.workflow.getHandle(workflowId);
+    try {
+      return await handle.executeUpdate(sendEventUpdate, {
+        args: [{ type: req.type, data: req.data, requestId: req.requestId, actor }],
+        ...(req.requestId ? { updateId: req.requestId } : {}),
+      });
+    } catch (e) {
+      const rejection = rejectionOf(e);
+      if (rejection) {
+        if (rejection.details.code === 'invalid-data') throw badRequest(rejection.message, rejection.details.errors);
+        throw conflict(rejection.message, { accepts: rejection.details.accepts });
+      }
+      if (e instanceof WorkflowNotFoundError || (e instanceof WorkflowUpdateFailedError && /completed|closed|not found/i.test(e.message))) {
+        const row = await this.row(workflowId);
+        if (row) throw conflict(`process "${workflowId}" has ended (${row.status}) in state "${row.state}"; it accepts no events`, { accepts: [] });
+        throw notFound(`process "${workflowId}" does not exist`);
+      }
+      if (e instanceof ProblemError) throw e;
+      // "workflow execution already completed" arrives as a gRPC NOT_FOUND service error.
+      if (/already completed|workflow not found|not found/i.test(String((e as Error).message))) {
+        const row = await this.row(workflowId);
+        if (row) throw conflict(`process "${workflowId}" has ended (${row.status}) in state "${row.state}"; it accepts no events`, { accepts: [] });
+        throw notFound(`process "${workflowId}" does not exist`);
+      }
+      throw e;
+    }
+  }
+
+  async cancel(workflowId: string, reason: string): Promise<void> {
+    const row = await this.row(workflowId);
+    try {
+      const desc = await this.deps.client.workflow.getHandle(workflowId).describe();
+      if (desc.status.name !== 'RUNNING') throw conflict(`process "${workflowId}" has already ended (${row?.status ?? desc.status.name.toLowerCase()})`);
+      await this.deps.client.workflow.getHandle(workflowId).cancel();
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) throw notFound(`process "${workflowId}" does not exist`);
+      throw e;
+    }
+    void reason;
+  }
+
+  /** ProcessStarter: a process started by another; the parent's effect key makes it idempotent. */
+  async startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }> {
+    let def: LoadedDefinition;
+    try {
+      def = await this.deps.definitions.get(p.definition);
+    } catch (e) {
+      if (e instanceof ProblemError && e.status === 404) throw new UnknownDefinitionError(e.message);
+      throw e;
+    }
+    const res = await this.start(
+      { definition: def.key, version: def.version, grid: p.grid ?? undefined, input: p.input, businessKey: `${def.key}/from/${p.parentWorkflowId}/${p.key.replace(':', '-')}` },
+      p.parentWorkflowId,
+    );
+    return { workflowId: res.workflowId };
+  }
+
+  async signalEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string }): Promise<void> {
+    await this.deps.client.workflow.getHandle(p.workflowId).signal(eventSignal, { type: p.type, data: p.data, requestId: p.requestId, actor: p.actor });
+  }
+}
+

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig } from '../../config/config';
+import { migrate, openOrm } from '../../db/orm';
+import { startEmbeddedPostgres } from '../../infra/postgres';
+import { ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
+import { DefinitionService } from '../../services/definitions.service';
+
+/**
+ * Starts the real dependencies once for the whole run: a Temporal dev server and an embedded
+ * PostgreSQL (unless TEMPORAL_ADDRESS / DATABASE_URL point at existing ones), migrates, seeds the
+ * built-in definitions and bundles the workflows so every test worker starts fast.
+ */
+export default async function globalSetup(): Promise<void> {
+  const config = loadConfig();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-test-'));
+  // PostgreSQL runs as the "postgres" OS user, which must be able to reach its data dir.
+  fs.chmodSync(dir, 0o755);
+  const state: { dir: string; stops: (() => Promise<void>)[] } = { dir, stops: [] };
+  (globalThis as Record<string, unknown>).__gridflow = state;
+
+  if (!config.temporalAddress) {
+    const cli = ensureTemporalCli(config.cacheDir, (l) => process.stdout.write(`${l}\n`));
+    const server = await startTemporalDevServer({ cli, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'temporal.log') });
+    state.stops.push(() => server.stop());
+    process.env.TEMPORAL_ADDRESS = server.address;
+  }
+  if (!config.databaseUrl) {
+    const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres') });
+    state.stops.push(() => pg.stop());
+    process.env.DATABASE_URL = pg.url;
+  }
+  const orm = await openOrm(process.env.DATABASE_URL as string);
+  await migrate(orm);
+  await new DefinitionService(orm).seedBuiltIns();
+  await orm.close();
+
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined } as never });
+  const bundle = path.join(dir, 'workflow-bundle.js');
+  fs.writeFileSync(bundle, code);
+  process.env.GRIDFLOW_WORKFLOW_BUNDLE = bundle;
+  process.env.GRIDFLOW_ADMIN_TOKEN = process.env.GRIDFLOW_ADMIN_TOKEN ?? 'test-admin-token-0123456789';
+  process.env.GRIDFLOW_LOG_LEVEL = process.env.GRIDFLOW_LOG_LEVEL ?? 'warn';
+}

@@ -1,0 +1,127 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { DefinitionDocument } from '../definitions/document.schema';
+import type { Instance } from '../definitions/engine';
+
+/** Everything a process workflow needs; the definition travels whole so replay never reads the database. */
+export interface RunProcessInput {
+  definition: { key: string; version: number; document: DefinitionDocument };
+  businessKey: string;
+  grid?: string | null;
+  input: Record<string, unknown>;
+  day?: string;
+  startedBy?: string;
+  /** Present after continue-as-new. */
+  carried?: CarriedState;
+  /** Continue as new after this many steps even if Temporal has not suggested it (tests, soak runs). */
+  continueAsNewAfterSteps?: number;
+}
+
+export interface CarriedState {
+  instance: Instance;
+  startedAt: number;
+  /** Recent request ids and their results, so a retried event is applied once. */
+  requests: [string, EventResult][];
+  runs: number;
+}
+
+export interface EventRequest {
+  type: string;
+  data?: Record<string, unknown>;
+  requestId?: string;
+  actor?: string;
+}
+
+export interface EventResult {
+  state: string;
+  status: ProcessStatus;
+  seq: number;
+}
+
+export type ProcessStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface TaskSnapshot {
+  id: string;
+  state: string;
+  role: string;
+  title: string;
+  dueAt?: string;
+  overdue: boolean;
+  events: string[];
+}
+
+export interface ProcessSnapshot {
+  definition: { key: string; version: number };
+  businessKey: string;
+  grid: string | null;
+  status: ProcessStatus;
+  state: string;
+  value: unknown;
+  context: Record<string, unknown>;
+  accepts: string[];
+  tasks: TaskSnapshot[];
+  deadlines: { kind: string; id: string; state: string; at: string }[];
+  seq: number;
+  startedAt: string;
+  runs: number;
+}
+
+export interface ProcessResult {
+  state: string;
+  status: ProcessStatus;
+  context: Record<string, unknown>;
+}
+
+/** Applies an event and answers with the new state; the validator refuses what the state does not accept. */
+export const sendEventUpdate = defineUpdate<EventResult, [EventRequest]>('gridflow.sendEvent');
+/** Fire-and-forget form of the same, for other processes and scripts. */
+export const eventSignal = defineSignal<[EventRequest]>('gridflow.event');
+export const snapshotQuery = defineQuery<ProcessSnapshot>('gridflow.snapshot');
+
+/** Application failure type of a refused event; details carry code, accepts and errors. */
+export const EVENT_REJECTED = 'EventRejected';
+export interface EventRejectedDetails {
+  code: string;
+  accepts: string[];
+  errors: { path: string; message: string }[];
+}
+
+export const SEARCH_ATTRIBUTES = {
+  definition: 'GridflowDefinition',
+  grid: 'GridflowGrid',
+  state: 'GridflowState',
+} as const;
+
+export const searchAttributeKeys = {
+  definition: defineSearchAttributeKey(SEARCH_ATTRIBUTES.definition, SearchAttributeType.KEYWORD),
+  grid: defineSearchAttributeKey(SEARCH_ATTRIBUTES.grid, SearchAttributeType.KEYWORD),
+  state: defineSearchAttributeKey(SEARCH_ATTRIBUTES.state, SearchAttributeType.KEYWORD),
+};
+
+/** What the projection activity writes to the read model after each batch of steps. */
+export interface ProjectionInput {
+  workflowId: string;
+  definition: { key: string; version: number };
+  businessKey: string;
+  title: string;
+  grid: string | null;
+  startedAt: string;
+  snapshot: {
+    status: ProcessStatus;
+    state: string;
+    value: unknown;
+    context: Record<string, unknown>;
+    tasks: TaskSnapshot[];
+    seq: number;
+  };
+  steps: {
+    seq: number;
+    at: string;
+    event: string;
+    from: string;
+    to: string;
+    actor?: string;
+    data?: Record<string, unknown>;
+    late: boolean;
+  }[];
+}

@@ -1,0 +1,242 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { compileDefinition } from '../definitions/compile';
+import {
+  EventRejected,
+  applyEvent,
+  checkEvent,
+  acceptedEvents,
+  fireDue,
+  nextDeadline,
+  startInstance,
+  stateName,
+  tasksOf,
+  type Effect,
+  type EngineEvent,
+  type Instance,
+  type Step,
+} from '../definitions/engine';
+import { formatLocal } from '../definitions/time';
+import {
+  EVENT_REJECTED,
+  eventSignal,
+  searchAttributeKeys,
+  sendEventUpdate,
+  snapshotQuery,
+  type EventRejectedDetails,
+  type EventRequest,
+  type EventResult,
+  type ProcessResult,
+  type ProcessSnapshot,
+  type ProcessStatus,
+  type RunProcessInput,
+  type TaskSnapshot,
+} from './messages';
+
+const { recordSteps, notify, record, startProcess, sendEvent, markEnded } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // Transient failures (database restarting) retry until they succeed: nothing is dropped.
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+const REMEMBERED_REQUESTS = 500;
+
+function toFailure(e: unknown): unknown {
+  if (e instanceof EventRejected) {
+    const details: EventRejectedDetails = { code: e.code, accepts: e.accepts, errors: e.errors };
+    return ApplicationFailure.create({ message: e.message, type: EVENT_REJECTED, nonRetryable: true, details: [details] });
+  }
+  return e;
+}
+
+/**
+ * Runs one process instance of any definition. The XState machine is stepped with pure functions;
+ * this workflow owns the deadlines (a table woken by `condition` with a timeout), runs effect
+ * actions as awaited activities, and projects every step to the read model.
+ */
+export async function runProcess(args: RunProcessInput): Promise<ProcessResult> {
+  const def = compileDefinition(args.definition.document);
+  const { workflowId } = workflowInfo();
+  const grid = args.grid ?? null;
+  const zone = def.zone;
+  const iso = (ms: number) => formatLocal(ms, zone);
+
+  let instance: Instance;
+  let startedAt: number;
+  let runs = (args.carried?.runs ?? 0) + 1;
+  let status: ProcessStatus = 'running';
+  let stepsThisRun = 0;
+  const requests = new Map<string, EventResult>(args.carried?.requests ?? []);
+  // Bumped on every change, so the main loop re-reads the deadline table.
+  let version = 0;
+
+  // One step at a time: events, timers and their effects never interleave.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  const tasks = (): TaskSnapshot[] =>
+    tasksOf(def, instance).map((t) => ({
+      id: `${workflowId}#${t.state}`,
+      state: t.state,
+      role: t.role,
+      title: t.title,
+      dueAt: t.dueAt === undefined ? undefined : iso(t.dueAt),
+      overdue: t.dueAt !== undefined && Date.now() > t.dueAt,
+      events: t.events,
+    }));
+
+  const result = (): EventResult => ({ state: stateName(instance.value), status, seq: instance.seq });
+
+  async function runEffect(effect: Effect, step: Step): Promise<void> {
+    const at = iso(step.at);
+    const p = effect.params;
+    switch (effect.type) {
+      case 'notify':
+        await notify({ workflowId, key: effect.key, grid, at, notice: p as never });
+        break;
+      case 'record':
+        await record({ workflowId, key: effect.key, grid, at, kind: String(p.kind), data: (p.data ?? {}) as Record<string, unknown> });
+        break;
+      case 'startProcess':
+        await startProcess({ parentWorkflowId: workflowId, key: effect.key, definition: String(p.definition), input: (p.input ?? {}) as Record<string, unknown>, grid: (p.grid as string | undefined) ?? grid });
+        break;
+      case 'sendEvent':
+        await sendEvent({ fromWorkflowId: workflowId, key: effect.key, to: String(p.to), type: String(p.type), data: p.data as Record<string, unknown> | undefined });
+        break;
+    }
+  }
+
+  async function commit(steps: Step[]): Promise<void> {
+    if (steps.length === 0) return;
+    instance = steps[steps.length - 1].instance;
+    if (instance.status === 'completed') status = 'completed';
+    version++;
+    stepsThisRun += steps.length;
+    for (const step of steps) for (const effect of step.effects) await runEffect(effect, step);
+    await recordSteps({
+      workflowId,
+      definition: { key: args.definition.key, version: args.definition.version },
+      businessKey: args.businessKey,
+      title: args.definition.document.title,
+      grid,
+      startedAt: iso(startedAt),
+      snapshot: { status, state: stateName(instance.value), value: instance.value, context: instance.context, tasks: tasks(), seq: instance.seq },
+      steps: steps.map((s) => ({ seq: s.seq, at: iso(s.at), event: s.event, from: s.from, to: s.to, actor: s.actor, data: s.data, late: s.late })),
+    });
+    upsertSearchAttributes([{ key: searchAttributeKeys.state, value: stateName(instance.value) }]);
+  }
+
+  async function apply(req: EventRequest): Promise<EventResult> {
+    if (req.requestId && requests.has(req.requestId)) return requests.get(req.requestId) as EventResult;
+    const ev: EngineEvent = { type: req.type, data: req.data, at: Date.now(), actor: req.actor };
+    let step: Step;
+    try {
+      step = applyEvent(def, instance, ev);
+    } catch (e) {
+      throw toFailure(e);
+    }
+    await commit([step]);
+    const res = result();
+    if (req.requestId) {
+      requests.set(req.requestId, res);
+      if (requests.size > REMEMBERED_REQUESTS) requests.delete(requests.keys().next().value as string);
+    }
+    return res;
+  }
+
+  setHandler(snapshotQuery, (): ProcessSnapshot => ({
+    definition: { key: args.definition.key, version: args.definition.version },
+    businessKey: args.businessKey,
+    grid,
+    status,
+    state: stateName(instance.value),
+    value: instance.value,
+    context: instance.context,
+    accepts: acceptedEvents(def, instance),
+    tasks: tasks(),
+    deadlines: instance.deadlines.map((d) => ({ kind: d.kind, id: d.id, state: d.stateId, at: iso(d.at) })),
+    seq: instance.seq,
+    startedAt: iso(startedAt),
+    runs,
+  }));
+
+  setHandler(sendEventUpdate, (req) => serial(() => apply(req)), {
+    validator: (req) => {
+      if (req.requestId && requests.has(req.requestId)) return;
+      try {
+        checkEvent(def, instance, { type: req.type, data: req.data, at: Date.now(), actor: req.actor });
+      } catch (e) {
+        throw toFailure(e);
+      }
+    },
+  });
+
+  setHandler(eventSignal, (req) => {
+    void serial(() => apply(req)).catch((e) => log.warn('event refused', { type: req.type, error: String((e as Error).message) }));
+  });
+
+  try {
+    if (args.carried) {
+      instance = args.carried.instance;
+      startedAt = args.carried.startedAt;
+    } else {
+      startedAt = Date.now();
+      const first = startInstance(def, { input: args.input, grid: grid ?? undefined, day: args.day, businessKey: args.businessKey, at: startedAt, actor: args.startedBy });
+      instance = first.instance;
+      await serial(() => commit([first]));
+    }
+
+    while (status === 'running') {
+      const seen = version;
+      const due = nextDeadline(instance);
+      if (due) {
+        const changed = await condition(() => version !== seen, Math.max(due.at - Date.now(), 1));
+        if (!changed) {
+          await serial(async () => {
+            const fired = fireDue(def, instance, Date.now());
+            instance = fired.instance;
+            version++;
+            await commit(fired.steps);
+          });
+        }
+      } else {
+        await condition(() => version !== seen);
+      }
+      const limit = args.continueAsNewAfterSteps;
+      if (status === 'running' && (workflowInfo().continueAsNewSuggested || (limit !== undefined && stepsThisRun >= limit))) {
+        await condition(allHandlersFinished);
+        await tail;
+        if (status !== 'running') break;
+        await continueAsNew<typeof runProcess>({
+          ...args,
+          carried: { instance, startedAt, requests: [...requests.entries()], runs },
+        });
+      }
+    }
+    // Let in-flight updates answer before the run closes.
+    await condition(allHandlersFinished);
+    return { state: stateName(instance.value), status, context: instance.context };
+  } catch (e) {
+    if (isCancellation(e)) {
+      status = 'cancelled';
+      await CancellationScope.nonCancellable(() => markEnded({ workflowId, status: 'cancelled', at: iso(Date.now()) }));
+    }
+    throw e;
+  }
+}
