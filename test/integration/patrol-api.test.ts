@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { addDays, localDate } from '../../definitions/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
@@ -176,7 +177,7 @@ describe('a daily patrol driven through the API', () => {
 
     if (process.env.GRIDFLOW_RECORD_HISTORIES) {
       const history = await h.services.client.workflow.getHandle(id).fetchHistory();
-      fs.writeFileSync(path.join(__dirname, '..', 'histories', 'daily-patrol-v1.json'), JSON.stringify(history, null, 1));
+      fs.writeFileSync(path.join(__dirname, '..', 'histories', 'daily-patrol-v1.json'), historyToJSON(history));
     }
   });
 });
