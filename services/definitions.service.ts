@@ -4,10 +4,10 @@ import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { compileDefinition, type CompiledDefinition } from '../definitions/compile';
 import type { DefinitionDocument } from '../definitions/document.schema';
-import { validateText } from '../definitions/validate';
+import { validateDocument, validateText } from '../definitions/validate';
 import { DefinitionVersion } from '../db/entities';
 import { projectRoot } from '../infra/paths';
-import { notFound } from './errors';
+import { notFound, unprocessable } from './errors';
 
 export interface LoadedDefinition {
   key: string;
@@ -73,7 +73,12 @@ export class DefinitionService {
   }
 
   /** Stores a validated document as the next version of its key. */
-  async publish(document: DefinitionDocument, createdBy: string, note?: string): Promise<{ key: string; version: number }> {
+  async publish(candidate: unknown, createdBy: string, note?: string): Promise<{ key: string; version: number }> {
+    const checked = validateDocument(candidate);
+    if (!checked.valid || !checked.document) {
+      throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors);
+    }
+    const document = checked.document;
     for (let attempt = 0; ; attempt++) {
       const em = this.orm.em.fork();
       const latest = await em.findOne(DefinitionVersion, { key: document.key }, { orderBy: { version: 'desc' } });

@@ -93,6 +93,9 @@ interface InstanceRow {
 }
 
 const GRID_ID = /^grid-\d{2}$/;
+const QUERY_DEADLINE_MS = 3000;
+/** How long an event waits for a worker to apply it before the API answers 503 (the event stays queued). */
+const UPDATE_DEADLINE_MS = 30_000;
 const ZONE = 'Asia/Shanghai';
 const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), ZONE);
 
@@ -220,14 +223,15 @@ export class ProcessService implements ProcessStarter {
     return rows[0];
   }
 
-  /** Live snapshot from the workflow; undefined when it has closed or cannot answer. */
+  /** Live snapshot from the workflow; undefined when it has closed or no worker answers in time. */
   private async live(workflowId: string): Promise<ProcessSnapshot | undefined> {
     try {
-      const snap = await this.deps.client.workflow.getHandle(workflowId).query(snapshotQuery);
+      const snap = await this.deps.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        this.deps.client.workflow.getHandle(workflowId).query(snapshotQuery),
+      );
       return snap.status === 'running' ? snap : undefined;
-    } catch (e) {
-      if (e instanceof WorkflowNotFoundError) return undefined;
-      // A closed workflow with no worker, or a query that cannot run: fall back to the read model.
+    } catch {
+      // Not found, closed, or no worker running: the read model answers instead.
       return undefined;
     }
   }
@@ -286,7 +290,9 @@ export class ProcessService implements ProcessStarter {
   }
 
   async get(workflowId: string) {
-    const [row, snap] = await Promise.all([this.row(workflowId), this.live(workflowId)]);
+    const row = await this.row(workflowId);
+    // Ended instances are final in the read model: no need to wake a worker for them.
+    const snap = row && row.status !== 'running' ? undefined : await this.live(workflowId);
     if (!row && !snap) {
       // Started a moment ago and not yet projected, or unknown.
       throw notFound(`process "${workflowId}" does not exist`);
@@ -323,10 +329,12 @@ export class ProcessService implements ProcessStarter {
   async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, actor = 'api'): Promise<EventResult> {
     const handle = this.deps.client.workflow.getHandle(workflowId);
     try {
-      return await handle.executeUpdate(sendEventUpdate, {
-        args: [{ type: req.type, data: req.data, requestId: req.requestId, actor }],
-        ...(req.requestId ? { updateId: req.requestId } : {}),
-      });
+      return await this.deps.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        handle.executeUpdate(sendEventUpdate, {
+          args: [{ type: req.type, data: req.data, requestId: req.requestId, actor }],
+          ...(req.requestId ? { updateId: req.requestId } : {}),
+        }),
+      );
     } catch (e) {
       const rejection = rejectionOf(e);
       if (rejection) {

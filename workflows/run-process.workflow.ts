@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
@@ -75,7 +76,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
 
   let instance: Instance;
   let startedAt: number;
-  let runs = (args.carried?.runs ?? 0) + 1;
+  const runs = (args.carried?.runs ?? 0) + 1;
   let status: ProcessStatus = 'running';
   let stepsThisRun = 0;
   const requests = new Map<string, EventResult>(args.carried?.requests ?? []);
@@ -104,6 +105,17 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   const result = (): EventResult => ({ state: stateName(instance.value), status, seq: instance.seq });
 
   async function runEffect(effect: Effect, step: Step): Promise<void> {
+    try {
+      await effectActivity(effect, step);
+    } catch (e) {
+      // Transient failures retry inside the activity; what reaches here is permanent (an unknown
+      // definition to start, say). The step stands; the failure is logged with its effect key.
+      if (!(e instanceof ActivityFailure)) throw e;
+      log.error('effect failed', { effect: effect.type, key: effect.key, error: String(e.cause?.message ?? e.message) });
+    }
+  }
+
+  async function effectActivity(effect: Effect, step: Step): Promise<void> {
     const at = iso(step.at);
     const p = effect.params;
     switch (effect.type) {
