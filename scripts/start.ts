@@ -116,6 +116,7 @@ async function main() {
     const launch = (name: string, file: string) => {
       const child = fork(path.join(__dirname, '..', file), [], { env, stdio: 'inherit' });
       children.push(child);
+      process.once('exit', () => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM'));
       child.once('exit', (code, signal) => {
         if (!stopping) {
           say(`${name} exited (${signal ?? code}); stopping everything`);
