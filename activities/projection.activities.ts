@@ -54,12 +54,26 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
     },
 
     /** Marks an instance ended outside a step (cancelled). */
-    async markEnded(p: { workflowId: string; status: 'cancelled' | 'failed'; at: string }): Promise<void> {
-      await orm.em.fork().getConnection().execute(
-        `update process_instance set status = ?, ended_at = ?, updated_at = ?, tasks = '[]', assignee = null, due_at = null
-         where workflow_id = ? and status = 'running'`,
-        [p.status, p.at, p.at, p.workflowId],
-      );
+    async markEnded(p: {
+      workflowId: string;
+      status: 'cancelled' | 'failed';
+      at: string;
+      definitionVersion: number;
+      step: { seq: number; event: string; from: string; to: string; actor?: string; data?: Record<string, unknown> };
+    }): Promise<void> {
+      await orm.em.fork().transactional(async (em) => {
+        const conn = em.getConnection();
+        await conn.execute(
+          `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
+           values (?, ?, ?, ?, ?, ?, ?, ?, false, ?) on conflict (workflow_id, seq) do nothing`,
+          [p.workflowId, p.step.seq, p.at, p.step.event, p.step.from, p.step.to, p.step.actor ?? null, JSON.stringify(p.step.data ?? {}), p.definitionVersion],
+        );
+        await conn.execute(
+          `update process_instance set status = ?, ended_at = ?, updated_at = ?, tasks = '[]', assignee = null, due_at = null, last_seq = ?
+           where workflow_id = ? and status = 'running'`,
+          [p.status, p.at, p.at, p.step.seq, p.workflowId],
+        );
+      });
     },
   };
 }

@@ -51,7 +51,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       log.warn('dependency unavailable', { dependency: down, path: req.path, error: err });
       return send(res, 503, 'Service Unavailable', `${down} is not reachable; try again shortly`);
     }
-    log.error('unhandled error', { path: req.path, method: req.method, error: err, stack: (err as Error)?.stack });
+    log.error('unhandled error', { path: req.path, method: req.method, error: err, cause: (err as { cause?: unknown })?.cause, stack: (err as Error)?.stack });
     return send(res, 500, 'Internal Server Error', 'an unexpected error occurred; it has been logged');
   };
 }

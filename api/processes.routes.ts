@@ -58,7 +58,7 @@ export function processRoutes(processes: ProcessService): Router {
 
   r.post('/:id/cancel', async (req, res) => {
     const body = cancelBody.parse(req.body);
-    await processes.cancel(req.params.id, body.reason);
+    await processes.cancel(req.params.id, body.reason, req.principal?.name);
     res.status(202).json({ workflowId: req.params.id, status: 'cancelling' });
   });
 

@@ -14,7 +14,7 @@ export function createLogger(level: Level = 'info', base: Record<string, unknown
   const write = (l: Level, msg: string, fields?: Record<string, unknown>) => {
     if (order[l] < order[level]) return;
     const line = JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...base, ...fields }, (_, v) =>
-      v instanceof Error ? { name: v.name, message: v.message } : v,
+      v instanceof Error ? { name: v.name, message: v.message, ...(v.cause ? { cause: v.cause } : {}) } : v,
     );
     (l === 'error' || l === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
   };

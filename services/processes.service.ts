@@ -14,6 +14,7 @@ import type { ProcessStarter } from '../activities';
 import { UnknownDefinitionError } from '../activities/effects.activities';
 import {
   EVENT_REJECTED,
+  cancelReasonSignal,
   eventSignal,
   searchAttributeKeys,
   sendEventUpdate,
@@ -357,17 +358,21 @@ export class ProcessService implements ProcessStarter {
     }
   }
 
-  async cancel(workflowId: string, reason: string): Promise<void> {
-    const row = await this.row(workflowId);
+  async cancel(workflowId: string, reason: string, actor = 'api'): Promise<void> {
+    const handle = this.deps.client.workflow.getHandle(workflowId);
     try {
-      const desc = await this.deps.client.workflow.getHandle(workflowId).describe();
-      if (desc.status.name !== 'RUNNING') throw conflict(`process "${workflowId}" has already ended (${row?.status ?? desc.status.name.toLowerCase()})`);
-      await this.deps.client.workflow.getHandle(workflowId).cancel();
+      const desc = await handle.describe();
+      if (desc.status.name !== 'RUNNING') {
+        const row = await this.row(workflowId);
+        throw conflict(`process "${workflowId}" has already ended (${row?.status ?? desc.status.name.toLowerCase()})`);
+      }
+      // Signal then cancel: history keeps them in this order, so the workflow knows why it ends.
+      await handle.signal(cancelReasonSignal, { reason, actor });
+      await handle.cancel();
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) throw notFound(`process "${workflowId}" does not exist`);
       throw e;
     }
-    void reason;
   }
 
   /** ProcessStarter: a process started by another; the parent's effect key makes it idempotent. */

@@ -77,6 +77,8 @@ export const sendEventUpdate = defineUpdate<EventResult, [EventRequest]>('gridfl
 /** Fire-and-forget form of the same, for other processes and scripts. */
 export const eventSignal = defineSignal<[EventRequest]>('gridflow.event');
 export const snapshotQuery = defineQuery<ProcessSnapshot>('gridflow.snapshot');
+/** Sent just before a cancellation so the history says who cancelled and why. */
+export const cancelReasonSignal = defineSignal<[{ reason: string; actor?: string }]>('gridflow.cancelReason');
 
 /** Application failure type of a refused event; details carry code, accepts and errors. */
 export const EVENT_REJECTED = 'EventRejected';

@@ -32,6 +32,7 @@ import {
 import { formatLocal } from '../definitions/time';
 import {
   EVENT_REJECTED,
+  cancelReasonSignal,
   eventSignal,
   searchAttributeKeys,
   sendEventUpdate,
@@ -172,6 +173,17 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     return res;
   }
 
+  // The instance must exist before the handlers are set: setHandler delivers buffered updates at once.
+  let first: Step | undefined;
+  if (args.carried) {
+    instance = args.carried.instance;
+    startedAt = args.carried.startedAt;
+  } else {
+    startedAt = Date.now();
+    first = startInstance(def, { input: args.input, grid: grid ?? undefined, day: args.day, businessKey: args.businessKey, at: startedAt, actor: args.startedBy });
+    instance = first.instance;
+  }
+
   setHandler(snapshotQuery, (): ProcessSnapshot => ({
     definition: { key: args.definition.key, version: args.definition.version },
     businessKey: args.businessKey,
@@ -199,20 +211,17 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     },
   });
 
+  let cancelReason: { reason: string; actor?: string } | undefined;
+  setHandler(cancelReasonSignal, (r) => {
+    cancelReason = r;
+  });
+
   setHandler(eventSignal, (req) => {
     void serial(() => apply(req)).catch((e) => log.warn('event refused', { type: req.type, error: String((e as Error).message) }));
   });
 
   try {
-    if (args.carried) {
-      instance = args.carried.instance;
-      startedAt = args.carried.startedAt;
-    } else {
-      startedAt = Date.now();
-      const first = startInstance(def, { input: args.input, grid: grid ?? undefined, day: args.day, businessKey: args.businessKey, at: startedAt, actor: args.startedBy });
-      instance = first.instance;
-      await serial(() => commit([first]));
-    }
+    if (first) await serial(() => commit([first]));
 
     while (status === 'running') {
       const seen = version;
@@ -247,7 +256,16 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   } catch (e) {
     if (isCancellation(e)) {
       status = 'cancelled';
-      await CancellationScope.nonCancellable(() => markEnded({ workflowId, status: 'cancelled', at: iso(Date.now()) }));
+      const state = stateName(instance.value);
+      await CancellationScope.nonCancellable(() =>
+        markEnded({
+          workflowId,
+          status: 'cancelled',
+          at: iso(Date.now()),
+          step: { seq: instance.seq + 1, event: '@cancel', from: state, to: state, actor: cancelReason?.actor, data: { reason: cancelReason?.reason ?? '' } },
+          definitionVersion: args.definition.version,
+        }),
+      );
     }
     throw e;
   }

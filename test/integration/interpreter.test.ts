@@ -1,0 +1,116 @@
+import type { DefinitionDocument } from '../../definitions/document.schema';
+import { snapshotQuery, type RunProcessInput } from '../../workflows/messages';
+import { enc, eventually, startHarness, type Harness } from '../support/harness';
+
+const doc: DefinitionDocument = {
+  key: 'test-can-patrol',
+  title: 'Continue-as-new patrol (test)',
+  grid: 'required',
+  machine: {
+    id: 'test-can-patrol',
+    initial: 'assigned',
+    context: { checkIns: 0 },
+    states: {
+      assigned: { meta: { task: { role: 'grid-worker', title: 'Start', due: { after: '1h' } } }, on: { START: 'patrolling' } },
+      patrolling: {
+        meta: {
+          task: { role: 'grid-worker', title: 'Submit', due: { after: '6s' } },
+          timers: [{ id: 'expire', when: { after: '6s' }, send: 'EXPIRE' }],
+        },
+        on: {
+          CHECK_IN: { actions: [{ type: 'assign', params: { increment: { checkIns: 1 } } }] },
+          SUBMIT: 'completed',
+          EXPIRE: 'expired',
+        },
+      },
+      completed: { type: 'final' },
+      expired: { type: 'final' },
+    },
+  },
+};
+
+let h: Harness;
+let version: number;
+
+beforeAll(async () => {
+  h = await startHarness();
+  ({ version } = await h.services.definitions.publish(doc, 'test', 'interpreter test'));
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const post = (id: string, body: unknown) => h.call('POST', `/api/processes/${enc(id)}/events`, body);
+
+test('a process continues as new carrying its state, deadlines and request ids, and its timer still fires', async () => {
+  const workflowId = `test-can-patrol/grid-04/${Date.now()}`;
+  const args: RunProcessInput = {
+    definition: { key: doc.key, version, document: doc },
+    businessKey: workflowId,
+    grid: 'grid-04',
+    input: {},
+    continueAsNewAfterSteps: 2,
+  };
+  await h.services.client.workflow.start('runProcess', { taskQueue: h.taskQueue, workflowId, args: [args] });
+
+  expect((await post(workflowId, { type: 'START', requestId: 'start' })).body.state).toBe('patrolling');
+  for (const n of [1, 2, 3]) {
+    const r = await post(workflowId, { type: 'CHECK_IN', requestId: `check-in-${n}` });
+    expect(r.status).toBe(200);
+  }
+  // A retried request from before the continue-as-new is still recognised.
+  expect((await post(workflowId, { type: 'START', requestId: 'start' })).status).toBe(200);
+  expect((await post(workflowId, { type: 'CHECK_IN', requestId: 'check-in-1' })).status).toBe(200);
+
+  const snap = await h.services.client.workflow.getHandle(workflowId).query(snapshotQuery);
+  expect(snap.runs).toBeGreaterThanOrEqual(3);
+  expect(snap.context.checkIns).toBe(3);
+  expect(snap.deadlines.map((d) => d.id)).toEqual(['expire']);
+
+  const ended = await eventually(async () => {
+    const r = await h.call('GET', `/api/processes/${enc(workflowId)}`);
+    return r.body.status === 'completed' && r.body;
+  }, 20_000, 250);
+  expect(ended.state).toBe('expired');
+  expect(ended.history.map((x: { seq: number; event: string }) => `${x.seq}:${x.event}`)).toEqual([
+    '1:@start',
+    '2:START',
+    '3:CHECK_IN',
+    '4:CHECK_IN',
+    '5:CHECK_IN',
+    '6:EXPIRE',
+  ]);
+});
+
+test('search attributes let Temporal find processes by definition, grid and state', async () => {
+  const started = await h.call('POST', '/api/processes', { definition: doc.key, grid: 'grid-11', businessKey: `grid-11/${Date.now()}` });
+  const id: string = started.body.workflowId;
+  await post(id, { type: 'START' });
+  const found = await eventually(async () => {
+    const ids: string[] = [];
+    for await (const w of h.services.client.workflow.list({ query: `GridflowDefinition = '${doc.key}' AND GridflowGrid = 'grid-11' AND GridflowState = 'patrolling'` })) {
+      ids.push(w.workflowId);
+    }
+    return ids.includes(id) && ids;
+  }, 15_000, 500);
+  expect(found).toContain(id);
+});
+
+test('cancelling a process ends it as cancelled; it then takes no events and cannot be cancelled again', async () => {
+  const started = await h.call('POST', '/api/processes', { definition: doc.key, grid: 'grid-06', businessKey: `grid-06/${Date.now()}` });
+  const id: string = started.body.workflowId;
+  await eventually(async () => (await h.call('GET', `/api/processes/${enc(id)}`)).status === 200);
+
+  expect((await h.call('POST', `/api/processes/${enc(id)}/cancel`, {})).status).toBe(400);
+  const res = await h.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'started by mistake' });
+  expect(res.status).toBe(202);
+
+  const d = await eventually(async () => {
+    const r = await h.call('GET', `/api/processes/${enc(id)}`);
+    return r.body.status === 'cancelled' && r.body;
+  });
+  expect(d).toMatchObject({ status: 'cancelled', state: 'assigned', tasks: [], accepts: [] });
+  expect(d.history.at(-1)).toMatchObject({ event: '@cancel', from: 'assigned', to: 'assigned', actor: 'admin', data: { reason: 'started by mistake' } });
+  expect((await post(id, { type: 'START' })).status).toBe(409);
+  expect((await h.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'again' })).status).toBe(409);
+});
