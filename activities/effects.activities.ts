@@ -9,10 +9,18 @@ export interface ProcessStarter {
   signalEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string }): Promise<void>;
 }
 
-export class UnknownDefinitionError extends Error {}
+export class PermanentEffectError extends Error {}
 
 /** Effect actions of the library: each has a stable id, so retries and replays write once. */
-export function createEffectActivities({ orm, processes }: { orm: MikroORM; processes: ProcessStarter }) {
+export interface DataProviders {
+  run(name: string, params: Record<string, unknown>, ctx: { grid: string | null; workflowId?: string }): Promise<Record<string, unknown>>;
+}
+
+export interface Launcher {
+  launch(definition: string, at: number): Promise<{ day: string; started: string[]; existing: string[] }>;
+}
+
+export function createEffectActivities({ orm, processes, providers, launcher }: { orm: MikroORM; processes: ProcessStarter; providers: DataProviders; launcher: Launcher }) {
   return {
     async notify(p: { workflowId: string; key: string; grid: string | null; at: string; notice: Notice }): Promise<void> {
       const conn = orm.em.fork().getConnection();
@@ -36,9 +44,19 @@ export function createEffectActivities({ orm, processes }: { orm: MikroORM; proc
       try {
         return await processes.startLinked(p);
       } catch (e) {
-        if (e instanceof UnknownDefinitionError) throw ApplicationFailure.nonRetryable(e.message, 'UnknownDefinition');
+        if (e instanceof PermanentEffectError) throw ApplicationFailure.nonRetryable(e.message, 'UnknownDefinition');
         throw e;
       }
+    },
+
+    /** The schedule launcher's fan-out: one start per grid, idempotent by business key. */
+    async launchInstances(p: { definition: string; at: number }): Promise<{ day: string; started: string[]; existing: string[] }> {
+      return launcher.launch(p.definition, p.at);
+    },
+
+    /** Runs a named data provider for a `fetch` action; its result comes back to the process as an event. */
+    async fetchData(p: { workflowId: string; grid: string | null; provider: string; params: Record<string, unknown> }): Promise<Record<string, unknown>> {
+      return providers.run(p.provider, p.params, { grid: p.grid, workflowId: p.workflowId });
     },
 
     async sendEvent(p: { fromWorkflowId: string; key: string; to: string; type: string; data?: Record<string, unknown> }): Promise<void> {

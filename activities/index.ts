@@ -1,10 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createEffectActivities, type ProcessStarter } from './effects.activities';
+import { createEffectActivities, type DataProviders, type Launcher, type ProcessStarter } from './effects.activities';
 import { createProjectionActivities } from './projection.activities';
 
 export interface ActivityDeps {
   orm: MikroORM;
   processes: ProcessStarter;
+  providers: DataProviders;
+  launcher: Launcher;
 }
 
 export const createActivities = (deps: ActivityDeps) => ({

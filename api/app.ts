@@ -6,9 +6,12 @@ import { healthRoutes, type HealthChecks } from './health.routes';
 import { openApiDocument } from './openapi';
 import { notFoundRoute, problemHandler } from './problem';
 import { processRoutes } from './processes.routes';
+import { scheduleRoutes } from './schedules.routes';
+import type { ScheduleService } from '../services/schedules.service';
 
 export interface AppDeps {
   processes: ProcessService;
+  schedules: ScheduleService;
   health: HealthChecks;
   adminToken?: string;
   log: Logger;
@@ -30,6 +33,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/api', authenticate(deps.adminToken));
   app.use('/api/processes', processRoutes(deps.processes));
+  app.use('/api/schedules', scheduleRoutes(deps.schedules));
   app.use(notFoundRoute);
   app.use(problemHandler(deps.log));
   return app;

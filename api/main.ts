@@ -11,6 +11,7 @@ async function main() {
   const services = await createServices(config);
   const app = createApp({
     processes: services.processes,
+    schedules: services.schedules,
     adminToken: config.adminToken,
     log,
     health: {

@@ -119,6 +119,7 @@ export const TransitionRecordSchema = new EntitySchema<TransitionRecord>({
 export class Notification {
   id!: string;
   workflowId!: string;
+  memberId?: string | null;
   at!: Date;
   kind!: string;
   role!: string;
@@ -133,10 +134,11 @@ export class Notification {
 export const NotificationSchema = new EntitySchema<Notification>({
   class: Notification,
   tableName: 'notification',
-  indexes: [{ properties: ['grid', 'role', 'at'] }, { properties: ['workflowId'] }],
+  indexes: [{ properties: ['grid', 'role', 'at'] }, { properties: ['workflowId'] }, { properties: ['memberId', 'at'] }],
   properties: {
     id: { type: 'string', length: 400, primary: true },
     workflowId: { type: 'string', length: 300 },
+    memberId: { type: 'string', length: 100, nullable: true },
     at: { type: 'Date', columnType: 'timestamptz' },
     kind: { type: 'string', length: 20 },
     role: { type: 'string', length: 50 },
@@ -173,7 +175,46 @@ export const ProcessRecordSchema = new EntitySchema<ProcessRecord>({
   },
 });
 
+/** Which process a parent's effect started, so a retried start finds the same one. */
+export class ProcessLink {
+  origin!: string;
+  workflowId!: string;
+  parentWorkflowId!: string;
+  createdAt: Date = new Date();
+}
+
+export const ProcessLinkSchema = new EntitySchema<ProcessLink>({
+  class: ProcessLink,
+  tableName: 'process_link',
+  indexes: [{ properties: ['parentWorkflowId'] }],
+  properties: {
+    origin: { type: 'string', length: 400, primary: true },
+    workflowId: { type: 'string', length: 300 },
+    parentWorkflowId: { type: 'string', length: 300 },
+    createdAt: { type: 'Date', columnType: 'timestamptz' },
+  },
+});
+
+/** Per definition and year counter behind `{seq}` business keys. */
+export class BusinessKeyCounter {
+  key!: string;
+  year!: number;
+  value!: number;
+}
+
+export const BusinessKeyCounterSchema = new EntitySchema<BusinessKeyCounter>({
+  class: BusinessKeyCounter,
+  tableName: 'business_key_counter',
+  properties: {
+    key: { type: 'string', length: 100, primary: true },
+    year: { type: 'integer', primary: true },
+    value: { type: 'integer' },
+  },
+});
+
 export const entities = [
+  ProcessLinkSchema,
+  BusinessKeyCounterSchema,
   DefinitionVersionSchema,
   ProcessInstanceSchema,
   TransitionRecordSchema,

@@ -1,7 +1,11 @@
 import { assign, setup, type AnyStateMachine, type AnyStateNode } from 'xstate';
 import type { ActionRef, DefinitionDocument, GuardRef, StateConfig, StateMeta, TransitionConfig } from './document.schema';
 import { compare, readPath, resolveValue, type COMPARE_OPS } from './library';
+import type { WorkCalendar } from './calendar';
 import { DEFAULT_ZONE } from './time';
+
+/** A calendar with no holidays: plain Monday to Friday. */
+export const NO_HOLIDAYS: WorkCalendar = { name: 'mon-fri', zone: 'Asia/Shanghai', years: {} } as WorkCalendar;
 
 export type Context = Record<string, unknown>;
 
@@ -9,6 +13,8 @@ export interface CompiledDefinition {
   doc: DefinitionDocument;
   machine: AnyStateMachine;
   zone: string;
+  /** Working-day calendar for `wd` durations; without one, Monday to Friday are working days. */
+  calendar: WorkCalendar;
   /** Events only the definition's own timers send; clients may not send them. */
   internalEvents: ReadonlySet<string>;
   /** Every state node by its XState id (`daily-patrol.open.assigned`). */
@@ -78,6 +84,7 @@ const implementations = {
     startProcess: noop,
     sendEvent: noop,
     record: noop,
+    fetch: noop,
   },
   guards: {
     compare: (_: Args, p: Params) => compare(p.left, p.op as (typeof COMPARE_OPS)[number], p.right),
@@ -105,7 +112,7 @@ export function metaOf(node: AnyStateNode): StateMeta {
  * the machine's `context` merged with the instance fields the engine provides (grid, day,
  * businessKey, input).
  */
-export function compileDefinition(doc: DefinitionDocument): CompiledDefinition {
+export function compileDefinition(doc: DefinitionDocument, calendar: WorkCalendar = NO_HOLIDAYS): CompiledDefinition {
   const { context: defaults, ...rest } = doc.machine;
   const config = convertState(rest as StateConfig);
   const machine = setup({
@@ -121,7 +128,27 @@ export function compileDefinition(doc: DefinitionDocument): CompiledDefinition {
   collectNodes(machine.root, nodes);
   const internalEvents = new Set<string>();
   for (const node of nodes.values()) for (const t of metaOf(node).timers ?? []) internalEvents.add(t.send);
-  return { doc, machine, zone: doc.timezone ?? DEFAULT_ZONE, internalEvents, nodes };
+  for (const send of fetchEvents(doc.machine as StateConfig)) internalEvents.add(send);
+  return { doc, machine, zone: doc.timezone ?? DEFAULT_ZONE, calendar, internalEvents, nodes };
+}
+
+/** Events that `fetch` actions bring back: the engine sends them, clients may not. */
+function fetchEvents(state: StateConfig): string[] {
+  const out: string[] = [];
+  const visitActions = (refs: ActionRef | ActionRef[] | undefined) => {
+    for (const a of refs === undefined ? [] : Array.isArray(refs) ? refs : [refs]) {
+      if (typeof a === 'object' && a.type === 'fetch' && typeof a.params?.send === 'string') out.push(a.params.send);
+    }
+  };
+  const visitTransition = (t: TransitionConfig | undefined) => {
+    for (const x of t === undefined ? [] : Array.isArray(t) ? t : [t]) if (typeof x === 'object') visitActions(x.actions);
+  };
+  visitActions(state.entry);
+  visitActions(state.exit);
+  visitTransition(state.always);
+  for (const t of Object.values(state.on ?? {})) visitTransition(t);
+  for (const child of Object.values(state.states ?? {})) out.push(...fetchEvents(child));
+  return out;
 }
 
 function structuredCloneJson<T>(value: T): T {

@@ -30,7 +30,14 @@ export function checkData(schema: DataSchema, value: unknown, path = ''): PathEr
         break;
       }
       const record = value as Record<string, unknown>;
-      const props = schema.properties ?? {};
+      // An object schema without properties takes any fields (data the engine itself produces).
+      if (schema.properties === undefined) {
+        for (const key of schema.required ?? []) {
+          if (record[key] === undefined) errors.push({ path: join(path, key), message: `"${key}" is required` });
+        }
+        break;
+      }
+      const props = schema.properties;
       for (const key of schema.required ?? []) {
         if (record[key] === undefined) errors.push({ path: join(path, key), message: `"${key}" is required` });
       }

@@ -45,21 +45,31 @@ export const dataSchema: z.ZodType<DataSchema> = z.lazy(() =>
 );
 
 /**
- * When something happens: `after` a duration from entering the state, `at` a wall-clock time on the
- * instance's day (or the entry day) plus `addDays`, or `before` the task's due time.
+ * When something happens: `after` a duration from entering the state (or from the task's due time
+ * with `of: due`), `at` a wall-clock time on the instance's day (or the entry day) plus `addDays` or
+ * `addWorkingDays`, or `before` the task's due time. Durations may be working days (`3wd`).
+ * `ref` names a context field holding an ISO date or date-time that wins when it is set (a due date
+ * decided at run time); `urgent` overrides the spec for instances whose `context.urgency` is "urgent".
  */
-export const timeSpec = z.strictObject({
+const timeFields = {
   after: z.string().optional(),
+  of: z.enum(['entry', 'due']).optional(),
   at: z.string().optional(),
   on: z.enum(['instance-day', 'entry-day']).optional(),
   addDays: z.number().int().min(0).max(366).optional(),
+  addWorkingDays: z.number().int().min(0).max(250).optional(),
   before: z.string().optional(),
-});
+  ref: z.string().regex(/^context(\.[A-Za-z0-9_$-]+)+$/, 'a context path, e.g. "context.plan.due"').optional(),
+};
+export const baseTimeSpec = z.strictObject(timeFields);
+export const timeSpec = z.strictObject({ ...timeFields, urgent: baseTimeSpec.optional() });
 export type TimeSpec = z.infer<typeof timeSpec>;
 
 export const task = z.strictObject({
   role: z.string(),
   title: z.string().min(1),
+  /** Who in particular, when not the role's holder in the grid: `{ $ref: "context.owner" }`. */
+  assignee: z.union([z.string(), z.strictObject({ $ref: z.string().regex(/^context(\.[A-Za-z0-9_$-]+)+$/) })]).optional(),
   due: timeSpec.optional(),
 });
 export type TaskSpec = z.infer<typeof task>;
@@ -159,6 +169,27 @@ export const template = z.strictObject({
   body: z.string(),
 });
 
+/** A recurring definition: a Temporal Schedule starts its instances. */
+export const scheduleSpec = z.strictObject({
+  /** Standard 5-field cron in `timezone`, e.g. "30 8 * * *" for 08:30 daily. */
+  cron: z.string().min(9),
+  timezone: z.string().optional(),
+  /** `grids`: one instance per grid; `community`: one instance. */
+  fanOut: z.enum(['grids', 'community']),
+  /** How late a missed run (server down) may still start, e.g. "1h". */
+  catchupWindow: z.string().optional(),
+  overlap: z.enum(['skip', 'buffer-one', 'allow-all']).optional(),
+  description: z.string().optional(),
+});
+export type ScheduleSpec = z.infer<typeof scheduleSpec>;
+
+/** A named provider whose result becomes `input.<into>` when an instance starts. */
+export const prefillSpec = z.strictObject({
+  provider: z.string().min(1),
+  into: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
 export const definitionDocument = z.strictObject({
   key: name,
   title: z.string().min(1),
@@ -171,6 +202,8 @@ export const definitionDocument = z.strictObject({
   input: dataSchema.optional(),
   events: z.record(eventName, dataSchema).optional(),
   templates: z.record(z.string(), template).optional(),
+  schedule: scheduleSpec.optional(),
+  prefill: prefillSpec.optional(),
   machine: machineConfig,
 });
 export type DefinitionDocument = z.infer<typeof definitionDocument>;

@@ -2,7 +2,8 @@ import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateNo
 import { metaOf, type CompiledDefinition, type Context } from './compile';
 import { checkData, type PathError } from './data-schema';
 import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
-import { describeGuard, EFFECT_TYPES, renderTemplate, type EffectType, type Role } from './library';
+import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './calendar';
+import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './library';
 import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
 
 /**
@@ -76,6 +77,7 @@ export interface TaskView {
   stateId: string;
   state: string;
   role: string;
+  assignee?: string;
   title: string;
   dueAt?: number;
   events: string[];
@@ -126,18 +128,44 @@ function xstateEvent(def: CompiledDefinition, ev: EngineEvent) {
   return { type: ev.type, data: ev.data ?? {}, at: formatLocal(ev.at, def.zone), actor: ev.actor };
 }
 
-/** Resolves when a time spec falls for a state entered at `entry`. */
-export function resolveWhen(def: CompiledDefinition, spec: TimeSpec, entry: number, context: Context, dueAt?: number): number {
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** A date without a time means the end of that working day. */
+export const END_OF_DAY = '18:00';
+
+function shift(def: CompiledDefinition, base: number, duration: string, sign: 1 | -1): number {
+  const wd = parseWorkingDays(duration);
+  if (wd === undefined) return base + sign * parseDuration(duration);
+  if (sign < 0) throw new Error(`"${duration}": working days count forward only; use hours or days with before`);
+  return addWorkingDaysAt(base, wd, def.zone, def.calendar);
+}
+
+/**
+ * Resolves when a time spec falls for a state entered at `entry`, given the instance's context
+ * and, for `before` / `of: due`, the task's due time.
+ */
+export function resolveWhen(def: CompiledDefinition, given: TimeSpec, entry: number, context: Context, dueAt?: number): number {
+  const spec: TimeSpec = given.urgent && context.urgency === 'urgent' ? { ...given.urgent } : given;
+  if (spec.ref !== undefined) {
+    const v = readPath({ context }, spec.ref);
+    if (typeof v === 'string' && DATE_ONLY.test(v)) return atLocal(v, END_OF_DAY, def.zone);
+    if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return Date.parse(v);
+  }
   if (spec.before !== undefined) {
     if (dueAt === undefined) throw new Error('"before" needs a task due time in the same state');
-    return dueAt - parseDuration(spec.before);
+    return shift(def, dueAt, spec.before, -1);
   }
-  if (spec.after !== undefined) return entry + parseDuration(spec.after);
+  if (spec.after !== undefined) {
+    const base = spec.of === 'due' ? dueAt : entry;
+    if (base === undefined) throw new Error('"of: due" needs a task due time in the same state');
+    return shift(def, base, spec.after, 1);
+  }
   if (spec.at !== undefined) {
     const baseDay = spec.on === 'entry-day' ? localDate(entry, def.zone) : String(context.day ?? localDate(entry, def.zone));
-    return atLocal(addDays(baseDay, spec.addDays ?? 0), spec.at, def.zone);
+    let day = addDays(baseDay, spec.addDays ?? 0);
+    if (spec.addWorkingDays !== undefined) day = addWorkingDays(day, spec.addWorkingDays, def.calendar);
+    return atLocal(day, spec.at, def.zone);
   }
-  throw new Error('a time needs one of after, at, before');
+  throw new Error('a time needs one of after, at, before, or a ref that is set');
 }
 
 function taskDue(def: CompiledDefinition, node: AnyStateNode, entry: number, context: Context): number | undefined {
@@ -161,6 +189,21 @@ function scheduleFor(def: CompiledDefinition, node: AnyStateNode, entry: number,
   return out;
 }
 
+function timeSpecsOf(node: AnyStateNode): TimeSpec[] {
+  const meta = metaOf(node);
+  return [meta.task?.due, ...(meta.timers ?? []).map((t) => t.when), ...(meta.reminders ?? []).map((n) => n.when), ...(meta.escalations ?? []).map((n) => n.when)].filter(
+    (x): x is TimeSpec => x !== undefined,
+  );
+}
+
+function timesDependOnChange(node: AnyStateNode, before: Context, after: Context): boolean {
+  for (const spec of timeSpecsOf(node)) {
+    if (spec.urgent && before.urgency !== after.urgency) return true;
+    if (spec.ref && JSON.stringify(readPath({ context: before }, spec.ref)) !== JSON.stringify(readPath({ context: after }, spec.ref))) return true;
+  }
+  return false;
+}
+
 function sortDeadlines(list: Deadline[]): Deadline[] {
   // Stable: deadlines at the same instant keep the order the document declares them in.
   return list.map((d, i) => [d, i] as const).sort((a, b) => a[0].at - b[0].at || a[1] - b[1]).map(([d]) => d);
@@ -180,15 +223,25 @@ function renderNotice(def: CompiledDefinition, kind: Notice['kind'], to: Role | 
 
 function effectsOf(def: CompiledDefinition, actions: { type: string; params?: unknown }[], seq: number, context: Context, event: unknown): Effect[] {
   const effects: Effect[] = [];
+  const push = (type: EffectType, params: Record<string, unknown>) => effects.push({ key: `${seq}:${effects.length}`, type, params });
   for (const action of actions) {
     if (!(EFFECT_TYPES as readonly string[]).includes(action.type)) continue;
     const params = (action.params ?? {}) as Record<string, unknown>;
-    const key = `${seq}:${effects.length}`;
     if (action.type === 'notify') {
-      const notice = renderNotice(def, 'info', params.to as Role | Role[], String(params.template), params.urgent as boolean | undefined, { context, event });
-      effects.push({ key, type: 'notify', params: { ...notice } });
-    } else {
-      effects.push({ key, type: action.type as EffectType, params });
+      push('notify', { ...renderNotice(def, 'info', params.to as Role | Role[], String(params.template), params.urgent as boolean | undefined, { context, event }) });
+      continue;
+    }
+    const { forEach, ...rest } = params;
+    // A forEach over nothing (an unset list) is no effect at all, not one effect.
+    const each = 'forEach' in params;
+    const items = !each ? [undefined] : Array.isArray(forEach) ? forEach : [];
+    for (const item of items) {
+      const resolved = (each ? resolveValue(rest, { item }) : rest) as Record<string, unknown>;
+      if (action.type === 'sendEvent' && Array.isArray(resolved.to)) {
+        for (const to of resolved.to) push('sendEvent', { ...resolved, to });
+      } else {
+        push(action.type as EffectType, resolved);
+      }
     }
   }
   return effects;
@@ -205,6 +258,11 @@ function advance(def: CompiledDefinition, prev: Instance | undefined, prevNodes:
   for (const node of nextNodes) {
     if (before.has(node.id) && prev) {
       entered[node.id] = prev.entered[node.id] ?? at;
+      // A state whose times read the context (a decided due date, the urgency) reschedules when
+      // those fields change, keeping its entry time.
+      if (timesDependOnChange(node, prev.context, context)) {
+        deadlines = deadlines.filter((d) => d.stateId !== node.id).concat(scheduleFor(def, node, entered[node.id], seq, context));
+      }
     } else {
       entered[node.id] = at;
       deadlines = deadlines.concat(scheduleFor(def, node, at, seq, context));
@@ -281,7 +339,9 @@ function guardText(def: CompiledDefinition, snapshot: AnyMachineSnapshot, type: 
  * Checks an event without applying it. Throws EventRejected naming the state, the event and what
  * would be accepted.
  */
-export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: 'client' | 'timer' = 'client'): void {
+export type EventSource = 'client' | 'timer' | 'system';
+
+export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: EventSource = 'client'): void {
   const state = stateName(inst.value);
   if (inst.status !== 'running') {
     throw new EventRejected('ended', `process has ended in state "${state}"; it accepts no events`, []);
@@ -289,7 +349,7 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
   const accepts = acceptedEvents(def, inst);
   const snapshot = snapshotOf(def, inst);
   if (source === 'client' && !accepts.includes(ev.type)) {
-    const why = def.internalEvents.has(ev.type) ? ' (it is sent by the definition\'s own timer)' : '';
+    const why = def.internalEvents.has(ev.type) ? ' (it is sent by the engine: a timer or a fetch)' : '';
     throw new EventRejected(
       'not-accepted',
       `event "${ev.type}" is not accepted in state "${state}"${why}; accepted: ${accepts.join(', ') || 'none'}`,
@@ -309,7 +369,7 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
 }
 
 /** Applies an accepted event. Throws EventRejected when it is not accepted (see checkEvent). */
-export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: 'client' | 'timer' = 'client'): Step {
+export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: EventSource = 'client'): Step {
   checkEvent(def, inst, ev, source);
   const snapshot = snapshotOf(def, inst);
   const prevNodes = activeNodes(snapshot);
@@ -391,10 +451,12 @@ export function tasksOf(def: CompiledDefinition, inst: Instance): TaskView[] {
   for (const node of activeNodes(snapshot)) {
     const task = metaOf(node).task;
     if (!task) continue;
+    const assignee = typeof task.assignee === 'string' ? task.assignee : task.assignee ? readPath({ context: inst.context }, task.assignee.$ref) : undefined;
     tasks.push({
       stateId: node.id,
       state: node.key,
       role: task.role,
+      ...(typeof assignee === 'string' && assignee ? { assignee } : {}),
       title: task.title,
       dueAt: taskDue(def, node, inst.entered[node.id], inst.context),
       events,

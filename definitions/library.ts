@@ -5,16 +5,22 @@ import { z } from 'zod';
  * inside the transition; effect actions are handed to the workflow, which runs each as an activity.
  */
 
-/** A value in params: a literal, or `{ $ref: "event.data.site" | "context.checkIns" | "event.at" | ... }`. */
-export const valueExpr = z.union([
-  z.strictObject({ $ref: z.string().regex(/^(event|context|instance)(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path starting with event, context or instance') }),
-  z.string(),
-  z.number(),
-  z.boolean(),
-  z.null(),
-  z.array(z.unknown()),
-]);
-export type ValueExpr = z.infer<typeof valueExpr>;
+/**
+ * A value in params: a literal, `{ $ref: "event.data.site" | "context.checkIns" | "item.x" }`, or
+ * an object or array built of such values.
+ */
+export type ValueExpr = string | number | boolean | null | { $ref: string } | ValueExpr[] | { [key: string]: ValueExpr };
+export const valueExpr: z.ZodType<ValueExpr> = z.lazy(() =>
+  z.union([
+    z.strictObject({ $ref: z.string().regex(/^(event|context|instance|item)(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path starting with event, context, instance or item') }),
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(valueExpr),
+    z.record(z.string().regex(/^[^$]/, 'keys starting with "$" are reserved; use { $ref: "..." }'), valueExpr),
+  ]),
+);
 
 const contextKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a context field name');
 
@@ -48,11 +54,22 @@ export const actionParams = {
     definition: z.string(),
     input: z.record(z.string(), valueExpr).optional(),
     grid: valueExpr.optional(),
+    /** One process per element; `{ $ref: "item.x" }` reads the element. */
+    forEach: valueExpr.optional(),
   }),
   sendEvent: z.strictObject({
+    /** A workflow id, or a list of them. */
     to: valueExpr,
     type: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
     data: z.record(z.string(), valueExpr).optional(),
+    forEach: valueExpr.optional(),
+  }),
+  fetch: z.strictObject({
+    /** A named data provider of the engine (see services/providers.ts). */
+    provider: z.string().min(1),
+    params: z.record(z.string(), valueExpr).optional(),
+    /** The event that brings the result back to this process, as its data. */
+    send: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
   }),
   record: z.strictObject({
     kind: z.string().min(1),
@@ -62,7 +79,7 @@ export const actionParams = {
 export type ActionType = keyof typeof actionParams;
 export const ACTION_TYPES = Object.keys(actionParams) as ActionType[];
 /** Actions the workflow executes as activities, in the order the transition produced them. */
-export const EFFECT_TYPES = ['notify', 'startProcess', 'sendEvent', 'record'] as const;
+export const EFFECT_TYPES = ['notify', 'startProcess', 'sendEvent', 'record', 'fetch'] as const;
 export type EffectType = (typeof EFFECT_TYPES)[number];
 
 export const COMPARE_OPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in'] as const;
@@ -79,6 +96,7 @@ export interface Scope {
   event?: unknown;
   context?: unknown;
   instance?: unknown;
+  item?: unknown;
 }
 
 /** Reads a dotted path (`context.checkIns`) from a scope; undefined when any step is missing. */
@@ -96,7 +114,11 @@ export function resolveValue(value: unknown, scope: Scope): unknown {
   if (Array.isArray(value)) return value.map((v) => resolveValue(v, scope));
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    if (typeof record.$ref === 'string' && Object.keys(record).length === 1) return readPath(scope, record.$ref);
+    if (typeof record.$ref === 'string' && Object.keys(record).length === 1) {
+      // `item` refs are per element of a forEach; they wait until the effect is expanded.
+      if ((record.$ref === 'item' || record.$ref.startsWith('item.')) && !('item' in scope)) return record;
+      return readPath(scope, record.$ref);
+    }
     return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, resolveValue(v, scope)]));
   }
   return value;

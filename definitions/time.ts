@@ -110,3 +110,13 @@ export function formatLocal(ms: number, zone: string = DEFAULT_ZONE): string {
   const abs = Math.abs(offset);
   return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
+
+/** ISO 8601 week of a date, e.g. `2026-W48` (weeks start on Monday; week 1 holds the first Thursday). */
+export function isoWeek(date: string): string {
+  const t = Date.parse(`${date}T00:00:00Z`);
+  const weekday = (new Date(t).getUTCDay() + 6) % 7; // Monday = 0
+  const thursday = t + (3 - weekday) * DAY;
+  const year = new Date(thursday).getUTCFullYear();
+  const week = Math.floor((thursday - Date.UTC(year, 0, 1)) / (7 * DAY)) + 1;
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}

@@ -12,6 +12,7 @@ import {
   type TransitionConfig,
 } from './document.schema';
 import { ACTION_TYPES, actionParams, GUARD_TYPES, guardParams, ROLES } from './library';
+import { parseWorkingDays } from './calendar';
 import { parseClock, parseDuration, ZONE_OFFSETS } from './time';
 
 /**
@@ -306,7 +307,7 @@ interface Transition {
 
 const ENGINE_CONTEXT_KEYS = ['input', 'grid', 'day', 'businessKey'];
 const EVENT_FIELDS = ['type', 'data', 'at', 'actor'];
-const REF = /^(event|context|instance)(\.[A-Za-z0-9_$-]+)*$/;
+const REF = /^(event|context|instance|item)(\.[A-Za-z0-9_$-]+)*$/;
 const TEMPLATE_PATH = /^(context|event|instance)(\.[A-Za-z0-9_$-]+)+$/;
 const EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
@@ -599,7 +600,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
 
   function checkRef(ref: string, path: string, event?: string) {
     if (!REF.test(ref)) {
-      error(path, `reference "${ref}" must be a dotted path starting with event., context. or instance., e.g. "context.checkIns" or "event.data.site"`);
+      error(path, `reference "${ref}" must be a dotted path starting with event., context., instance. or item. (inside forEach), e.g. "context.checkIns" or "event.data.site"`);
       return;
     }
     const [scope, field, dataField] = ref.split('.');
@@ -678,11 +679,11 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
     }
   }
 
-  function checkWhen(spec: TimeSpec, path: string, node: StateNode, due: 'due' | 'has-due' | 'no-due') {
+  function checkWhen(spec: TimeSpec, path: string, node: StateNode, due: 'due' | 'has-due' | 'no-due', nested = false) {
     const given = (['after', 'at', 'before'] as const).filter((k) => spec[k] !== undefined);
-    if (given.length !== 1) {
+    if (given.length > 1 || (given.length === 0 && spec.ref === undefined)) {
       const got = given.length ? `got ${given.join(' and ')}` : 'got none';
-      error(path, `give exactly one of after, at, before (${got}), e.g. { after: "2h" } or { at: "18:00" }`);
+      error(path, `give exactly one of after, at, before (${got}), e.g. { after: "2h" } or { at: "18:00" }; with ref it is the fallback`);
     }
     const parse = (key: 'after' | 'at' | 'before', fn: (text: string) => number) => {
       const text = spec[key];
@@ -693,15 +694,25 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
         error(`${path}.${key}`, (e as Error).message);
       }
     };
-    parse('after', parseDuration);
+    parse('after', (t) => parseWorkingDays(t) ?? parseDuration(t));
     parse('at', parseClock);
-    parse('before', parseDuration);
-    if (spec.before !== undefined) {
-      if (due === 'due') error(`${path}.before`, 'a task\'s due time can not be "before" itself; use after or at');
-      else if (due === 'no-due') error(`${path}.before`, `"before" counts back from the task's due time, but ${label(node)} has no meta.task.due; add one or use after or at`);
+    parse('before', (t) => {
+      if (parseWorkingDays(t) !== undefined) throw new Error(`"${t}": working days count forward only; use hours or days with before, e.g. "1d"`);
+      return parseDuration(t);
+    });
+    const needsDue = spec.before !== undefined ? '"before"' : spec.of === 'due' ? '"of: due"' : undefined;
+    if (needsDue) {
+      const key = spec.before !== undefined ? 'before' : 'of';
+      if (due === 'due') error(`${path}.${key}`, `a task's due time can not be ${needsDue} itself; use after or at`);
+      else if (due === 'no-due') error(`${path}.${key}`, `${needsDue} counts from the task's due time, but ${label(node)} has no meta.task.due; add one or use after or at`);
     }
-    for (const k of ['on', 'addDays'] as const) {
+    if (spec.of !== undefined && spec.after === undefined) error(`${path}.of`, '"of" only applies to "after"; remove it or use after: "1d"');
+    for (const k of ['on', 'addDays', 'addWorkingDays'] as const) {
       if (spec[k] !== undefined && spec.at === undefined) error(`${path}.${k}`, `"${k}" only applies to "at"; remove it or use at: "HH:mm"`);
+    }
+    if (spec.urgent) {
+      if (nested) error(`${path}.urgent`, '"urgent" can not be nested');
+      else checkWhen(spec.urgent, `${path}.urgent`, node, due, true);
     }
   }
 
@@ -840,6 +851,9 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
   return { errors, warnings };
 }
 
+/** Placeholders a business key template may use; `seq` is a per-definition, per-year counter. */
+export const BUSINESS_KEY_PLACEHOLDERS = ['grid', 'day', 'week', 'month', 'year', 'seq'] as const;
+
 function checkBusinessKey(
   doc: DefinitionDocument,
   error: (path: string, message: string) => void,
@@ -848,10 +862,10 @@ function checkBusinessKey(
   const template = doc.businessKey as string;
   const fields = doc.input?.properties ?? {};
   const required = doc.input?.required ?? [];
-  const valid = `use {grid}, {day} or {input.<field>}, e.g. "{grid}/{day}"`;
+  const valid = `use ${BUSINESS_KEY_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')} or {input.<field>}, e.g. "{grid}/{day}"`;
   for (const m of template.matchAll(/\{([^{}]*)\}/g)) {
     const name = m[1];
-    if (name === 'grid' || name === 'day') continue;
+    if ((BUSINESS_KEY_PLACEHOLDERS as readonly string[]).includes(name)) continue;
     const field = /^input\.([A-Za-z0-9_]+)$/.exec(name)?.[1];
     if (field === undefined) {
       error('businessKey', `businessKey placeholder "${m[0]}" is unknown; ${valid}`);

@@ -7,6 +7,7 @@ import { loadConfigOrExit } from '../config/config';
 import { migrate, openOrm } from '../db/orm';
 import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from '../infra/postgres';
 import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTemporalDevServer, type DevServer } from '../infra/temporal';
+import { createServices } from '../services/container';
 import { DefinitionService } from '../services/definitions.service';
 
 /**
@@ -104,6 +105,10 @@ async function main() {
     const { connection } = await connectTemporal(temporalAddress, config.temporalNamespace);
     await ensureSearchAttributes(connection, config.temporalNamespace);
     await connection.close();
+    const services = await createServices({ ...config, databaseUrl, temporalAddress });
+    const ensured = await services.schedules.ensure();
+    say(`schedules: ${[...ensured.created.map((s) => `${s} (created)`), ...ensured.updated].join(', ')}`);
+    await services.close();
 
     const token = adminToken(config.dataDir, config.adminToken);
     const env = {

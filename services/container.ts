@@ -5,6 +5,12 @@ import { openOrm } from '../db/orm';
 import { connectTemporal } from '../infra/temporal';
 import { DefinitionService } from './definitions.service';
 import { ProcessService } from './processes.service';
+import { ProviderService } from './providers.service';
+import { ScheduleService } from './schedules.service';
+import type { WorkCalendar } from '../definitions/calendar';
+
+// Until the community registry is wired in: Shengshi Community's 12 grids.
+const GRID_IDS = Array.from({ length: 12 }, (_, i) => `grid-${String(i + 1).padStart(2, '0')}`);
 
 /** The services both composition roots need, wired once from the configuration. */
 export interface Services {
@@ -13,20 +19,29 @@ export interface Services {
   client: Client;
   definitions: DefinitionService;
   processes: ProcessService;
+  providers: ProviderService;
+  schedules: ScheduleService;
+  calendar: WorkCalendar;
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config & { databaseUrl: string; temporalAddress: string }): Promise<Services> {
+export async function createServices(config: Config & { databaseUrl: string; temporalAddress: string }, options: { schedulePrefix?: string } = {}): Promise<Services> {
   const orm = await openOrm(config.databaseUrl);
   const { connection, client } = await connectTemporal(config.temporalAddress, config.temporalNamespace);
-  const definitions = new DefinitionService(orm);
-  const processes = new ProcessService({ orm, client, definitions, taskQueue: config.taskQueue });
+  const calendar = DefinitionService.readCalendar();
+  const definitions = new DefinitionService(orm, calendar);
+  const providers = new ProviderService(orm, async () => GRID_IDS);
+  const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue });
+  const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds: async () => GRID_IDS, prefix: options.schedulePrefix });
   return {
     orm,
     connection,
     client,
     definitions,
     processes,
+    providers,
+    schedules,
+    calendar,
     close: async () => {
       await connection.close();
       await orm.close();

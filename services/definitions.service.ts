@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { checkCalendar, type WorkCalendar } from '../definitions/calendar';
 import { compileDefinition, type CompiledDefinition } from '../definitions/compile';
 import type { DefinitionDocument } from '../definitions/document.schema';
 import { validateDocument, validateText } from '../definitions/validate';
@@ -38,7 +39,10 @@ export const BUILT_IN_DIR = path.join(projectRoot(), 'definitions');
 export class DefinitionService {
   private readonly cache = new Map<string, LoadedDefinition>();
 
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly calendar?: WorkCalendar,
+  ) {}
 
   /** Reads every built-in `*.definition.yaml`; a built-in that does not validate stops start-up. */
   static readBuiltIns(dir = BUILT_IN_DIR): { file: string; document: DefinitionDocument }[] {
@@ -110,6 +114,14 @@ export class DefinitionService {
     return rows.map((r) => ({ key: r.key, title: r.title, latestVersion: r.version, updatedAt: new Date(r.created_at) }));
   }
 
+  /** The working-day calendar shipped in definitions/calendars; a broken file stops start-up. */
+  static readCalendar(dir = BUILT_IN_DIR): WorkCalendar {
+    const file = path.join(dir, 'calendars', 'cn-statutory.json');
+    const { calendar, errors } = checkCalendar(JSON.parse(fs.readFileSync(file, 'utf8')));
+    if (!calendar) throw new Error(`calendar ${file} is invalid:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+    return calendar;
+  }
+
   async keys(): Promise<string[]> {
     return (await this.list()).map((d) => d.key);
   }
@@ -131,7 +143,7 @@ export class DefinitionService {
     const hit = this.cache.get(`${key}@${row.version}`);
     if (hit) return hit;
     const document = row.document as unknown as DefinitionDocument;
-    const loaded: LoadedDefinition = { key, version: row.version, document, compiled: compileDefinition(document), createdAt: row.createdAt };
+    const loaded: LoadedDefinition = { key, version: row.version, document, compiled: compileDefinition(document, this.calendar), createdAt: row.createdAt };
     this.cache.set(`${key}@${row.version}`, loaded);
     return loaded;
   }

@@ -9,9 +9,10 @@ import {
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { checkData, type PathError } from '../definitions/data-schema';
 import { startInstance } from '../definitions/engine';
-import { formatLocal, localDate } from '../definitions/time';
+import type { WorkCalendar } from '../definitions/calendar';
+import { formatLocal, isoWeek, localDate } from '../definitions/time';
 import type { ProcessStarter } from '../activities';
-import { UnknownDefinitionError } from '../activities/effects.activities';
+import { PermanentEffectError } from '../activities/effects.activities';
 import {
   EVENT_REJECTED,
   cancelReasonSignal,
@@ -26,6 +27,7 @@ import {
   type RunProcessInput,
 } from '../workflows/messages';
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
+import type { ProviderService } from './providers.service';
 import { ProblemError, badRequest, conflict, notFound } from './errors';
 
 export interface StartRequest {
@@ -151,19 +153,51 @@ function rejectionOf(e: unknown): { message: string; details: EventRejectedDetai
 /** Starting, listing, reading and driving process instances: Temporal for the live truth, PostgreSQL for the read model. */
 export class ProcessService implements ProcessStarter {
   constructor(
-    private readonly deps: { orm: MikroORM; client: Client; definitions: DefinitionService; taskQueue: string },
+    private readonly deps: {
+      orm: MikroORM;
+      client: Client;
+      definitions: DefinitionService;
+      providers: ProviderService;
+      calendar: WorkCalendar;
+      taskQueue: string;
+      gridExists?: (grid: string) => Promise<boolean>;
+    },
   ) {}
 
-  private businessKeyFor(def: LoadedDefinition, req: StartRequest, day: string): string {
+  /** Next value of the per-definition, per-year counter behind `{seq}`. */
+  private async nextSeq(key: string, year: number): Promise<number> {
+    const rows = await this.deps.orm.em.fork().getConnection().execute<{ value: number }[]>(
+      `insert into business_key_counter (key, year, value) values (?, ?, 1)
+       on conflict (key, year) do update set value = business_key_counter.value + 1 returning value`,
+      [key, year],
+    );
+    return rows[0].value;
+  }
+
+  private async businessKeyFor(def: LoadedDefinition, req: StartRequest, input: Record<string, unknown>, day: string): Promise<string> {
     if (req.businessKey) return req.businessKey.startsWith(`${def.key}/`) ? req.businessKey : `${def.key}/${req.businessKey}`;
     const template = def.document.businessKey;
     if (!template) return `${def.key}/${crypto.randomUUID()}`;
-    const input = req.input ?? {};
+    const seq = template.includes('{seq}') ? String(await this.nextSeq(def.key, Number(day.slice(0, 4)))).padStart(6, '0') : '';
     const filled = template.replace(/\{([a-zA-Z0-9_.]+)\}/g, (_, name: string) => {
-      if (name === 'grid') return req.grid ?? 'community';
-      if (name === 'day') return day;
-      const v = name.startsWith('input.') ? input[name.slice(6)] : undefined;
-      return v === undefined || v === null ? '' : String(v);
+      switch (name) {
+        case 'grid':
+          return req.grid ?? 'community';
+        case 'day':
+          return day;
+        case 'week':
+          return isoWeek(day);
+        case 'month':
+          return typeof input.month === 'string' ? input.month : day.slice(0, 7);
+        case 'year':
+          return day.slice(0, 4);
+        case 'seq':
+          return seq;
+        default: {
+          const v = name.startsWith('input.') ? input[name.slice(6)] : undefined;
+          return v === undefined || v === null ? '' : String(v);
+        }
+      }
     });
     return `${def.key}/${filled}`;
   }
@@ -185,12 +219,25 @@ export class ProcessService implements ProcessStarter {
   async start(req: StartRequest, actor = 'api'): Promise<StartResult> {
     const def = await this.deps.definitions.get(req.definition, req.version);
     const { day } = this.checkStart(def, req);
-    const workflowId = this.businessKeyFor(def, req, day);
+    if (req.grid && this.deps.gridExists && !(await this.deps.gridExists(req.grid))) {
+      throw badRequest(`grid "${req.grid}" does not exist in the community registry`, [{ path: 'grid', message: 'unknown grid; see GET /api/grids' }]);
+    }
+    // Defaults the definition's input declares, so the instance shows what it was started for.
+    const input: Record<string, unknown> = { ...(req.input ?? {}) };
+    const declared = def.document.input?.properties ?? {};
+    if ('date' in declared && input.date === undefined) input.date = day;
+    if ('month' in declared && input.month === undefined) input.month = day.slice(0, 7);
+    const workflowId = await this.businessKeyFor(def, req, input, day);
+    const prefill = def.document.prefill;
+    if (prefill && input[prefill.into] === undefined) {
+      input[prefill.into] = await this.deps.providers.run(prefill.provider, { ...(prefill.params ?? {}), day }, { grid: req.grid ?? null });
+    }
     const args: RunProcessInput = {
       definition: { key: def.key, version: def.version, document: def.document },
+      calendar: this.deps.calendar,
       businessKey: workflowId,
       grid: req.grid ?? null,
-      input: req.input ?? {},
+      input,
       day,
       startedBy: actor,
     };
@@ -215,7 +262,7 @@ export class ProcessService implements ProcessStarter {
       throw e;
     }
     // The workflow's first state is what the pure engine gives for the same definition.
-    const initial = startInstance(def.compiled, { input: args.input, grid: req.grid, day, businessKey: workflowId, at: Date.now() });
+    const initial = startInstance(def.compiled, { input, grid: req.grid, day, businessKey: workflowId, at: Date.now() });
     return { created: true, workflowId, definition: { key: def.key, version: def.version }, state: initial.to, status: initial.instance.status };
   }
 
@@ -298,7 +345,7 @@ export class ProcessService implements ProcessStarter {
       // Started a moment ago and not yet projected, or unknown.
       throw notFound(`process "${workflowId}" does not exist`);
     }
-    const history = await this.history(workflowId);
+    const [history, children] = await Promise.all([this.history(workflowId), this.children(workflowId)]);
     const now = Date.now();
     if (snap) {
       const task = snap.tasks[0];
@@ -321,10 +368,10 @@ export class ProcessService implements ProcessStarter {
         delete summary.assignee;
         delete summary.dueAt;
       }
-      return { ...summary, live: true, context: snap.context, accepts: snap.accepts, tasks: snap.tasks, deadlines: snap.deadlines, history };
+      return { ...summary, live: true, context: snap.context, accepts: snap.accepts, tasks: snap.tasks, deadlines: snap.deadlines, children, history };
     }
     const r = row as InstanceRow;
-    return { ...summaryOf(r, now), live: false, context: r.context, accepts: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], history };
+    return { ...summaryOf(r, now), live: false, context: r.context, accepts: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], children, history };
   }
 
   async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, actor = 'api'): Promise<EventResult> {
@@ -381,14 +428,42 @@ export class ProcessService implements ProcessStarter {
     try {
       def = await this.deps.definitions.get(p.definition);
     } catch (e) {
-      if (e instanceof ProblemError && e.status === 404) throw new UnknownDefinitionError(e.message);
+      if (e instanceof ProblemError && e.status === 404) throw new PermanentEffectError(e.message);
       throw e;
     }
-    const res = await this.start(
-      { definition: def.key, version: def.version, grid: p.grid ?? undefined, input: p.input, businessKey: `${def.key}/from/${p.parentWorkflowId}/${p.key.replace(':', '-')}` },
-      p.parentWorkflowId,
+    const origin = `${p.parentWorkflowId}#${p.key}`;
+    const conn = this.deps.orm.em.fork().getConnection();
+    const linked = async () =>
+      (await conn.execute<{ workflow_id: string }[]>(`select workflow_id from process_link where origin = ?`, [origin]))[0]?.workflow_id;
+    let workflowId = await linked();
+    if (!workflowId) {
+      // Claim the business key before starting, so a retry after a crash finds the same one.
+      const day = localDate(Date.now(), def.compiled.zone);
+      const candidate = await this.businessKeyFor(def, { definition: def.key, grid: p.grid ?? undefined, input: p.input }, p.input, day);
+      await conn.execute(
+        `insert into process_link (origin, workflow_id, parent_workflow_id, created_at) values (?, ?, ?, now()) on conflict (origin) do nothing`,
+        [origin, candidate, p.parentWorkflowId],
+      );
+      workflowId = (await linked()) as string;
+    }
+    const clean = Object.fromEntries(Object.entries(p.input).filter(([, v]) => v !== undefined && v !== null));
+    try {
+      await this.start({ definition: def.key, version: def.version, grid: p.grid ?? undefined, input: clean, businessKey: workflowId }, p.parentWorkflowId);
+    } catch (e) {
+      // Bad data from the parent can never succeed: report it as permanent, not as a retry.
+      if (e instanceof ProblemError && e.status < 500) throw new PermanentEffectError(`cannot start ${def.key} for ${p.parentWorkflowId}: ${e.message}`);
+      throw e;
+    }
+    return { workflowId };
+  }
+
+  /** Processes another process started (a patrol's issues, a meeting's action items). */
+  async children(parentWorkflowId: string): Promise<string[]> {
+    const rows = await this.deps.orm.em.fork().getConnection().execute<{ workflow_id: string }[]>(
+      `select workflow_id from process_link where parent_workflow_id = ? order by created_at, workflow_id`,
+      [parentWorkflowId],
     );
-    return { workflowId: res.workflowId };
+    return rows.map((r) => r.workflow_id);
   }
 
   async signalEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string }): Promise<void> {

@@ -1,1 +1,2 @@
 export { runProcess } from './run-process.workflow';
+export { launchScheduled } from './launch-scheduled.workflow';

@@ -1,11 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { DefinitionDocument } from '../definitions/document.schema';
+import type { WorkCalendar } from '../definitions/calendar';
 import type { Instance } from '../definitions/engine';
 
 /** Everything a process workflow needs; the definition travels whole so replay never reads the database. */
 export interface RunProcessInput {
   definition: { key: string; version: number; document: DefinitionDocument };
+  /** The working-day calendar as it was when the instance started; absent in early histories. */
+  calendar?: WorkCalendar;
   businessKey: string;
   grid?: string | null;
   input: Record<string, unknown>;
@@ -44,6 +47,7 @@ export interface TaskSnapshot {
   id: string;
   state: string;
   role: string;
+  assignee?: string;
   title: string;
   dueAt?: string;
   overdue: boolean;
@@ -126,4 +130,15 @@ export interface ProjectionInput {
     data?: Record<string, unknown>;
     late: boolean;
   }[];
+}
+
+/** Input of the launcher workflow a definition's schedule starts. */
+export interface LaunchInput {
+  definition: string;
+}
+
+export interface LaunchResult {
+  day: string;
+  started: string[];
+  existing: string[];
 }

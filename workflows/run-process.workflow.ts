@@ -47,7 +47,7 @@ import {
   type TaskSnapshot,
 } from './messages';
 
-const { recordSteps, notify, record, startProcess, sendEvent, markEnded } = proxyActivities<Activities>({
+const { recordSteps, notify, record, startProcess, sendEvent, markEnded, fetchData } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // Transient failures (database restarting) retry until they succeed: nothing is dropped.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
@@ -69,7 +69,7 @@ function toFailure(e: unknown): unknown {
  * actions as awaited activities, and projects every step to the read model.
  */
 export async function runProcess(args: RunProcessInput): Promise<ProcessResult> {
-  const def = compileDefinition(args.definition.document);
+  const def = compileDefinition(args.definition.document, args.calendar);
   const { workflowId } = workflowInfo();
   const grid = args.grid ?? null;
   const zone = def.zone;
@@ -97,6 +97,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       id: `${workflowId}#${t.state}`,
       state: t.state,
       role: t.role,
+      ...(t.assignee ? { assignee: t.assignee } : {}),
       title: t.title,
       dueAt: t.dueAt === undefined ? undefined : iso(t.dueAt),
       overdue: t.dueAt !== undefined && Date.now() > t.dueAt,
@@ -104,6 +105,9 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     }));
 
   const result = (): EventResult => ({ state: stateName(instance.value), status, seq: instance.seq });
+
+  // Results of `fetch` effects, applied as events once the step that asked for them is recorded.
+  let fetched: EngineEvent[] = [];
 
   async function runEffect(effect: Effect, step: Step): Promise<void> {
     try {
@@ -132,6 +136,11 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       case 'sendEvent':
         await sendEvent({ fromWorkflowId: workflowId, key: effect.key, to: String(p.to), type: String(p.type), data: p.data as Record<string, unknown> | undefined });
         break;
+      case 'fetch': {
+        const data = await fetchData({ workflowId, grid, provider: String(p.provider), params: (p.params ?? {}) as Record<string, unknown> });
+        fetched.push({ type: String(p.send), data, at: Date.now(), actor: `provider:${String(p.provider)}` });
+        break;
+      }
     }
   }
 
@@ -153,6 +162,16 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       steps: steps.map((s) => ({ seq: s.seq, at: iso(s.at), event: s.event, from: s.from, to: s.to, actor: s.actor, data: s.data, late: s.late })),
     });
     upsertSearchAttributes([{ key: searchAttributeKeys.state, value: stateName(instance.value) }]);
+    const results = fetched;
+    fetched = [];
+    for (const ev of results) {
+      try {
+        await commit([applyEvent(def, instance, { ...ev, at: Date.now() }, 'system')]);
+      } catch (e) {
+        if (!(e instanceof EventRejected)) throw e;
+        log.warn('fetched data refused by the machine', { type: ev.type, error: e.message });
+      }
+    }
   }
 
   async function apply(req: EventRequest): Promise<EventResult> {
@@ -173,15 +192,17 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     return res;
   }
 
-  // The instance must exist before the handlers are set: setHandler delivers buffered updates at once.
-  let first: Step | undefined;
+  // The instance, and the commit of its first step, must exist before the handlers are set:
+  // setHandler delivers buffered updates at once, and they must queue behind the start.
+  let started: Promise<void> = Promise.resolve();
   if (args.carried) {
     instance = args.carried.instance;
     startedAt = args.carried.startedAt;
   } else {
     startedAt = Date.now();
-    first = startInstance(def, { input: args.input, grid: grid ?? undefined, day: args.day, businessKey: args.businessKey, at: startedAt, actor: args.startedBy });
+    const first = startInstance(def, { input: args.input, grid: grid ?? undefined, day: args.day, businessKey: args.businessKey, at: startedAt, actor: args.startedBy });
     instance = first.instance;
+    started = serial(() => commit([first]));
   }
 
   setHandler(snapshotQuery, (): ProcessSnapshot => ({
@@ -221,7 +242,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   });
 
   try {
-    if (first) await serial(() => commit([first]));
+    await started;
 
     while (status === 'running') {
       const seen = version;

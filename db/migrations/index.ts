@@ -1,4 +1,8 @@
 import { Migration20261125000000_initial } from './Migration20261125000000_initial';
+import { Migration20261125200000_links } from './Migration20261125200000_links';
 
 /** Every migration, in order. New ones are appended here (`npm run migration:create`). */
-export const migrations = [{ name: 'Migration20261125000000_initial', class: Migration20261125000000_initial }];
+export const migrations = [
+  { name: 'Migration20261125000000_initial', class: Migration20261125000000_initial },
+  { name: 'Migration20261125200000_links', class: Migration20261125200000_links },
+];

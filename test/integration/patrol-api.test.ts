@@ -81,7 +81,7 @@ describe('a daily patrol driven through the API', () => {
   test('an event sent by the definition\'s own timer cannot be sent by a client', async () => {
     const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'DAY_END' });
     expect(res.status).toBe(409);
-    expect(res.body.detail).toContain('sent by the definition\'s own timer');
+    expect(res.body.detail).toContain('sent by the engine: a timer or a fetch');
   });
 
   test('malformed bodies get 400 with the path of what is wrong, and change nothing', async () => {

@@ -86,7 +86,7 @@ test('when the worker is killed mid-patrol, a new worker continues it and its ti
   }, 60_000, 500);
   expect(start.state).toBe('patrolling');
   const one = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'CHECK_IN' });
-  expect(one.body.state).toBe('patrolling');
+  expect(one).toMatchObject({ status: 200, body: { state: 'patrolling' } });
 
   await kill9(worker);
   worker = undefined;
@@ -128,4 +128,22 @@ test('when the worker is killed mid-patrol, a new worker continues it and its ti
     [id],
   );
   expect(notes.map((n) => n.title)).toEqual(['grid-07 please submit']);
+});
+
+test('an event that waits for the first worker is applied after the start, not lost under it', async () => {
+  // No worker runs: the workflow's first task will carry both its start and the event.
+  const started = await h.call('POST', '/api/processes', { definition: 'test-short-patrol', grid: 'grid-09', businessKey: `grid-09/${Date.now()}` });
+  const id: string = started.body.workflowId;
+  const pending = h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'START', requestId: 'early-start' });
+  await new Promise((r) => setTimeout(r, 1000));
+  await h.startWorker();
+  try {
+    const res = await pending;
+    expect(res).toMatchObject({ status: 200, body: { state: 'patrolling' } });
+    const d = await h.call('GET', `/api/processes/${enc(id)}`);
+    expect(d.body.state).toBe('patrolling');
+    expect(d.body.history.map((x: { event: string; to: string }) => `${x.event}->${x.to}`)).toEqual(['@start->assigned', 'START->patrolling']);
+  } finally {
+    await h.stopWorker();
+  }
 });

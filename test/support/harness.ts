@@ -27,10 +27,11 @@ export interface Harness {
 export async function startHarness(opts: { worker?: boolean } = {}): Promise<Harness> {
   const taskQueue = `test-${crypto.randomUUID()}`;
   const config = requireEndpoints({ ...loadConfig(), taskQueue });
-  const services = await createServices(config);
+  const services = await createServices(config, { schedulePrefix: `${taskQueue}/` });
   const log = createLogger('warn', { component: 'test-api' });
   const app = createApp({
     processes: services.processes,
+    schedules: services.schedules,
     adminToken: config.adminToken,
     log,
     health: {

@@ -84,11 +84,16 @@ describe('daily patrol on a virtual clock', () => {
     expect(instance.context.startedAt).toBe('2026-11-25T09:00:00.000+08:00');
   });
 
-  test('REPORT_ISSUE during a patrol is recorded and the grid leader is told', () => {
+  test('REPORT_ISSUE during a patrol is recorded and starts an issue linked to the patrol', () => {
     const inst = send(start(), 'START', '09:00').instance;
     const step = send(inst, 'REPORT_ISSUE', '09:10', { category: '环境卫生', description: '2号楼后杂草丛生', location: '盛世华庭南区2号楼' });
     expect(step.to).toBe('patrolling');
-    expect(step.effects.map((e) => e.type)).toEqual(['record', 'notify']);
+    expect(step.effects.map((e) => e.type)).toEqual(['record', 'startProcess']);
+    expect(step.effects[1].params).toEqual({
+      definition: 'issue',
+      grid: 'grid-03',
+      input: { source: 'patrol', category: '环境卫生', description: '2号楼后杂草丛生', location: '盛世华庭南区2号楼', urgency: undefined, parent: `daily-patrol/grid-03/${day}` },
+    });
     expect(step.effects[0].params).toEqual({ kind: 'issue-reported', data: { category: '环境卫生', description: '2号楼后杂草丛生', location: '盛世华庭南区2号楼' } });
     expect(step.instance.context.issuesReported).toBe(1);
   });
@@ -101,7 +106,7 @@ describe('daily patrol on a virtual clock', () => {
       ['SUBMIT with no check-in', (i) => send(i, 'START', '09:00').instance, 'SUBMIT', undefined, /requires context\.checkIns >= 1/],
       ['CHECK_IN without a site', (i) => send(i, 'START', '09:00').instance, 'CHECK_IN', {}, /data\.site: "site" is required/],
       ['REPORT_ISSUE with an unknown urgency', (i) => send(i, 'START', '09:00').instance, 'REPORT_ISSUE', { category: 'a', description: 'b', urgency: 'asap' }, /data\.urgency: "asap" is not allowed; allowed: normal, urgent/],
-      ['a timer event from a client', (i) => i, 'DAY_END', undefined, /sent by the definition's own timer/],
+      ['a timer event from a client', (i) => i, 'DAY_END', undefined, /sent by the engine: a timer or a fetch/],
       ['any event after completion', (i) => advance(i, '23:59').instance, 'START', undefined, /process has ended in state "missed"/],
     ];
     test.each(cases)('%s is refused and changes nothing', (_name, setup, type, data, message) => {

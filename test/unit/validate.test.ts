@@ -295,7 +295,7 @@ describe('library references', () => {
     expectError(
       validateWith((d) => (waiting(d).on.REPORT.actions[1].type = 'notfy')),
       `${WAITING}.on.REPORT.actions.1.type`,
-      'unknown action "notfy"; known: assign, notify, startProcess, sendEvent, record',
+      'unknown action "notfy"; known: assign, notify, startProcess, sendEvent, fetch, record',
     );
   });
 
@@ -347,7 +347,7 @@ describe('library references', () => {
     expectError(
       validateWith((d) => (waiting(d).on.SUBMIT.guard.params.left = { $ref: 'ctx.checks' })),
       `${WAITING}.on.SUBMIT.guard.params.left.$ref`,
-      'reference "ctx.checks" must be a dotted path starting with event., context. or instance.',
+      'reference "ctx.checks" must be a dotted path starting with event., context., instance. or item.',
     );
   });
 
@@ -455,7 +455,7 @@ describe('document-level rules', () => {
   });
 
   test('an unknown business key placeholder lists the ones that work', () => {
-    expectError(validateWith((d) => (d.businessKey = '{grid}/{date}')), 'businessKey', 'placeholder "{date}" is unknown; use {grid}, {day} or {input.<field>}');
+    expectError(validateWith((d) => (d.businessKey = '{grid}/{date}')), 'businessKey', 'placeholder "{date}" is unknown; use {grid}, {day}, {week}, {month}, {year}, {seq} or {input.<field>}');
   });
 
   test('a business key placeholder for an undeclared input field lists the input fields', () => {

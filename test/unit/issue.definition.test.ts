@@ -1,0 +1,170 @@
+import { acceptedEvents, applyEvent, fireDue, startInstance, tasksOf, EventRejected, type Instance, type Step } from '../../definitions/engine';
+import { atLocal, formatLocal } from '../../definitions/time';
+import { builtIn } from '../support/definitions';
+
+const def = builtIn('issue');
+const t = (day: string, clock: string) => atLocal(day, clock);
+const fmt = (ms: number) => formatLocal(ms).slice(0, 16);
+
+function start(input: Record<string, unknown> = {}, at = t('2026-11-23', '09:00')): Instance {
+  return startInstance(def, {
+    input: { source: 'resident', category: '环境卫生', description: '2号楼后杂草丛生', ...input },
+    grid: 'grid-04',
+    day: '2026-11-23',
+    businessKey: 'issue/2026-000001',
+    at,
+  }).instance;
+}
+
+function send(inst: Instance, type: string, at: number, data?: Record<string, unknown>): Step {
+  return applyEvent(def, inst, { type, data, at, actor: 'tester' });
+}
+
+const notices = (steps: Step[]) =>
+  steps.flatMap((s) => s.effects.filter((e) => e.type === 'notify').map((e) => `${fmt(s.at)} ${(e.params.to as string[]).join('+')}: ${e.params.title}`));
+
+/** Accepted and deliberated, now handling with the owner and due date the meeting decided. */
+function inHandling(due = '2026-12-01'): Instance {
+  let inst = send(start(), 'ACCEPT', t('2026-11-23', '10:00')).instance;
+  inst = send(inst, 'NEEDS_DELIBERATION', t('2026-11-23', '11:00')).instance;
+  return send(inst, 'DECIDE', t('2026-11-24', '15:00'), { plan: '包联单位补植绿化', owner: { kind: 'partner-unit', name: '市供电公司' }, due }).instance;
+}
+
+describe('issue: the five steps', () => {
+  test('a new issue is reported with a task for the grid worker to accept within 24 h', () => {
+    const inst = start();
+    expect(inst.value).toBe('reported');
+    expect(acceptedEvents(def, inst)).toEqual(['ACCEPT', 'REJECT']);
+    expect(tasksOf(def, inst).map((x) => [x.role, fmt(x.dueAt as number)])).toEqual([['grid-worker', '2026-11-24T09:00']]);
+  });
+
+  test('an urgent issue must be accepted within 2 h', () => {
+    const inst = start({ urgency: 'urgent' });
+    expect(tasksOf(def, inst).map((x) => fmt(x.dueAt as number))).toEqual(['2026-11-23T11:00']);
+  });
+
+  test('when an issue is not accepted in time, the grid leader is told', () => {
+    const { steps } = fireDue(def, start(), t('2026-11-24', '09:00'));
+    expect(notices(steps)).toEqual(['2026-11-24T09:00 grid-leader: 督办：grid-04 问题「环境卫生」超时未受理']);
+  });
+
+  test('REJECT with a reason ends it as rejected; without a reason it is refused', () => {
+    expect(() => send(start(), 'REJECT', t('2026-11-23', '10:00'))).toThrow(/data\.reason: "reason" is required/);
+    const step = send(start(), 'REJECT', t('2026-11-23', '10:00'), { reason: 'not-our-responsibility', referTo: '市场监管所' });
+    expect(step.to).toBe('rejected');
+    expect(step.instance.status).toBe('completed');
+    expect(step.instance.context.rejection).toEqual({ reason: 'not-our-responsibility', referTo: '市场监管所' });
+  });
+
+  test('handled in the grid: the grid owns it, due in 7 days', () => {
+    let inst = send(start(), 'ACCEPT', t('2026-11-23', '10:00')).instance;
+    const step = send(inst, 'HANDLE_IN_GRID', t('2026-11-23', '10:30'));
+    inst = step.instance;
+    expect(step.to).toBe('handling');
+    expect(inst.context.owner).toEqual({ kind: 'grid', name: 'grid-04' });
+    expect(tasksOf(def, inst).map((x) => [x.assignee, fmt(x.dueAt as number)])).toEqual([['grid-04', '2026-11-30T10:30']]);
+  });
+
+  test('an urgent issue handled in the grid is due in 24 h', () => {
+    let inst = send(start({ urgency: 'urgent' }), 'ACCEPT', t('2026-11-23', '10:00')).instance;
+    inst = send(inst, 'HANDLE_IN_GRID', t('2026-11-23', '10:30')).instance;
+    expect(tasksOf(def, inst).map((x) => fmt(x.dueAt as number))).toEqual(['2026-11-24T10:30']);
+  });
+
+  test('deliberation is due within 3 working days, with a reminder the day before and the community told when late', () => {
+    let inst = send(start(), 'ACCEPT', t('2026-11-27', '10:00')).instance; // a Friday
+    inst = send(inst, 'NEEDS_DELIBERATION', t('2026-11-27', '11:00')).instance;
+    expect(tasksOf(def, inst).map((x) => [x.role, fmt(x.dueAt as number)])).toEqual([['grid-leader', '2026-12-02T11:00']]);
+    const { steps } = fireDue(def, inst, t('2026-12-02', '11:00'));
+    expect(notices(steps)).toEqual([
+      '2026-12-01T11:00 grid-leader: 议事提醒：grid-04 问题「环境卫生」请于明日前召集议事',
+      '2026-12-02T11:00 community-manager: 督办：grid-04 问题「环境卫生」超过 3 个工作日未议事',
+    ]);
+  });
+
+  test('DECIDE without an owner is refused with a clear error', () => {
+    let inst = send(start(), 'ACCEPT', t('2026-11-23', '10:00')).instance;
+    inst = send(inst, 'NEEDS_DELIBERATION', t('2026-11-23', '11:00')).instance;
+    expect(() => send(inst, 'DECIDE', t('2026-11-24', '10:00'), { plan: 'x' })).toThrow('event "DECIDE" has invalid data: data.owner: "owner" is required');
+  });
+
+  test('handling follows the decided due date: a reminder a day before and at due, the leader told when overdue', () => {
+    const inst = inHandling('2026-12-01');
+    expect(tasksOf(def, inst).map((x) => [x.assignee, fmt(x.dueAt as number)])).toEqual([['市供电公司', '2026-12-01T18:00']]);
+    const { steps } = fireDue(def, inst, t('2026-12-01', '18:00'));
+    expect(notices(steps)).toEqual([
+      '2026-11-30T18:00 grid-worker: 办理提醒：问题「环境卫生」明日到期',
+      '2026-12-01T18:00 grid-worker: 办理提醒：问题「环境卫生」今日到期',
+      '2026-12-01T18:00 grid-leader: 督办：grid-04 问题「环境卫生」办理超时',
+    ]);
+  });
+
+  test('3 working days overdue, handling escalates to the community level', () => {
+    const inst = inHandling('2026-12-01'); // Tuesday
+    const { steps, instance } = fireDue(def, inst, t('2026-12-04', '18:00'));
+    expect(steps.map((s) => `${fmt(s.at)} ${s.event}`).at(-1)).toBe('2026-12-04T18:00 OVERDUE_ESCALATE');
+    expect(instance.context.level).toBe('community');
+    expect(notices(steps).at(-1)).toBe('2026-12-04T18:00 party-secretary+community-manager: 上报社区：grid-04 问题「环境卫生」');
+  });
+
+  test('EXTEND moves the due date and its reminders', () => {
+    const inst = send(inHandling('2026-12-01'), 'EXTEND', t('2026-11-28', '10:00'), { due: '2026-12-08', reason: '苗木到货延迟' }).instance;
+    expect(tasksOf(def, inst).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-08T18:00']);
+    expect(notices(fireDue(def, inst, t('2026-12-05', '00:00')).steps)).toEqual([]);
+    expect(inst.context.extensions).toEqual([{ due: '2026-12-08', reason: '苗木到货延迟', at: '2026-11-28T10:00:00.000+08:00' }]);
+  });
+
+  test('ESCALATE raises the level grid -> community -> street, then is refused', () => {
+    let inst = inHandling();
+    const one = send(inst, 'ESCALATE', t('2026-11-25', '09:00'), { reason: '需社区协调' });
+    expect(one.to).toBe('handling');
+    expect(one.instance.context.level).toBe('community');
+    const two = send(one.instance, 'ESCALATE', t('2026-11-25', '10:00'));
+    expect(two.instance.context.level).toBe('street');
+    expect(notices([two])).toEqual(['2026-11-25T10:00 street-office: 上报街道：grid-04 问题「环境卫生」']);
+    inst = two.instance;
+    expect(() => send(inst, 'ESCALATE', t('2026-11-25', '11:00'))).toThrow(/refused in state "handling": requires context\.level == "grid" or context\.level == "community"/);
+  });
+
+  test('RESOLVE goes to verification, due in 2 working days; VERIFY_FAIL sends it back with rework counted', () => {
+    const inst = send(inHandling(), 'RESOLVE', t('2026-11-27', '16:00'), { result: '已补植 200 平方米' }).instance; // Friday
+    expect(inst.value).toBe('verification');
+    expect(tasksOf(def, inst).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-01T16:00']);
+    const fail = send(inst, 'VERIFY_FAIL', t('2026-11-30', '10:00'), { note: '仍有空地未补植' });
+    expect(fail.to).toBe('handling');
+    expect(fail.instance.context.reworkCount).toBe(1);
+    expect(tasksOf(def, fail.instance).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-07T10:00']);
+  });
+
+  test('EVALUATE 3 or more closes it; 1-2 reopens it', () => {
+    const waiting = send(send(inHandling(), 'RESOLVE', t('2026-11-27', '16:00'), { result: 'ok' }).instance, 'VERIFY_OK', t('2026-11-28', '10:00')).instance;
+    expect(waiting.value).toBe('awaiting-evaluation');
+    const closed = send(waiting, 'EVALUATE', t('2026-12-25', '10:00'), { satisfaction: 4 });
+    expect(closed.to).toBe('closed');
+    expect(closed.instance.context.satisfaction).toBe(4);
+    const reopened = send(waiting, 'EVALUATE', t('2026-12-25', '10:00'), { satisfaction: 2, comment: '不满意' });
+    expect(reopened.to).toBe('handling');
+    expect(reopened.instance.context.reopenCount).toBe(1);
+    expect(notices([reopened])).toEqual(['2026-12-25T10:00 grid-worker+grid-leader: 问题「环境卫生」评价不满意，重新办理']);
+  });
+
+  describe('rejections', () => {
+    const cases: [string, () => Instance, string, Record<string, unknown> | undefined, RegExp][] = [
+      ['VERIFY_OK while reported', () => start(), 'VERIFY_OK', undefined, /not accepted in state "reported"; accepted: ACCEPT, REJECT/],
+      ['DECIDE during triage', () => send(start(), 'ACCEPT', t('2026-11-23', '10:00')).instance, 'DECIDE', { plan: 'x', owner: { kind: 'grid', name: 'g' } }, /not accepted in state "triage"/],
+      ['RESOLVE without a result', () => inHandling(), 'RESOLVE', {}, /data\.result: "result" is required/],
+      ['EXTEND with a bad date', () => inHandling(), 'EXTEND', { due: '2026-13-01', reason: 'x' }, /data\.due: "2026-13-01" is not a date/],
+      ['EVALUATE out of range', () => send(send(inHandling(), 'RESOLVE', t('2026-11-27', '16:00'), { result: 'ok' }).instance, 'VERIFY_OK', t('2026-11-28', '10:00')).instance, 'EVALUATE', { satisfaction: 6 }, /must be at most 5/],
+      ['ESCALATE while awaiting evaluation', () => send(send(inHandling(), 'RESOLVE', t('2026-11-27', '16:00'), { result: 'ok' }).instance, 'VERIFY_OK', t('2026-11-28', '10:00')).instance, 'ESCALATE', undefined, /not accepted in state "awaiting-evaluation"; accepted: EVALUATE/],
+      ['OVERDUE_ESCALATE from a client', () => inHandling(), 'OVERDUE_ESCALATE', undefined, /sent by the engine/],
+      ['ACCEPT after rejection', () => send(start(), 'REJECT', t('2026-11-23', '10:00'), { reason: 'duplicate' }).instance, 'ACCEPT', undefined, /process has ended in state "rejected"/],
+    ];
+    test.each(cases)('%s is refused and changes nothing', (_name, setup, type, data, message) => {
+      const inst = setup();
+      const before = JSON.stringify(inst);
+      expect(() => send(inst, type, t('2026-11-29', '10:00'), data)).toThrow(EventRejected);
+      expect(() => send(inst, type, t('2026-11-29', '10:00'), data)).toThrow(message);
+      expect(JSON.stringify(inst)).toBe(before);
+    });
+  });
+});
