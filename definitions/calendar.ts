@@ -1,105 +1,204 @@
 import { z } from 'zod';
-import { addDays, isDate, localDate, zoneOffsetMinutes } from './time';
+import { addDays, isDate, localDate, TimeFormatError, zoneOffsetMinutes, ZONE_OFFSETS } from './time';
 
 /**
  * Working days on the Chinese statutory calendar: Monday to Friday, minus the State Council's
- * holidays, plus its make-up working days (调休). The data is a JSON document ops extend each
- * year (definitions/calendars/cn-statutory.json); a year it does not cover is plain Monday-Friday.
+ * holidays, plus its make-up working days (调休上班).
+ *
+ * The calendar is data (definitions/calendars/cn-statutory.json) that operations extend each year
+ * when the State Council publishes its notice; a year it does not cover counts plain Monday to
+ * Friday, and `coveredYears` lets callers warn before that happens. Per year, `holidays` lists every
+ * day of each announced block, weekend days inside the block included, so the list reads like the
+ * notice ("共8天"); only the weekdays among them change anything. `workdays` lists the make-up days,
+ * which always fall on a Saturday or Sunday.
+ *
+ * Pure and deterministic (dates are `YYYY-MM-DD` strings, instants epoch milliseconds), so the
+ * workflow sandbox can use it.
  */
 
-const date = z.string().refine(isDate, 'a real date written YYYY-MM-DD');
+const MINUTE = 60_000;
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const KINDS = ['holidays', 'workdays'] as const;
 
-export const workCalendar = z.strictObject({
-  name: z.string().min(1),
-  zone: z.string().min(1),
-  years: z.record(
-    z.string().regex(/^\d{4}$/, 'a four-digit year'),
-    z.strictObject({
-      holidays: z.array(date),
-      workdays: z.array(date),
-      source: z.string().optional(),
-    }),
-  ),
+const date = z.string().refine(isDate, { error: (iss) => `${JSON.stringify(iss.input)} is not a real date; write YYYY-MM-DD, e.g. "2026-10-01"` });
+
+const calendarYear = z.strictObject({
+  holidays: z.array(date),
+  workdays: z.array(date),
+  source: z.string().min(1, 'name the notice the dates come from, e.g. "国务院办公厅关于2027年部分节假日安排的通知"'),
 });
+
+export const workCalendar = z
+  .strictObject({
+    name: z.string().min(1, 'give the calendar a name, e.g. "cn-statutory"'),
+    /** The zone whose local dates the calendar lists; informational, the caller passes the zone to use. */
+    zone: z.string().refine((zone) => Object.prototype.hasOwnProperty.call(ZONE_OFFSETS, zone), {
+      error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}; known: ${Object.keys(ZONE_OFFSETS).join(', ')}`,
+    }),
+    description: z.string().optional(),
+    years: z.record(z.string().regex(/^\d{4}$/, 'a year key is four digits, e.g. "2027"'), calendarYear),
+  })
+  .superRefine((cal, ctx) => {
+    for (const [year, entry] of Object.entries(cal.years)) {
+      const seen = new Map<string, string>();
+      for (const kind of KINDS) {
+        entry[kind].forEach((d, i) => {
+          if (!isDate(d)) return; // already reported by the date schema
+          const path = ['years', year, kind, i];
+          if (!d.startsWith(`${year}-`)) {
+            ctx.addIssue({ code: 'custom', path, message: `"${d}" is not in ${year}; move it under years.${d.slice(0, 4)}` });
+          }
+          const earlier = seen.get(d);
+          if (earlier?.startsWith(kind)) {
+            ctx.addIssue({ code: 'custom', path, message: `"${d}" is listed twice (also at ${earlier}); remove one` });
+          } else if (earlier) {
+            ctx.addIssue({ code: 'custom', path, message: `"${d}" is both a holiday (${earlier}) and a make-up workday; keep it in one list` });
+          }
+          if (!earlier) seen.set(d, `${kind}.${i}`);
+          const weekday = weekdayOf(d);
+          if (kind === 'workdays' && weekday !== 0 && weekday !== 6) {
+            ctx.addIssue({
+              code: 'custom',
+              path,
+              message: `"${d}" is a ${WEEKDAYS[weekday]}, a working day anyway; make-up workdays (调休上班) fall on a Saturday or Sunday`,
+            });
+          }
+        });
+      }
+    }
+  });
+
 export type WorkCalendar = z.infer<typeof workCalendar>;
 
-/** Checks calendar data: shape, dates inside their year, and no day both a holiday and a workday. */
-export function checkCalendar(value: unknown): { calendar?: WorkCalendar; errors: { path: string; message: string }[] } {
-  const parsed = workCalendar.safeParse(value);
-  if (!parsed.success) {
-    return { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '$', message: i.message })) };
-  }
-  const errors: { path: string; message: string }[] = [];
-  try {
-    zoneOffsetMinutes(parsed.data.zone);
-  } catch (e) {
-    errors.push({ path: 'zone', message: (e as Error).message });
-  }
-  for (const [year, y] of Object.entries(parsed.data.years)) {
-    for (const kind of ['holidays', 'workdays'] as const) {
-      y[kind].forEach((d, i) => {
-        if (!d.startsWith(`${year}-`)) errors.push({ path: `years.${year}.${kind}.${i}`, message: `${d} is not in ${year}; move it under years.${d.slice(0, 4)}` });
-      });
-    }
-    y.workdays.forEach((d, i) => {
-      if (y.holidays.includes(d)) errors.push({ path: `years.${year}.workdays.${i}`, message: `${d} is listed both as a holiday and as a make-up workday; keep one` });
-    });
-  }
-  return errors.length ? { errors } : { calendar: parsed.data, errors };
+export interface CalendarError {
+  path: string;
+  message: string;
 }
 
-/** Years the calendar has data for, so callers can warn before a year runs out. */
+function describeIssue(issue: z.core.$ZodIssue): CalendarError[] {
+  const path = issue.path.map(String);
+  const at = (p: string[]) => (p.length ? p.join('.') : '$');
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = path.length === 0 ? 'name, zone, description, years' : path.length === 3 ? 'holidays, workdays, source' : undefined;
+      return issue.keys.map((key) => ({ path: at([...path, key]), message: `unknown key "${key}"${allowed ? `; allowed: ${allowed}` : ''}` }));
+    }
+    case 'invalid_key':
+      return [{ path: at(path), message: `year "${path[path.length - 1]}" is not valid; a year key is four digits, e.g. "2027"` }];
+    case 'invalid_type': {
+      const expected = issue.expected === 'array' ? 'a list of dates' : issue.expected === 'object' ? 'an object' : `a ${issue.expected}`;
+      if (path.length === 0) return [{ path: '$', message: `expected a calendar: an object with name, zone and years` }];
+      const got = issue.input === undefined ? 'nothing' : Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : typeof issue.input;
+      return [{ path: at(path), message: `expected ${expected}, got ${got}` }];
+    }
+    default:
+      return [{ path: at(path), message: issue.message }];
+  }
+}
+
+/**
+ * Checks calendar data: its shape, real dates inside their year, no day both a holiday and a
+ * workday, make-up workdays on weekends. Errors carry a dotted path such as `years.2026.workdays.1`.
+ */
+export function checkCalendar(value: unknown): { calendar?: WorkCalendar; errors: CalendarError[] } {
+  const parsed = workCalendar.safeParse(value);
+  if (parsed.success) return { calendar: parsed.data, errors: [] };
+  return { errors: parsed.error.issues.flatMap(describeIssue) };
+}
+
+/** Years the calendar has data for, ascending; outside them working days are plain Monday to Friday. */
 export function coveredYears(cal: WorkCalendar): string[] {
   return Object.keys(cal.years).sort();
 }
 
-function weekday(date: string): number {
-  return new Date(Date.parse(`${date}T00:00:00Z`)).getUTCDay();
+function weekdayOf(d: string): number {
+  return new Date(Date.parse(`${d}T00:00:00Z`)).getUTCDay();
 }
 
-/** Whether `date` is a working day: a make-up workday is; a holiday is not; else Monday to Friday. */
+function requireDate(d: string): void {
+  if (!isDate(d)) throw new TimeFormatError(`"${d}" is not a date; use "YYYY-MM-DD", e.g. "2026-10-01"`);
+}
+
+function requireCount(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${n} is not a number of working days; use a whole number, 0 or more`);
+}
+
+/** Built once per call: a loop over days then asks sets, not arrays. */
+function lookup(cal: WorkCalendar): (d: string) => boolean {
+  const holidays = new Set<string>();
+  const workdays = new Set<string>();
+  for (const entry of Object.values(cal.years)) {
+    entry.holidays.forEach((d) => holidays.add(d));
+    entry.workdays.forEach((d) => workdays.add(d));
+  }
+  return (d) => {
+    if (workdays.has(d)) return true;
+    if (holidays.has(d)) return false;
+    const weekday = weekdayOf(d);
+    return weekday !== 0 && weekday !== 6;
+  };
+}
+
+/** Whether `date` is a working day: a make-up workday is, a holiday is not, else Monday to Friday. */
 export function isWorkingDay(date: string, cal: WorkCalendar): boolean {
-  const year = cal.years[date.slice(0, 4)];
-  if (year?.workdays.includes(date)) return true;
-  if (year?.holidays.includes(date)) return false;
-  const d = weekday(date);
-  return d !== 0 && d !== 6;
+  requireDate(date);
+  return lookup(cal)(date);
 }
 
-/** The n-th working day after `date`; with n = 0, `date` itself if it is a working day, else the next one. */
-export function addWorkingDays(date: string, n: number, cal: WorkCalendar): string {
+function nthWorkingDay(date: string, n: number, working: (d: string) => boolean): string {
   let d = date;
   if (n === 0) {
-    while (!isWorkingDay(d, cal)) d = addDays(d, 1);
+    while (!working(d)) d = addDays(d, 1);
     return d;
   }
-  let left = n;
-  while (left > 0) {
+  for (let left = n; left > 0; ) {
     d = addDays(d, 1);
-    if (isWorkingDay(d, cal)) left--;
+    if (working(d)) left--;
   }
   return d;
 }
 
 /**
- * `ms` plus n working days: the n-th working day after the local date of `ms` in `zone`, at the
- * same local clock time (Friday 10:00 + 1 = Monday 10:00; Saturday 15:00 + 1 = Monday 15:00).
+ * The n-th working day after `date` (Friday + 1 = Monday). With n = 0, `date` itself when it is a
+ * working day, else the next working day.
  */
-export function addWorkingDaysAt(ms: number, n: number, zone: string, cal: WorkCalendar): number {
-  const day = localDate(ms, zone);
-  const target = addWorkingDays(day, n, cal);
-  return ms + (Date.parse(`${target}T00:00:00Z`) - Date.parse(`${day}T00:00:00Z`));
+export function addWorkingDays(date: string, n: number, cal: WorkCalendar): string {
+  requireDate(date);
+  requireCount(n);
+  return nthWorkingDay(date, n, lookup(cal));
 }
 
-/** Working days d with fromDate < d <= toDate; 0 when toDate is not after fromDate. */
+/**
+ * The instant n working days after `ms`: the n-th working day after the local date of `ms` in
+ * `zone`, at the same local clock time (Friday 10:00 + 1 = Monday 10:00; Saturday 15:00 + 1 =
+ * Monday 15:00). With n = 0, `ms` itself on a working day, else the next working day's same time.
+ */
+export function addWorkingDaysAt(ms: number, n: number, zone: string, cal: WorkCalendar): number {
+  requireCount(n);
+  const offset = zoneOffsetMinutes(zone) * MINUTE;
+  const day = localDate(ms, zone);
+  const sinceMidnight = ms + offset - Date.parse(`${day}T00:00:00Z`);
+  const target = nthWorkingDay(day, n, lookup(cal));
+  return Date.parse(`${target}T00:00:00Z`) + sinceMidnight - offset;
+}
+
+/**
+ * The number of working days d with fromDate < d <= toDate; 0 when toDate is not after fromDate.
+ * Due on Wednesday and still open on the following Monday is 3 working days overdue.
+ */
 export function workingDaysBetween(fromDate: string, toDate: string, cal: WorkCalendar): number {
+  requireDate(fromDate);
+  requireDate(toDate);
+  const working = lookup(cal);
   let count = 0;
-  for (let d = addDays(fromDate, 1); d <= toDate; d = addDays(d, 1)) if (isWorkingDay(d, cal)) count++;
+  for (let d = addDays(fromDate, 1); d <= toDate; d = addDays(d, 1)) if (working(d)) count++;
   return count;
 }
 
-/** `3wd` -> 3; anything else -> undefined. */
+const WORKING_DAYS = /^(0|[1-9]\d*)wd$/;
+
+/** Parses a working-day duration: `3wd` -> 3, `1wd` -> 1; anything else (`3d`, `1.5wd`) -> undefined. */
 export function parseWorkingDays(text: string): number | undefined {
-  const m = /^(\d+)wd$/.exec(text);
+  const m = WORKING_DAYS.exec(text);
   return m ? Number(m[1]) : undefined;
 }
