@@ -54,7 +54,8 @@ export const workCalendar = z
           } else if (earlier) {
             ctx.addIssue({ code: 'custom', path, message: `"${d}" is both a holiday (${earlier}) and a make-up workday; keep it in one list` });
           }
-          if (!earlier) seen.set(d, `${kind}.${i}`);
+          if (earlier) return; // one complaint per entry
+          seen.set(d, `${kind}.${i}`);
           const weekday = weekdayOf(d);
           if (kind === 'workdays' && weekday !== 0 && weekday !== 6) {
             ctx.addIssue({
@@ -80,7 +81,7 @@ function describeIssue(issue: z.core.$ZodIssue): CalendarError[] {
   const at = (p: string[]) => (p.length ? p.join('.') : '$');
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = path.length === 0 ? 'name, zone, description, years' : path.length === 3 ? 'holidays, workdays, source' : undefined;
+      const allowed = path.length === 0 ? 'name, zone, description, years' : path.length === 2 ? 'holidays, workdays, source' : undefined;
       return issue.keys.map((key) => ({ path: at([...path, key]), message: `unknown key "${key}"${allowed ? `; allowed: ${allowed}` : ''}` }));
     }
     case 'invalid_key':
@@ -101,7 +102,7 @@ function describeIssue(issue: z.core.$ZodIssue): CalendarError[] {
  * workday, make-up workdays on weekends. Errors carry a dotted path such as `years.2026.workdays.1`.
  */
 export function checkCalendar(value: unknown): { calendar?: WorkCalendar; errors: CalendarError[] } {
-  const parsed = workCalendar.safeParse(value);
+  const parsed = workCalendar.safeParse(value, { reportInput: true });
   if (parsed.success) return { calendar: parsed.data, errors: [] };
   return { errors: parsed.error.issues.flatMap(describeIssue) };
 }

@@ -237,8 +237,9 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     cancelReason = r;
   });
 
-  setHandler(eventSignal, (req) => {
-    void serial(() => apply(req)).catch((e) => log.warn('event refused', { type: req.type, error: String((e as Error).message) }));
+  // Async, so allHandlersFinished waits for the step a signal started before the run closes.
+  setHandler(eventSignal, async (req) => {
+    await serial(() => apply(req)).catch((e) => log.warn('event refused', { type: req.type, error: String((e as Error).message) }));
   });
 
   try {
@@ -271,7 +272,9 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
         });
       }
     }
-    // Let in-flight updates answer before the run closes.
+    // Let the step that ended the process finish its effects and projection, and in-flight
+    // updates answer, before the run closes.
+    await tail;
     await condition(allHandlersFinished);
     return { state: stateName(instance.value), status, context: instance.context };
   } catch (e) {
