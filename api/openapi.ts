@@ -26,6 +26,8 @@ const body = (schema: z.ZodType) => ({ required: true, content: { 'application/j
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
 const idParam = { name: 'workflowId', in: 'path', required: true, description: 'URL-encoded workflow id, e.g. daily-patrol%2Fgrid-01%2F2026-11-25', schema: { type: 'string' } };
 
+const scheduleParam = { name: 'id', in: 'path', required: true, description: 'Schedule id: the definition key, e.g. daily-patrol', schema: { type: 'string' } };
+
 const summary = {
   type: 'object',
   required: ['workflowId', 'definition', 'businessKey', 'status', 'state', 'overdue', 'startedAt', 'updatedAt'],
@@ -90,6 +92,21 @@ export function openApiDocument() {
           requestBody: body(eventBody),
           responses: { 200: json(stateResult), ...errors(400, 401, 404, 409, 503) },
         },
+      },
+      '/api/schedules': {
+        get: { summary: 'Every recurring definition\'s schedule with its next run times (Asia/Shanghai)', responses: { 200: json({ type: 'object' }), ...errors(401) } },
+      },
+      '/api/schedules/{id}': {
+        get: { summary: 'One schedule', parameters: [scheduleParam], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
+      },
+      '/api/schedules/{id}/trigger': {
+        post: { summary: 'Run a schedule now (starts nothing twice: business keys carry the day)', parameters: [scheduleParam], responses: { 202: json({ type: 'object' }, 'Triggered'), ...errors(401, 404) } },
+      },
+      '/api/schedules/{id}/pause': {
+        post: { summary: 'Pause a schedule', parameters: [scheduleParam], requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { note: { type: 'string' } } } } } }, responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404) } },
+      },
+      '/api/schedules/{id}/unpause': {
+        post: { summary: 'Resume a schedule', parameters: [scheduleParam], responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404) } },
       },
       '/api/processes/{workflowId}/cancel': {
         post: { summary: 'Cancel a running process', parameters: [idParam], requestBody: body(cancelBody), responses: { 202: json({ type: 'object' }, 'Accepted'), ...errors(400, 401, 404, 409) } },
