@@ -20,16 +20,38 @@ export interface Launcher {
   launch(definition: string, at: number): Promise<{ day: string; started: string[]; existing: string[] }>;
 }
 
-export function createEffectActivities({ orm, processes, providers, launcher }: { orm: MikroORM; processes: ProcessStarter; providers: DataProviders; launcher: Launcher }) {
+/** Who holds a role: a grid's full-time worker for "grid-worker", the party secretary for the community. */
+export interface Recipients {
+  resolveRole(grid: string | null, role: string): Promise<{ id: string }[]>;
+}
+
+export function createEffectActivities({
+  orm,
+  processes,
+  providers,
+  launcher,
+  recipients,
+}: {
+  orm: MikroORM;
+  processes: ProcessStarter;
+  providers: DataProviders;
+  launcher: Launcher;
+  recipients: Recipients;
+}) {
   return {
     async notify(p: { workflowId: string; key: string; grid: string | null; at: string; notice: Notice }): Promise<void> {
       const conn = orm.em.fork().getConnection();
       for (const role of p.notice.to) {
-        await conn.execute(
-          `insert into notification (id, workflow_id, at, kind, role, grid, title, body, urgent, created_at)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (id) do nothing`,
-          [`${p.workflowId}#${p.key}#${role}`, p.workflowId, p.at, p.notice.kind, role, p.grid, p.notice.title, p.notice.body, p.notice.urgent],
-        );
+        // One row per person holding the role; a role nobody holds here (the street office) keeps one row for the role.
+        const members = await recipients.resolveRole(p.grid, role);
+        const targets = members.length ? members.map((m) => m.id) : [null];
+        for (const memberId of targets) {
+          await conn.execute(
+            `insert into notification (id, workflow_id, member_id, at, kind, role, grid, title, body, urgent, created_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (id) do nothing`,
+            [`${p.workflowId}#${p.key}#${memberId ?? role}`, p.workflowId, memberId, p.at, p.notice.kind, role, p.grid, p.notice.title, p.notice.body, p.notice.urgent],
+          );
+        }
       }
     },
 

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createEffectActivities, type DataProviders, type Launcher, type ProcessStarter } from './effects.activities';
+import { createEffectActivities, type DataProviders, type Launcher, type ProcessStarter, type Recipients } from './effects.activities';
 import { createProjectionActivities } from './projection.activities';
 
 export interface ActivityDeps {
@@ -7,6 +7,7 @@ export interface ActivityDeps {
   processes: ProcessStarter;
   providers: DataProviders;
   launcher: Launcher;
+  recipients: Recipients;
 }
 
 export const createActivities = (deps: ActivityDeps) => ({

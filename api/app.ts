@@ -6,11 +6,14 @@ import { healthRoutes, type HealthChecks } from './health.routes';
 import { openApiDocument } from './openapi';
 import { notFoundRoute, problemHandler } from './problem';
 import { processRoutes } from './processes.routes';
+import { gridRoutes } from './grids.routes';
+import type { CommunityService } from '../services/community.service';
 import { scheduleRoutes } from './schedules.routes';
 import type { ScheduleService } from '../services/schedules.service';
 
 export interface AppDeps {
   processes: ProcessService;
+  community: CommunityService;
   schedules: ScheduleService;
   health: HealthChecks;
   adminToken?: string;
@@ -34,6 +37,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', authenticate(deps.adminToken));
   app.use('/api/processes', processRoutes(deps.processes));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
+  app.use('/api/grids', gridRoutes(deps.community));
   app.use(notFoundRoute);
   app.use(problemHandler(deps.log));
   return app;

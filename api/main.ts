@@ -12,6 +12,7 @@ async function main() {
   const app = createApp({
     processes: services.processes,
     schedules: services.schedules,
+    community: services.community,
     adminToken: config.adminToken,
     log,
     health: {

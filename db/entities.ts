@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { communityEntities } from './community.entities';
 
 /** One immutable version of a definition document. */
 export class DefinitionVersion {
@@ -213,6 +214,7 @@ export const BusinessKeyCounterSchema = new EntitySchema<BusinessKeyCounter>({
 });
 
 export const entities = [
+  ...communityEntities,
   ProcessLinkSchema,
   BusinessKeyCounterSchema,
   DefinitionVersionSchema,

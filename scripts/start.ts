@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { loadConfigOrExit } from '../config/config';
+import { seedCommunity } from '../db/community.seed';
 import { migrate, openOrm } from '../db/orm';
 import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from '../infra/postgres';
 import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTemporalDevServer, type DevServer } from '../infra/temporal';
@@ -100,6 +101,12 @@ async function main() {
     if (applied.length) say(`migrated: ${applied.join(', ')}`);
     const published = await new DefinitionService(orm).seedBuiltIns();
     for (const p of published) say(`published built-in definition ${p.key} v${p.version}`);
+    // Seed the registry once: later edits to names and phone numbers are the office's, not the seed's.
+    const [{ n }] = await orm.em.fork().getConnection().execute<{ n: string }[]>('select count(*) as n from grid');
+    if (Number(n) === 0) {
+      const seeded = await seedCommunity(orm);
+      say(`seeded the community: ${seeded.grids} grids, ${seeded.sites} sites, ${seeded.members} members, ${seeded.organizations} organizations`);
+    }
     await orm.close();
 
     const { connection } = await connectTemporal(temporalAddress, config.temporalNamespace);

@@ -5,12 +5,12 @@ import { openOrm } from '../db/orm';
 import { connectTemporal } from '../infra/temporal';
 import { DefinitionService } from './definitions.service';
 import { ProcessService } from './processes.service';
+import { CommunityService } from './community.service';
 import { ProviderService } from './providers.service';
 import { ScheduleService } from './schedules.service';
 import type { WorkCalendar } from '../definitions/calendar';
 
-// Until the community registry is wired in: Shengshi Community's 12 grids.
-const GRID_IDS = Array.from({ length: 12 }, (_, i) => `grid-${String(i + 1).padStart(2, '0')}`);
+
 
 /** The services both composition roots need, wired once from the configuration. */
 export interface Services {
@@ -21,6 +21,7 @@ export interface Services {
   processes: ProcessService;
   providers: ProviderService;
   schedules: ScheduleService;
+  community: CommunityService;
   calendar: WorkCalendar;
   close(): Promise<void>;
 }
@@ -30,9 +31,11 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const { connection, client } = await connectTemporal(config.temporalAddress, config.temporalNamespace);
   const calendar = DefinitionService.readCalendar();
   const definitions = new DefinitionService(orm, calendar);
-  const providers = new ProviderService(orm, async () => GRID_IDS);
-  const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue });
-  const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds: async () => GRID_IDS, prefix: options.schedulePrefix });
+  const community = new CommunityService(orm);
+  const gridIds = () => community.gridIds();
+  const providers = new ProviderService(orm, gridIds);
+  const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g) });
+  const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
   return {
     orm,
     connection,
@@ -41,6 +44,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     processes,
     providers,
     schedules,
+    community,
     calendar,
     close: async () => {
       await connection.close();

@@ -196,10 +196,16 @@ describe('requests the API refuses', () => {
     const badDate = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-02', input: { date: '2026-02-30' } });
     expect(badDate.status).toBe(400);
     expect(badDate.body.errors).toEqual([{ path: 'input.date', message: '"2026-02-30" is not a date; use YYYY-MM-DD' }]);
-    const unknownField = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-02', status: 'completed' });
+    const later = addDays(day, 5);
+    const unknownField = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-02', input: { date: later }, status: 'completed' });
     expect(unknownField.status).toBe(400);
-    const rows = await h.services.orm.em.fork().getConnection().execute(`select 1 from process_instance where grid = 'grid-02'`);
+    expect(unknownField.body.errors).toEqual([{ path: 'status', message: 'unknown field(s) "status"; remove them' }]);
+    const unknownGrid = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-13', input: { date: later } });
+    expect(unknownGrid.status).toBe(400);
+    expect(unknownGrid.body.detail).toContain('grid "grid-13" does not exist');
+    const rows = await h.services.orm.em.fork().getConnection().execute(`select 1 from process_instance where workflow_id like ?`, [`daily-patrol/%/${later}`]);
     expect(rows).toHaveLength(0);
+    expect((await h.call('GET', `/api/processes/${enc(`daily-patrol/grid-02/${later}`)}`)).status).toBe(404);
   });
 
   test('an unknown process gets 404 for GET and for events', async () => {

@@ -119,11 +119,12 @@ test('the weekly report is pre-filled from the week, and approving it escalates 
     return s.context.level === 'community' && s.history.some((x: { event: string }) => x.event === 'ESCALATE') && s;
   });
   expect(sewage.history.find((x: { event: string }) => x.event === 'ESCALATE')).toMatchObject({ actor: id, from: 'handling', to: 'handling' });
-  const notes = await h.services.orm.em.fork().getConnection().execute<{ role: string; title: string }[]>(
-    `select role, title from notification where workflow_id = ? and kind = 'info' order by role`,
+  // The community level is told: the party secretary and both community managers, each once.
+  const notes = await h.services.orm.em.fork().getConnection().execute<{ member_id: string; title: string }[]>(
+    `select member_id, title from notification where workflow_id = ? and title like '上报社区%' order by member_id`,
     [ids.sewage],
   );
-  expect(notes.map((n) => n.role)).toEqual(expect.arrayContaining(['community-manager', 'party-secretary']));
+  expect(notes.map((n) => n.member_id)).toEqual(['m-community-manager-1', 'm-community-manager-2', 'm-party-secretary']);
 });
 
 test('the monthly review: minutes start issues, the grids are scored, issues are rated and the ranking confirmed', async () => {

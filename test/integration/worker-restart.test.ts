@@ -123,11 +123,12 @@ test('when the worker is killed mid-patrol, a new worker continues it and its ti
   expect(Date.parse(ended.history.at(-1).at)).toBeGreaterThan(killedAt);
 
   // The reminder was written exactly once, though the worker died around it.
-  const notes = await h.services.orm.em.fork().getConnection().execute<{ title: string }[]>(
-    'select title from notification where workflow_id = ?',
+  // ... and to the right person: grid-07's full-time worker.
+  const notes = await h.services.orm.em.fork().getConnection().execute<{ title: string; member_id: string }[]>(
+    'select title, member_id from notification where workflow_id = ?',
     [id],
   );
-  expect(notes.map((n) => n.title)).toEqual(['grid-07 please submit']);
+  expect(notes.map((n) => [n.title, n.member_id])).toEqual([['grid-07 please submit', 'm-grid-07-worker']]);
 });
 
 test('an event that waits for the first worker is applied after the start, not lost under it', async () => {

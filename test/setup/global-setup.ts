@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../config/config';
+import { seedCommunity } from '../../db/community.seed';
 import { migrate, openOrm } from '../../db/orm';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
@@ -35,6 +36,7 @@ export default async function globalSetup(): Promise<void> {
   const orm = await openOrm(process.env.DATABASE_URL as string);
   await migrate(orm);
   await new DefinitionService(orm).seedBuiltIns();
+  await seedCommunity(orm);
   await orm.close();
 
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined } as never });

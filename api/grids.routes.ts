@@ -1,0 +1,35 @@
+import { Router, type Request } from 'express';
+import { forbidden } from '../services/errors';
+import { maskPhone, type CommunityService } from '../services/community.service';
+
+// Grid leaders and workers see their own grids only; a request without a principal never gets past authenticate().
+const visible = (req: Request, gridId: string) => {
+  const grids = req.principal?.grids ?? 'all';
+  return grids === 'all' || grids.includes(gridId);
+};
+
+export function gridRoutes(community: CommunityService): Router {
+  const r = Router();
+
+  r.get('/', async (req, res) => {
+    const items = (await community.listGrids()).filter((g) => visible(req, g.id));
+    res.json({ items });
+  });
+
+  r.get('/:id', async (req, res) => {
+    const grid = await community.getGrid(req.params.id);
+    if (!visible(req, grid.id)) throw forbidden(`grid "${grid.id}" is not one of yours; yours: ${(req.principal?.grids as string[]).join(', ') || 'none'}`);
+    res.json({
+      id: grid.id,
+      name: grid.name,
+      households: grid.households,
+      residents: grid.residents,
+      description: grid.description,
+      sites: grid.sites.map((s) => ({ id: s.id, name: s.name, kind: s.kind, households: s.households })),
+      // Listed field by field so a new column never leaves the server by accident; phones only masked (PIPL).
+      members: grid.members.map((m) => ({ id: m.id, name: m.name, role: m.role, phone: maskPhone(m.phone) })),
+    });
+  });
+
+  return r;
+}

@@ -1,0 +1,90 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { COMMUNITY_ROLES, GRID_ROLES, Grid, Member, Site } from '../db/community.entities';
+import { notFound } from './errors';
+
+export interface GridSummary {
+  id: string;
+  name: string;
+  households: number;
+  residents: number;
+  sites: number;
+  members: number;
+}
+
+export interface GridDetail {
+  id: string;
+  name: string;
+  households: number;
+  residents: number;
+  description: string | null;
+  sites: Site[];
+  /** Active members, leader first. Phones are in clear: mask them before they leave the server. */
+  members: Member[];
+}
+
+const ROLE_ORDER: readonly string[] = [...GRID_ROLES, ...COMMUNITY_ROLES];
+const byRole = (a: Member, b: Member) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role) || a.id.localeCompare(b.id);
+
+/** `13812345678` -> `138****5678`; anything shorter than 8 characters is masked whole. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\s+/g, '');
+  if (digits.length < 8) return '*'.repeat(digits.length);
+  return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 7)}${digits.slice(-4)}`;
+}
+
+/** The community registry: grids, their sites and staff, and who takes a task given to a role. */
+export class CommunityService {
+  constructor(private readonly orm: MikroORM) {}
+
+  async gridIds(): Promise<string[]> {
+    const rows = await this.orm.em.fork().find(Grid, {}, { orderBy: { id: 'asc' }, fields: ['id'] });
+    return rows.map((g) => g.id);
+  }
+
+  async gridExists(id: string): Promise<boolean> {
+    return (await this.orm.em.fork().count(Grid, { id })) > 0;
+  }
+
+  async listGrids(): Promise<GridSummary[]> {
+    const em = this.orm.em.fork();
+    const [grids, siteCounts, memberCounts] = await Promise.all([
+      em.find(Grid, {}, { orderBy: { id: 'asc' } }),
+      em.getConnection().execute<{ grid_id: string; n: string }[]>(`select grid_id, count(*) as n from site group by grid_id`),
+      em.getConnection().execute<{ grid_id: string; n: string }[]>(`select grid_id, count(*) as n from member where active and grid_id is not null group by grid_id`),
+    ]);
+    const count = (rows: { grid_id: string; n: string }[]) => new Map(rows.map((r) => [r.grid_id, Number(r.n)]));
+    const sites = count(siteCounts);
+    const members = count(memberCounts);
+    return grids.map((g) => ({ id: g.id, name: g.name, households: g.households, residents: g.residents, sites: sites.get(g.id) ?? 0, members: members.get(g.id) ?? 0 }));
+  }
+
+  /** One grid with its sites and active members; 404 naming the grids that exist. */
+  async getGrid(id: string): Promise<GridDetail> {
+    const em = this.orm.em.fork();
+    const grid = await em.findOne(Grid, { id });
+    if (!grid) {
+      const known = await this.gridIds();
+      throw notFound(`grid "${id}" does not exist; known: ${known.join(', ') || 'none'}`);
+    }
+    const [sites, members] = await Promise.all([
+      em.find(Site, { gridId: id }, { orderBy: { id: 'asc' } }),
+      em.find(Member, { gridId: id, active: true }),
+    ]);
+    return { id: grid.id, name: grid.name, households: grid.households, residents: grid.residents, description: grid.description ?? null, sites, members: members.sort(byRole) };
+  }
+
+  /**
+   * The active members who take a task given to `role`: grid roles within `gridId` (none without a
+   * grid), community roles wherever the task's grid is; an unknown role resolves to nobody.
+   */
+  async resolveRole(gridId: string | null, role: string): Promise<Member[]> {
+    const em = this.orm.em.fork();
+    if ((COMMUNITY_ROLES as readonly string[]).includes(role)) {
+      return em.find(Member, { role: role as Member['role'], gridId: null, active: true }, { orderBy: { id: 'asc' } });
+    }
+    if ((GRID_ROLES as readonly string[]).includes(role) && gridId) {
+      return em.find(Member, { role: role as Member['role'], gridId, active: true }, { orderBy: { id: 'asc' } });
+    }
+    return [];
+  }
+}
