@@ -93,6 +93,16 @@ export function openApiDocument() {
           responses: { 200: json(stateResult), ...errors(400, 401, 404, 409, 503) },
         },
       },
+      '/api/grids': {
+        get: { summary: 'The 12 grids with households, residents, sites and members', responses: { 200: json({ type: 'object' }), ...errors(401) } },
+      },
+      '/api/grids/{id}': {
+        get: {
+          summary: 'One grid: its sites and members (phone numbers masked)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^grid-\\d{2}$' } }],
+          responses: { 200: json({ type: 'object' }), ...errors(401, 403, 404) },
+        },
+      },
       '/api/schedules': {
         get: { summary: 'Every recurring definition\'s schedule with its next run times (Asia/Shanghai)', responses: { 200: json({ type: 'object' }), ...errors(401) } },
       },
