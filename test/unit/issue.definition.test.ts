@@ -136,6 +136,16 @@ describe('issue: the five steps', () => {
     expect(tasksOf(def, fail.instance).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-07T10:00']);
   });
 
+  test('when verification is not done in 2 working days, the grid leader is told', () => {
+    const inst = send(inHandling(), 'RESOLVE', t('2026-11-27', '16:00'), { result: 'ok' }).instance;
+    expect(notices(fireDue(def, inst, t('2026-12-01', '16:00')).steps)).toEqual(['2026-12-01T16:00 grid-leader: 督办：问题「环境卫生」超过 2 个工作日未核查']);
+  });
+
+  test('an urgent issue not accepted in 2 hours is escalated to the grid leader at 2 hours', () => {
+    const { steps } = fireDue(def, start({ urgency: 'urgent' }), t('2026-11-23', '11:00'));
+    expect(notices(steps)).toEqual(['2026-11-23T11:00 grid-leader: 督办：grid-04 问题「环境卫生」超时未受理']);
+  });
+
   test('EVALUATE 3 or more closes it; 1-2 reopens it', () => {
     const waiting = send(send(inHandling(), 'RESOLVE', t('2026-11-27', '16:00'), { result: 'ok' }).instance, 'VERIFY_OK', t('2026-11-28', '10:00')).instance;
     expect(waiting.value).toBe('awaiting-evaluation');
