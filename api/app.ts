@@ -6,6 +6,8 @@ import { healthRoutes, type HealthChecks } from './health.routes';
 import { openApiDocument } from './openapi';
 import { notFoundRoute, problemHandler } from './problem';
 import { processRoutes } from './processes.routes';
+import { definitionRoutes } from './definitions.routes';
+import type { DefinitionService } from '../services/definitions.service';
 import { gridRoutes } from './grids.routes';
 import type { CommunityService } from '../services/community.service';
 import { scheduleRoutes } from './schedules.routes';
@@ -13,6 +15,7 @@ import type { ScheduleService } from '../services/schedules.service';
 
 export interface AppDeps {
   processes: ProcessService;
+  definitions: DefinitionService;
   community: CommunityService;
   schedules: ScheduleService;
   health: HealthChecks;
@@ -36,6 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/api', authenticate(deps.adminToken));
   app.use('/api/processes', processRoutes(deps.processes));
+  app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
   app.use('/api/grids', gridRoutes(deps.community));
   app.use(notFoundRoute);

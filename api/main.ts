@@ -12,6 +12,7 @@ async function main() {
   const app = createApp({
     processes: services.processes,
     schedules: services.schedules,
+    definitions: services.definitions,
     community: services.community,
     adminToken: config.adminToken,
     log,

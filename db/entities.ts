@@ -213,7 +213,32 @@ export const BusinessKeyCounterSchema = new EntitySchema<BusinessKeyCounter>({
   },
 });
 
+/** Who did what, when: one row per audited action. */
+export class AuditLog {
+  id!: string;
+  at!: Date;
+  actor!: string;
+  action!: string;
+  subject!: string;
+  data!: Record<string, unknown>;
+}
+
+export const AuditLogSchema = new EntitySchema<AuditLog>({
+  class: AuditLog,
+  tableName: 'audit_log',
+  indexes: [{ properties: ['subject', 'at'] }],
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    at: { type: 'Date', columnType: 'timestamptz' },
+    actor: { type: 'string', length: 100 },
+    action: { type: 'string', length: 50 },
+    subject: { type: 'string', length: 300 },
+    data: { type: 'json' },
+  },
+});
+
 export const entities = [
+  AuditLogSchema,
   ...communityEntities,
   ProcessLinkSchema,
   BusinessKeyCounterSchema,

@@ -172,7 +172,16 @@ export const template = z.strictObject({
 /** A recurring definition: a Temporal Schedule starts its instances. */
 export const scheduleSpec = z.strictObject({
   /** Standard 5-field cron in `timezone`, e.g. "30 8 * * *" for 08:30 daily. */
-  cron: z.string().min(9),
+  cron: z
+    .string()
+    .refine(
+      (c) => {
+        const fields = c.trim().split(/\s+/);
+        const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+        return fields.length === 5 && fields.every((f) => field.test(f));
+      },
+      { message: 'a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "30 8 * * *" for 08:30 daily' },
+    ),
   timezone: z.string().optional(),
   /** `grids`: one instance per grid; `community`: one instance. */
   fanOut: z.enum(['grids', 'community']),

@@ -464,3 +464,61 @@ export function tasksOf(def: CompiledDefinition, inst: Instance): TaskView[] {
   }
   return tasks;
 }
+
+/** A dotted state path of a document (`open.patrolling`) as an XState state value. */
+function pathToValue(path: string): unknown {
+  const parts = path.split('.');
+  let value: unknown = parts[parts.length - 1];
+  for (let i = parts.length - 2; i >= 0; i--) value = { [parts[i]]: value };
+  return value;
+}
+
+export class MigrationRefused extends Error {}
+
+/**
+ * Moves a running instance to another version of its definition: its leaf state is mapped to a
+ * state of the target (by `mapping`, else the state of the same name), its context is kept (new
+ * context fields get their defaults), and every active state counts as entered now, so timers and
+ * due times are recomputed from the migration time.
+ */
+export function migrateInstance(
+  from: CompiledDefinition,
+  to: CompiledDefinition,
+  inst: Instance,
+  mapping: Record<string, string>,
+  at: number,
+): Step {
+  if (inst.status !== 'running') throw new MigrationRefused(`the instance has ended in state "${stateName(inst.value)}"`);
+  const state = stateName(inst.value);
+  if (state.includes(',')) throw new MigrationRefused(`instances in parallel states ("${state}") can not be migrated`);
+  const targetName = mapping[state] ?? state;
+  const paths = new Map<string, string>();
+  for (const node of to.nodes.values()) if (node.path.length && Object.keys(node.states).length === 0) paths.set(node.key, node.path.join('.'));
+  const path = targetName.includes('.') ? targetName : paths.get(targetName);
+  const node = path ? to.nodes.get(`${to.machine.id}.${path}`) : undefined;
+  if (!path || !node || Object.keys(node.states).length > 0) {
+    throw new MigrationRefused(
+      mapping[state]
+        ? `mapping "${state}" -> "${targetName}" names no leaf state of the target; leaf states: ${[...paths.keys()].join(', ')}`
+        : `state "${state}" does not exist in the target version; map it to one of: ${[...paths.keys()].join(', ')}`,
+    );
+  }
+  if (node.type === 'final') throw new MigrationRefused(`"${targetName}" is a final state; map running instances to a state that can still move`);
+  const defaults = (to.doc.machine.context ?? {}) as Context;
+  const context: Context = { ...JSON.parse(JSON.stringify(defaults)), ...inst.context };
+  const snapshot = to.machine.resolveState({ value: pathToValue(path) as never, context });
+  const seq = inst.seq + 1;
+  const instance = advance(to, undefined, [], snapshot, at, seq);
+  return {
+    seq,
+    at,
+    event: '@migrate',
+    data: { mapping: { [state]: node.key } },
+    actor: 'migration',
+    from: state,
+    to: node.key,
+    late: false,
+    effects: [],
+    instance,
+  };
+}

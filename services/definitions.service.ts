@@ -5,6 +5,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { checkCalendar, type WorkCalendar } from '../definitions/calendar';
 import { compileDefinition, type CompiledDefinition } from '../definitions/compile';
 import type { DefinitionDocument } from '../definitions/document.schema';
+import { diffDefinitions, leafStates } from '../definitions/diff';
 import { validateDocument, validateText } from '../definitions/validate';
 import { DefinitionVersion } from '../db/entities';
 import { projectRoot } from '../infra/paths';
@@ -77,7 +78,7 @@ export class DefinitionService {
   }
 
   /** Stores a validated document as the next version of its key. */
-  async publish(candidate: unknown, createdBy: string, note?: string): Promise<{ key: string; version: number }> {
+  async publish(candidate: unknown, createdBy: string, note?: string): Promise<{ key: string; version: number; unchanged?: boolean }> {
     const checked = validateDocument(candidate);
     if (!checked.valid || !checked.document) {
       throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors);
@@ -86,6 +87,8 @@ export class DefinitionService {
     for (let attempt = 0; ; attempt++) {
       const em = this.orm.em.fork();
       const latest = await em.findOne(DefinitionVersion, { key: document.key }, { orderBy: { version: 'desc' } });
+      // Publishing the latest version again changes nothing: same version, no new row.
+      if (latest && latest.hash === documentHash(document)) return { key: latest.key, version: latest.version, unchanged: true };
       const row = em.create(DefinitionVersion, {
         key: document.key,
         version: (latest?.version ?? 0) + 1,
@@ -98,7 +101,7 @@ export class DefinitionService {
       });
       try {
         await em.flush();
-        return { key: row.key, version: row.version };
+        return { key: row.key, version: row.version, unchanged: false };
       } catch (e) {
         // Two publishers raced for the same version number: take the next one.
         if (attempt < 3 && /unique/i.test(String((e as Error).message))) continue;
@@ -120,6 +123,30 @@ export class DefinitionService {
     const { calendar, errors } = checkCalendar(JSON.parse(fs.readFileSync(file, 'utf8')));
     if (!calendar) throw new Error(`calendar ${file} is invalid:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
     return calendar;
+  }
+
+  /** Every version of a key, newest first, without documents. */
+  async versions(key: string): Promise<{ version: number; title: string; createdAt: Date; createdBy: string; note: string | null; hash: string }[]> {
+    const rows = await this.orm.em.fork().find(DefinitionVersion, { key }, { orderBy: { version: 'desc' }, fields: ['version', 'title', 'createdAt', 'createdBy', 'note', 'hash'] });
+    if (!rows.length) await this.get(key);
+    return rows.map((r) => ({ version: r.version, title: r.title, createdAt: r.createdAt, createdBy: r.createdBy, note: r.note ?? null, hash: r.hash }));
+  }
+
+  /** Structural diff of two versions with the running instances of `from` per state. */
+  async diff(key: string, from: number, to: number) {
+    const [a, b] = await Promise.all([this.get(key, from), this.get(key, to)]);
+    const changes = diffDefinitions(a.document, b.document);
+    const rows = await this.orm.em.fork().getConnection().execute<{ state: string; n: string }[]>(
+      `select state, count(*) as n from process_instance where definition_key = ? and definition_version = ? and status = 'running' group by state order by state`,
+      [key, from],
+    );
+    const leaves = leafStates(a.document);
+    const touched = (state: string) => {
+      const path = leaves.get(state) ?? state;
+      return changes.filter((c) => c.state !== undefined && (path === c.state || path.startsWith(`${c.state}.`))).length;
+    };
+    const affected = rows.map((r) => ({ state: r.state, running: Number(r.n), changes: touched(r.state), removedInTarget: !leafStates(b.document).has(r.state) }));
+    return { key, from, to, changes, running: affected, runningTotal: affected.reduce((n, r) => n + r.running, 0) };
   }
 
   async keys(): Promise<string[]> {

@@ -8,7 +8,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { checkData, type PathError } from '../definitions/data-schema';
-import { startInstance } from '../definitions/engine';
+import { MigrationRefused, migrateInstance, startInstance, type Instance } from '../definitions/engine';
 import type { WorkCalendar } from '../definitions/calendar';
 import { formatLocal, isoWeek, localDate } from '../definitions/time';
 import type { ProcessStarter } from '../activities';
@@ -17,6 +17,8 @@ import {
   EVENT_REJECTED,
   cancelReasonSignal,
   eventSignal,
+  migrateUpdate,
+  type MigrateResult,
   searchAttributeKeys,
   sendEventUpdate,
   snapshotQuery,
@@ -136,6 +138,15 @@ function decodeCursor(cursor: string): [string, string] {
     // fall through to the error below
   }
   throw badRequest('cursor is not one this API issued; pass nextCursor from a previous page', [{ path: 'cursor', message: 'unrecognised cursor' }]);
+}
+
+function rejectionMessage(e: unknown): string {
+  let cur: unknown = e;
+  while (cur) {
+    if (cur instanceof ApplicationFailure) return cur.message;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return String((e as Error)?.message ?? e);
 }
 
 /** Unwraps an update failure into the refusal the workflow reported, if it was one. */
@@ -455,6 +466,61 @@ export class ProcessService implements ProcessStarter {
       throw e;
     }
     return { workflowId };
+  }
+
+  /**
+   * Moves running instances of version `from` to version `to`. Each instance's state is mapped
+   * (`mapping`, else the same name); a dry run reports what would move, where its timers would
+   * fall and what blocks it, and changes nothing. A real run is refused while anything is blocked,
+   * and is audited.
+   */
+  async migrate(req: { definition: string; from: number; to: number; mapping: Record<string, string>; workflowIds?: string[]; dryRun: boolean }, actor = 'api') {
+    const [a, b] = await Promise.all([this.deps.definitions.get(req.definition, req.from), this.deps.definitions.get(req.definition, req.to)]);
+    if (req.from === req.to) throw badRequest('from and to are the same version', [{ path: 'to', message: 'name another version' }]);
+    const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(
+      `select * from process_instance where definition_key = ? and definition_version = ? and status = 'running' ${req.workflowIds ? 'and workflow_id in (?)' : ''} order by workflow_id`,
+      req.workflowIds ? [a.key, a.version, req.workflowIds] : [a.key, a.version],
+    );
+    if (req.workflowIds) {
+      const found = new Set(rows.map((r) => r.workflow_id));
+      const missing = req.workflowIds.filter((id) => !found.has(id));
+      if (missing.length) throw badRequest(`not running on ${a.key} v${a.version}: ${missing.join(', ')}`, missing.map((id) => ({ path: 'workflowIds', message: `${id} is not a running instance of version ${a.version}` })));
+    }
+    const now = Date.now();
+    const moves: { workflowId: string; from: string; to: string; deadlines: { kind: string; id: string; at: string }[] }[] = [];
+    const blocked: { workflowId: string; state: string; reason: string }[] = [];
+    for (const row of rows) {
+      const inst: Instance = { value: row.state_value, context: row.context, status: 'running', seq: row.last_seq, entered: {}, deadlines: [] };
+      try {
+        const step = migrateInstance(a.compiled, b.compiled, inst, req.mapping, now);
+        moves.push({ workflowId: row.workflow_id, from: step.from, to: step.to, deadlines: step.instance.deadlines.map((d) => ({ kind: d.kind, id: d.id, at: iso(new Date(d.at)) })) });
+      } catch (e) {
+        if (!(e instanceof MigrationRefused)) throw e;
+        blocked.push({ workflowId: row.workflow_id, state: row.state, reason: e.message });
+      }
+    }
+    const plan = { definition: a.key, from: a.version, to: b.version, mapping: req.mapping };
+    if (req.dryRun) return { ...plan, dryRun: true, moves, blocked };
+    if (blocked.length) {
+      throw conflict(`migration refused: ${blocked.length} instance(s) have no state to go to; complete the mapping (a dry run lists them)`, { blocked });
+    }
+    const moved: (MigrateResult & { workflowId: string })[] = [];
+    const failed: { workflowId: string; reason: string }[] = [];
+    for (const m of moves) {
+      try {
+        const res = await this.deps.client.workflow.getHandle(m.workflowId).executeUpdate(migrateUpdate, {
+          args: [{ definition: { key: b.key, version: b.version, document: b.document }, mapping: req.mapping, actor }],
+        });
+        moved.push({ workflowId: m.workflowId, ...res });
+      } catch (e) {
+        failed.push({ workflowId: m.workflowId, reason: rejectionMessage(e) });
+      }
+    }
+    await this.deps.orm.em.fork().getConnection().execute(
+      `insert into audit_log (at, actor, action, subject, data) values (now(), ?, 'migrate', ?, ?)`,
+      [actor, `definition:${a.key}`, JSON.stringify({ ...plan, moved, failed })],
+    );
+    return { ...plan, dryRun: false, moved, failed };
   }
 
   /** Processes another process started (a patrol's issues, a meeting's action items). */

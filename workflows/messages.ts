@@ -81,6 +81,22 @@ export const sendEventUpdate = defineUpdate<EventResult, [EventRequest]>('gridfl
 /** Fire-and-forget form of the same, for other processes and scripts. */
 export const eventSignal = defineSignal<[EventRequest]>('gridflow.event');
 export const snapshotQuery = defineQuery<ProcessSnapshot>('gridflow.snapshot');
+export interface MigrateRequest {
+  definition: { key: string; version: number; document: DefinitionDocument };
+  /** Current leaf state -> target state (name or dotted path); unmapped states keep their name. */
+  mapping: Record<string, string>;
+  actor?: string;
+}
+
+export interface MigrateResult {
+  from: { version: number; state: string };
+  to: { version: number; state: string };
+}
+
+/** Moves a running instance to another version of its definition (see engine.migrateInstance). */
+export const migrateUpdate = defineUpdate<MigrateResult, [MigrateRequest]>('gridflow.migrate');
+export const MIGRATION_REFUSED = 'MigrationRefused';
+
 /** Sent just before a cancellation so the history says who cancelled and why. */
 export const cancelReasonSignal = defineSignal<[{ reason: string; actor?: string }]>('gridflow.cancelReason');
 

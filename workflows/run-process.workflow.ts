@@ -16,7 +16,9 @@ import type { Activities } from '../activities';
 import { compileDefinition } from '../definitions/compile';
 import {
   EventRejected,
+  MigrationRefused,
   applyEvent,
+  migrateInstance,
   checkEvent,
   acceptedEvents,
   fireDue,
@@ -32,7 +34,9 @@ import {
 import { formatLocal } from '../definitions/time';
 import {
   EVENT_REJECTED,
+  MIGRATION_REFUSED,
   cancelReasonSignal,
+  migrateUpdate,
   eventSignal,
   searchAttributeKeys,
   sendEventUpdate,
@@ -69,7 +73,9 @@ function toFailure(e: unknown): unknown {
  * actions as awaited activities, and projects every step to the read model.
  */
 export async function runProcess(args: RunProcessInput): Promise<ProcessResult> {
-  const def = compileDefinition(args.definition.document, args.calendar);
+  let def = compileDefinition(args.definition.document, args.calendar);
+  // The definition version in force; a migration replaces it.
+  let current = args.definition;
   const { workflowId } = workflowInfo();
   const grid = args.grid ?? null;
   const zone = def.zone;
@@ -153,9 +159,9 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     for (const step of steps) for (const effect of step.effects) await runEffect(effect, step);
     await recordSteps({
       workflowId,
-      definition: { key: args.definition.key, version: args.definition.version },
+      definition: { key: current.key, version: current.version },
       businessKey: args.businessKey,
-      title: args.definition.document.title,
+      title: current.document.title,
       grid,
       startedAt: iso(startedAt),
       snapshot: { status, state: stateName(instance.value), value: instance.value, context: instance.context, tasks: tasks(), seq: instance.seq },
@@ -206,7 +212,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   }
 
   setHandler(snapshotQuery, (): ProcessSnapshot => ({
-    definition: { key: args.definition.key, version: args.definition.version },
+    definition: { key: current.key, version: current.version },
     businessKey: args.businessKey,
     grid,
     status,
@@ -236,6 +242,33 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   setHandler(cancelReasonSignal, (r) => {
     cancelReason = r;
   });
+
+  setHandler(
+    migrateUpdate,
+    (req) =>
+      serial(async () => {
+        const target = compileDefinition(req.definition.document, args.calendar);
+        const fromVersion = current.version;
+        let step: Step;
+        try {
+          step = migrateInstance(def, target, instance, req.mapping, Date.now());
+        } catch (e) {
+          if (e instanceof MigrationRefused) throw ApplicationFailure.create({ message: e.message, type: MIGRATION_REFUSED, nonRetryable: true });
+          throw e;
+        }
+        step = { ...step, actor: req.actor ?? 'migration', data: { ...step.data, fromVersion, toVersion: req.definition.version } };
+        def = target;
+        current = req.definition;
+        await commit([step]);
+        return { from: { version: fromVersion, state: step.from }, to: { version: current.version, state: step.to } };
+      }),
+    {
+      validator: (req) => {
+        if (req.definition.key !== current.key) throw ApplicationFailure.create({ message: `this instance runs "${current.key}", not "${req.definition.key}"`, type: MIGRATION_REFUSED, nonRetryable: true });
+        if (status !== 'running') throw ApplicationFailure.create({ message: `the instance has ended (${status})`, type: MIGRATION_REFUSED, nonRetryable: true });
+      },
+    },
+  );
 
   // Async, so allHandlersFinished waits for the step a signal started before the run closes.
   setHandler(eventSignal, async (req) => {
@@ -268,6 +301,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
         if (status !== 'running') break;
         await continueAsNew<typeof runProcess>({
           ...args,
+          definition: current,
           carried: { instance, startedAt, requests: [...requests.entries()], runs },
         });
       }
@@ -287,7 +321,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
           status: 'cancelled',
           at: iso(Date.now()),
           step: { seq: instance.seq + 1, event: '@cancel', from: state, to: state, actor: cancelReason?.actor, data: { reason: cancelReason?.reason ?? '' } },
-          definitionVersion: args.definition.version,
+          definitionVersion: current.version,
         }),
       );
     }

@@ -1,10 +1,12 @@
 import { Migration20261125000000_initial } from './Migration20261125000000_initial';
 import { Migration20261125100000_community } from './Migration20261125100000_community';
 import { Migration20261125200000_links } from './Migration20261125200000_links';
+import { Migration20261125300000_audit } from './Migration20261125300000_audit';
 
 /** Every migration, in order. New ones are appended here (`npm run migration:create`). */
 export const migrations = [
   { name: 'Migration20261125000000_initial', class: Migration20261125000000_initial },
   { name: 'Migration20261125100000_community', class: Migration20261125100000_community },
   { name: 'Migration20261125200000_links', class: Migration20261125200000_links },
+  { name: 'Migration20261125300000_audit', class: Migration20261125300000_audit },
 ];

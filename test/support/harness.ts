@@ -32,6 +32,7 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
   const app = createApp({
     processes: services.processes,
     schedules: services.schedules,
+    definitions: services.definitions,
     community: services.community,
     adminToken: config.adminToken,
     log,

@@ -1,0 +1,93 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { SimulationError, simulate } from '../definitions/simulate';
+import { validateDocument } from '../definitions/validate';
+import type { DefinitionService } from '../services/definitions.service';
+import type { ProcessService } from '../services/processes.service';
+import { badRequest, unprocessable } from '../services/errors';
+
+const versionParam = z.coerce.number().int().positive();
+const simulateBody = z.strictObject({
+  version: z.number().int().positive().optional(),
+  grid: z.string().optional(),
+  input: z.record(z.string(), z.unknown()).optional(),
+  startAt: z.string().optional(),
+  until: z.string().optional(),
+  events: z
+    .array(z.strictObject({ at: z.string(), type: z.string().regex(/^[A-Z][A-Z0-9_]*$/), data: z.record(z.string(), z.unknown()).optional(), actor: z.string().optional() }))
+    .max(10_000),
+});
+const diffQuery = z.strictObject({ from: versionParam, to: versionParam });
+const publishQuery = z.strictObject({ note: z.string().max(500).optional() });
+const migrateBody = z.strictObject({
+  from: z.number().int().positive(),
+  to: z.number().int().positive(),
+  mapping: z.record(z.string(), z.string().min(1)).default({}),
+  workflowIds: z.array(z.string().min(1)).min(1).max(10_000).optional(),
+  dryRun: z.boolean().default(false),
+});
+
+export function definitionRoutes(definitions: DefinitionService, processes: ProcessService): Router {
+  const r = Router();
+
+  r.get('/', async (_req, res) => {
+    res.json({ items: await definitions.list() });
+  });
+
+  r.post('/validate', (req, res) => {
+    const result = validateDocument(req.body);
+    if (!result.valid) throw unprocessable(`the definition is invalid: ${result.errors.length} error(s)`, result.errors);
+    res.json({ valid: true, warnings: result.warnings });
+  });
+
+  r.post('/', async (req, res) => {
+    const { note } = publishQuery.parse(req.query);
+    const checked = validateDocument(req.body);
+    if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors);
+    const saved = await definitions.publish(req.body, req.principal?.name ?? 'api', note ?? req.get('x-change-note'));
+    const { unchanged, ...ids } = saved;
+    res
+      .status(unchanged ? 200 : 201)
+      .location(`/api/definitions/${encodeURIComponent(saved.key)}/versions/${saved.version}`)
+      .json({ ...ids, unchanged: Boolean(unchanged), warnings: checked.warnings });
+  });
+
+  r.get('/:key', async (req, res) => {
+    const def = await definitions.get(req.params.key);
+    res.json({ ...def.document, version: def.version, createdAt: def.createdAt });
+  });
+
+  r.get('/:key/versions', async (req, res) => {
+    res.json({ items: await definitions.versions(req.params.key) });
+  });
+
+  r.get('/:key/versions/:version', async (req, res) => {
+    const version = versionParam.safeParse(req.params.version);
+    if (!version.success) throw badRequest('version must be a positive integer', [{ path: 'version', message: 'a positive integer' }]);
+    const def = await definitions.get(req.params.key, version.data);
+    res.json({ ...def.document, version: def.version, createdAt: def.createdAt });
+  });
+
+  r.post('/:key/simulate', async (req, res) => {
+    const body = simulateBody.parse(req.body);
+    const def = await definitions.get(req.params.key, body.version);
+    try {
+      res.json({ key: def.key, version: def.version, ...simulate(def.compiled, body) });
+    } catch (e) {
+      if (e instanceof SimulationError) throw badRequest(e.message, e.errors);
+      throw e;
+    }
+  });
+
+  r.post('/:key/migrate', async (req, res) => {
+    const body = migrateBody.parse(req.body);
+    res.json(await processes.migrate({ definition: req.params.key, ...body }, req.principal?.name));
+  });
+
+  r.get('/:key/diff', async (req, res) => {
+    const q = diffQuery.parse(req.query);
+    res.json(await definitions.diff(req.params.key, q.from, q.to));
+  });
+
+  return r;
+}
