@@ -499,8 +499,8 @@ export function migrateInstance(
   if (!path || !node || Object.keys(node.states).length > 0) {
     throw new MigrationRefused(
       mapping[state]
-        ? `mapping "${state}" -> "${targetName}" names no leaf state of the target; leaf states: ${[...paths.keys()].join(', ')}`
-        : `state "${state}" does not exist in the target version; map it to one of: ${[...paths.keys()].join(', ')}`,
+        ? `mapping "${state}" -> "${targetName}" names no leaf state of the target; leaf states: ${[...paths.keys()].sort().join(', ')}`
+        : `state "${state}" does not exist in the target version; map it to one of: ${[...paths.keys()].sort().join(', ')}`,
     );
   }
   if (node.type === 'final') throw new MigrationRefused(`"${targetName}" is a final state; map running instances to a state that can still move`);
