@@ -1,0 +1,234 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { checkCalendar } from '../definitions/calendar';
+import { compileDefinition } from '../definitions/compile';
+import { simulate, SimulationError, type SimulationEvent } from '../definitions/simulate';
+import { validateText } from '../definitions/validate';
+import { projectRoot } from '../infra/paths';
+
+/**
+ * `gridflow`: the definition tools for ops who keep definitions in git.
+ * validate and simulate work on a file, offline; publish, diff and migrate talk to the API
+ * (GRIDFLOW_URL, default http://127.0.0.1:3000, and GRIDFLOW_TOKEN).
+ */
+
+const USAGE = `usage: gridflow <command> [options]
+
+  validate <file>                         check a definition document (YAML or JSON); exit 1 when invalid
+  simulate <file> --events <file>         run it on a virtual clock against timed events (JSON or YAML list
+           [--input <json>] [--grid g]    of { at, type, data? }) and print every step
+           [--until <time>]
+  publish <file> [--note "why"]           store it as the next version (needs the API)
+  diff <key> --from N --to M              structural differences and the running instances affected
+  migrate <key> --from N --to M           move running instances of version N to M
+          [--map state=target ...] [--ids id,id] [--dry-run]
+
+environment: GRIDFLOW_URL (default http://127.0.0.1:3000), GRIDFLOW_TOKEN (or .data/admin-token)`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Record<string, string[]>;
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const out: Parsed = { positional: [], flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const [name, inline] = a.slice(2).split('=', 2);
+      const boolean = name === 'dry-run' || name === 'json' || name === 'help';
+      const value = inline ?? (boolean ? 'true' : argv[++i]);
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      (out.flags[name] ??= []).push(value);
+    } else out.positional.push(a);
+  }
+  return out;
+}
+
+const flag = (p: Parsed, name: string) => p.flags[name]?.at(-1);
+function need(p: Parsed, name: string): string {
+  const v = flag(p, name);
+  if (v === undefined) throw new UsageError(`--${name} is required`);
+  return v;
+}
+function int(p: Parsed, name: string): number {
+  const v = Number(need(p, name));
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a version number (1, 2, ...)`);
+  return v;
+}
+
+function readFile(file: string | undefined): string {
+  if (!file) throw new UsageError('name a file');
+  if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** The line of a JSON path in YAML text, best effort: the line of its last key. */
+function lineOf(text: string, jsonPath: string): number | undefined {
+  const parts = jsonPath.split('.').filter((p) => p !== '$' && !/^\d+$/.test(p));
+  let from = 0;
+  const lines = text.split('\n');
+  let found: number | undefined;
+  for (const part of parts) {
+    const re = new RegExp(`^\\s*(-\\s*)?["']?${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*:`);
+    const idx = lines.findIndex((l, i) => i >= from && re.test(l));
+    if (idx < 0) break;
+    found = idx + 1;
+    from = idx + 1;
+  }
+  return found;
+}
+
+function print(out: NodeJS.WritableStream, value: unknown) {
+  out.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+}
+
+function token(): string | undefined {
+  if (process.env.GRIDFLOW_TOKEN) return process.env.GRIDFLOW_TOKEN;
+  const file = path.join(process.env.GRIDFLOW_DATA_DIR ?? path.join(process.cwd(), '.data'), 'admin-token');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : process.env.GRIDFLOW_ADMIN_TOKEN;
+}
+
+async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const base = (process.env.GRIDFLOW_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+  let res: Response;
+  try {
+    res = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token() ?? ''}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new UsageError(`cannot reach gridflow at ${base} (${(e as Error).message}); start it with "npm start" or set GRIDFLOW_URL`);
+  }
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+function problem(res: { status: number; body: any }, text?: string): number {
+  const lines = [`error ${res.status}: ${res.body?.detail ?? res.body?.title ?? 'request failed'}`];
+  for (const e of res.body?.errors ?? []) {
+    const line = text ? lineOf(text, e.path) : undefined;
+    lines.push(`  ${e.path}${line ? ` (line ${line})` : ''}: ${e.message}`);
+  }
+  for (const b of res.body?.blocked ?? []) lines.push(`  blocked ${b.workflowId} (${b.state}): ${b.reason}`);
+  print(process.stderr, lines.join('\n'));
+  return 1;
+}
+
+function parseDoc(text: string): unknown {
+  return parseYaml(text);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const p = parseArgs(argv);
+  const [command, arg] = p.positional;
+  if (!command || flag(p, 'help')) {
+    print(process.stdout, USAGE);
+    return command ? 0 : 2;
+  }
+  switch (command) {
+    case 'validate': {
+      const text = readFile(arg);
+      const result = validateText(text);
+      for (const w of result.warnings) print(process.stderr, `warning ${w.path}${lineOf(text, w.path) ? ` (line ${lineOf(text, w.path)})` : ''}: ${w.message}`);
+      if (!result.valid) {
+        for (const e of result.errors) print(process.stderr, `error ${e.path}${lineOf(text, e.path) ? ` (line ${lineOf(text, e.path)})` : ''}: ${e.message}`);
+        print(process.stderr, `${arg}: ${result.errors.length} error(s)`);
+        return 1;
+      }
+      print(process.stdout, `${arg}: valid (${result.document?.key}, ${result.warnings.length} warning(s))`);
+      return 0;
+    }
+    case 'simulate': {
+      const text = readFile(arg);
+      const result = validateText(text);
+      if (!result.valid || !result.document) {
+        for (const e of result.errors) print(process.stderr, `error ${e.path}: ${e.message}`);
+        return 1;
+      }
+      const events = parseDoc(readFile(need(p, 'events'))) as SimulationEvent[];
+      if (!Array.isArray(events)) throw new UsageError('--events must hold a list of { at, type, data? }');
+      const calendarFile = path.join(projectRoot(), 'definitions', 'calendars', 'cn-statutory.json');
+      const calendar = checkCalendar(JSON.parse(fs.readFileSync(calendarFile, 'utf8'))).calendar;
+      const input = flag(p, 'input') ? (JSON.parse(flag(p, 'input') as string) as Record<string, unknown>) : undefined;
+      try {
+        const sim = simulate(compileDefinition(result.document, calendar), { events, input, grid: flag(p, 'grid'), until: flag(p, 'until') });
+        if (flag(p, 'json')) {
+          print(process.stdout, sim);
+        } else {
+          for (const s of sim.steps) {
+            const notes = s.notifications.map((n) => `  -> ${n.role.join('+')}: ${n.title}`).join('\n');
+            print(process.stdout, `${s.at}  ${s.event.padEnd(24)} ${s.from || '(start)'} -> ${s.to}${s.late ? '  [late]' : ''}${s.rejected ? `  REFUSED: ${s.rejected.message}` : ''}${notes ? `\n${notes}` : ''}`);
+          }
+          print(process.stdout, `final: ${sim.final.state} (${sim.final.status})`);
+        }
+      } catch (e) {
+        if (e instanceof SimulationError) throw new UsageError(e.message);
+        throw e;
+      }
+      return 0;
+    }
+    case 'publish': {
+      const text = readFile(arg);
+      const note = flag(p, 'note');
+      const res = await api('POST', `/api/definitions${note ? `?note=${encodeURIComponent(note)}` : ''}`, parseDoc(text));
+      if (res.status >= 300) return problem(res, text);
+      print(process.stdout, res.body.unchanged ? `${res.body.key} v${res.body.version}: unchanged` : `published ${res.body.key} v${res.body.version}`);
+      return 0;
+    }
+    case 'diff': {
+      if (!arg) throw new UsageError('name a definition key');
+      const res = await api('GET', `/api/definitions/${encodeURIComponent(arg)}/diff?from=${int(p, 'from')}&to=${int(p, 'to')}`);
+      if (res.status >= 300) return problem(res);
+      if (flag(p, 'json')) print(process.stdout, res.body);
+      else {
+        for (const c of res.body.changes) print(process.stdout, `${c.kind.padEnd(8)} ${c.subject}${c.state ? ` in ${c.state}` : ''}${c.name ? `: ${c.name}` : ''}`);
+        print(process.stdout, `running on v${res.body.from}: ${res.body.runningTotal}`);
+        for (const r of res.body.running) print(process.stdout, `  ${r.state}: ${r.running}${r.changes ? ` (${r.changes} change(s))` : ''}${r.removedInTarget ? ' (state removed in target)' : ''}`);
+      }
+      return 0;
+    }
+    case 'migrate': {
+      if (!arg) throw new UsageError('name a definition key');
+      const mapping: Record<string, string> = {};
+      for (const m of p.flags.map ?? []) {
+        const [from, to] = m.split('=');
+        if (!from || !to) throw new UsageError(`--map ${m}: write state=target`);
+        mapping[from] = to;
+      }
+      const ids = flag(p, 'ids')?.split(',').filter(Boolean);
+      const body = { from: int(p, 'from'), to: int(p, 'to'), mapping, ...(ids ? { workflowIds: ids } : {}), dryRun: flag(p, 'dry-run') === 'true' };
+      const res = await api('POST', `/api/definitions/${encodeURIComponent(arg)}/migrate`, body);
+      if (res.status >= 300) return problem(res);
+      if (flag(p, 'json')) print(process.stdout, res.body);
+      else if (res.body.dryRun) {
+        print(process.stdout, `dry run: ${res.body.moves.length} would move, ${res.body.blocked.length} blocked`);
+        for (const m of res.body.moves) print(process.stdout, `  move ${m.workflowId}: ${m.from} -> ${m.to}${m.deadlines.length ? `; timers ${m.deadlines.map((d: { id: string; at: string }) => `${d.id}@${d.at}`).join(', ')}` : ''}`);
+        for (const b of res.body.blocked) print(process.stdout, `  blocked ${b.workflowId} (${b.state}): ${b.reason}`);
+      } else {
+        print(process.stdout, `moved ${res.body.moved.length}, failed ${res.body.failed.length}`);
+        for (const f of res.body.failed) print(process.stdout, `  failed ${f.workflowId}: ${f.reason}`);
+      }
+      return res.body.blocked?.length || res.body.failed?.length ? 1 : 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2))
+    .then((code) => process.exit(code))
+    .catch((e) => {
+      if (e instanceof UsageError) {
+        process.stderr.write(`gridflow: ${e.message}\n\n${USAGE}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`gridflow: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    });
+}
