@@ -25,18 +25,25 @@ export interface Recipients {
   resolveRole(grid: string | null, role: string): Promise<{ id: string }[]>;
 }
 
+/** The grid chat outbox: one delivery per notice, keyed by the notice's stable id. */
+export interface Outbox {
+  enqueue(p: { id: string; workflowId: string; grid: string | null; at: string; notice: Notice }): Promise<void>;
+}
+
 export function createEffectActivities({
   orm,
   processes,
   providers,
   launcher,
   recipients,
+  delivery,
 }: {
   orm: MikroORM;
   processes: ProcessStarter;
   providers: DataProviders;
   launcher: Launcher;
   recipients: Recipients;
+  delivery: Outbox;
 }) {
   return {
     async notify(p: { workflowId: string; key: string; grid: string | null; at: string; notice: Notice }): Promise<void> {
@@ -53,6 +60,7 @@ export function createEffectActivities({
           );
         }
       }
+      await delivery.enqueue({ id: `${p.workflowId}#${p.key}`, workflowId: p.workflowId, grid: p.grid, at: p.at, notice: p.notice });
     },
 
     async record(p: { workflowId: string; key: string; grid: string | null; at: string; kind: string; data: Record<string, unknown> }): Promise<void> {

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createEffectActivities, type DataProviders, type Launcher, type ProcessStarter, type Recipients } from './effects.activities';
+import { createEffectActivities, type DataProviders, type Launcher, type Outbox, type ProcessStarter, type Recipients } from './effects.activities';
 import { createProjectionActivities } from './projection.activities';
 
 export interface ActivityDeps {
@@ -8,6 +8,7 @@ export interface ActivityDeps {
   providers: DataProviders;
   launcher: Launcher;
   recipients: Recipients;
+  delivery: Outbox;
 }
 
 export const createActivities = (deps: ActivityDeps) => ({

@@ -6,6 +6,14 @@ import { healthRoutes, type HealthChecks } from './health.routes';
 import { openApiDocument } from './openapi';
 import { notFoundRoute, problemHandler } from './problem';
 import { processRoutes } from './processes.routes';
+import { deliveryRoutes } from './delivery.routes';
+import { notificationRoutes } from './notifications.routes';
+import { taskRoutes } from './tasks.routes';
+import { tokenRoutes } from './tokens.routes';
+import type { DeliveryService } from '../services/delivery.service';
+import type { NotificationService } from '../services/notifications.service';
+import type { TaskService } from '../services/tasks.service';
+import type { TokenService } from '../services/tokens.service';
 import { definitionRoutes } from './definitions.routes';
 import type { DefinitionService } from '../services/definitions.service';
 import { gridRoutes } from './grids.routes';
@@ -15,6 +23,10 @@ import type { ScheduleService } from '../services/schedules.service';
 
 export interface AppDeps {
   processes: ProcessService;
+  tasks: TaskService;
+  notifications: NotificationService;
+  delivery: DeliveryService;
+  tokens: TokenService;
   definitions: DefinitionService;
   community: CommunityService;
   schedules: ScheduleService;
@@ -37,11 +49,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/openapi.json', (_req, res) => {
     res.json(doc);
   });
-  app.use('/api', authenticate(deps.adminToken));
+  app.use('/api', authenticate(deps.adminToken, deps.tokens));
   app.use('/api/processes', processRoutes(deps.processes));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
+  const { channels, deliveries } = deliveryRoutes(deps.delivery);
+  app.use('/api/grids', channels);
   app.use('/api/grids', gridRoutes(deps.community));
+  app.use('/api/deliveries', deliveries);
+  app.use('/api/tasks', taskRoutes(deps.tasks));
+  app.use('/api/notifications', notificationRoutes(deps.notifications));
+  app.use('/api/tokens', tokenRoutes(deps.tokens));
   app.use(notFoundRoute);
   app.use(problemHandler(deps.log));
   return app;

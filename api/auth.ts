@@ -5,7 +5,15 @@ import { unauthorized } from '../services/errors';
 export interface Principal {
   role: 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker';
   name: string;
+  /** The community member the caller is, when the token names one. */
+  memberId?: string;
   grids: string[] | 'all';
+}
+
+/** Whether the caller may see or act on `grid` (community-level processes have none). */
+export function mayReach(p: Principal | undefined, grid: string | null | undefined): boolean {
+  if (!p || p.grids === 'all') return true;
+  return grid != null && p.grids.includes(grid);
 }
 
 declare module 'express-serve-static-core' {
@@ -20,9 +28,13 @@ const same = (a: string, b: string) => {
   return crypto.timingSafeEqual(x, y);
 };
 
-/** Bearer tokens. GRIDFLOW_ADMIN_TOKEN, when set, is accepted as admin. */
-export function authenticate(adminToken: string | undefined): RequestHandler {
-  return (req, _res, next) => {
+export interface TokenLookup {
+  authenticate(token: string): Promise<Principal | undefined>;
+}
+
+/** Bearer tokens. GRIDFLOW_ADMIN_TOKEN, when set, is accepted as admin; others are looked up. */
+export function authenticate(adminToken: string | undefined, tokens?: TokenLookup): RequestHandler {
+  return async (req, _res, next) => {
     const header = req.get('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) return next(unauthorized('send "Authorization: Bearer <token>"'));
@@ -30,6 +42,11 @@ export function authenticate(adminToken: string | undefined): RequestHandler {
       req.principal = { role: 'admin', name: 'admin', grids: 'all' };
       return next();
     }
-    return next(unauthorized('the token is not valid'));
+    const principal = await tokens?.authenticate(m[1]);
+    if (principal) {
+      req.principal = principal;
+      return next();
+    }
+    return next(unauthorized('the token is not valid, expired or revoked'));
   };
 }

@@ -12,6 +12,10 @@ async function main() {
   const app = createApp({
     processes: services.processes,
     schedules: services.schedules,
+    tasks: services.tasks,
+    notifications: services.notifications,
+    delivery: services.delivery,
+    tokens: services.tokens,
     definitions: services.definitions,
     community: services.community,
     adminToken: config.adminToken,

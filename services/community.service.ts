@@ -73,6 +73,12 @@ export class CommunityService {
     return { id: grid.id, name: grid.name, households: grid.households, residents: grid.residents, description: grid.description ?? null, sites, members: members.sort(byRole) };
   }
 
+  /** One active member by id: who they are, their role and grid. */
+  async member(id: string): Promise<{ id: string; name: string; role: string; gridId: string | null } | undefined> {
+    const m = await this.orm.em.fork().findOne(Member, { id, active: true });
+    return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null } : undefined;
+  }
+
   /**
    * The active members who take a task given to `role`: grid roles within `gridId` (none without a
    * grid), community roles wherever the task's grid is; an unknown role resolves to nobody.

@@ -6,6 +6,11 @@ import { connectTemporal } from '../infra/temporal';
 import { DefinitionService } from './definitions.service';
 import { ProcessService } from './processes.service';
 import { CommunityService } from './community.service';
+import { DeliveryService } from './delivery.service';
+import { NotificationService } from './notifications.service';
+import { TaskService } from './tasks.service';
+import { TokenService } from './tokens.service';
+import type { Logger } from '../infra/log';
 import { ProviderService } from './providers.service';
 import { ScheduleService } from './schedules.service';
 import type { WorkCalendar } from '../definitions/calendar';
@@ -22,11 +27,15 @@ export interface Services {
   providers: ProviderService;
   schedules: ScheduleService;
   community: CommunityService;
+  tokens: TokenService;
+  tasks: TaskService;
+  notifications: NotificationService;
+  delivery: DeliveryService;
   calendar: WorkCalendar;
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config & { databaseUrl: string; temporalAddress: string }, options: { schedulePrefix?: string } = {}): Promise<Services> {
+export async function createServices(config: Config & { databaseUrl: string; temporalAddress: string }, options: { schedulePrefix?: string; log?: Logger } = {}): Promise<Services> {
   const orm = await openOrm(config.databaseUrl);
   const { connection, client } = await connectTemporal(config.temporalAddress, config.temporalNamespace);
   const calendar = DefinitionService.readCalendar();
@@ -35,6 +44,10 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const gridIds = () => community.gridIds();
   const providers = new ProviderService(orm, gridIds);
   const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g) });
+  const tokens = new TokenService(orm);
+  const tasks = new TaskService({ orm, community, processes });
+  const notifications = new NotificationService(orm);
+  const delivery = new DeliveryService(orm, options.log);
   const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
   return {
     orm,
@@ -45,8 +58,14 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     providers,
     schedules,
     community,
+    tokens,
+    tasks,
+    notifications,
+    delivery,
     calendar,
     close: async () => {
+      notifications.close();
+      await delivery.stop();
       await connection.close();
       await orm.close();
     },

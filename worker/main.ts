@@ -7,7 +7,7 @@ import { createWorker } from './create-worker';
 async function main() {
   const config = requireEndpoints(loadConfigOrExit());
   const log = createLogger(config.logLevel, { component: 'worker' });
-  const services = await createServices(config);
+  const services = await createServices(config, { log });
   const { worker, connection } = await createWorker({
     services,
     temporalAddress: config.temporalAddress,
@@ -21,6 +21,8 @@ async function main() {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // The chat outbox's dispatcher runs beside the worker; any number of them may run at once.
+  services.delivery.start();
   log.info('worker running', { taskQueue: config.taskQueue, temporal: config.temporalAddress });
   await worker.run();
   await connection.close();

@@ -2,6 +2,7 @@ import { Migration20261125000000_initial } from './Migration20261125000000_initi
 import { Migration20261125100000_community } from './Migration20261125100000_community';
 import { Migration20261125200000_links } from './Migration20261125200000_links';
 import { Migration20261125300000_audit } from './Migration20261125300000_audit';
+import { Migration20261125500000_delivery } from './Migration20261125500000_delivery';
 
 /** Every migration, in order. New ones are appended here (`npm run migration:create`). */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   { name: 'Migration20261125100000_community', class: Migration20261125100000_community },
   { name: 'Migration20261125200000_links', class: Migration20261125200000_links },
   { name: 'Migration20261125300000_audit', class: Migration20261125300000_audit },
+  { name: 'Migration20261125500000_delivery', class: Migration20261125500000_delivery },
 ];

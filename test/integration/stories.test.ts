@@ -10,6 +10,7 @@ import { enc, eventually, startHarness, type Harness } from '../support/harness'
 let h: Harness;
 const grid = 'grid-02';
 const today = localDate(Date.now());
+const ahead = addDays(today, 3);
 
 beforeAll(async () => {
   h = await startHarness();
@@ -78,7 +79,8 @@ test('the sewage pipe: a resident reports it as urgent, departments inspect, the
 });
 
 test('the weeds behind building 2: found on a patrol, the partner unit replants 200 m² and paves 180 m² in 8 days', async () => {
-  const patrol = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid, input: { date: today } });
+  // A day ahead: today's patrols belong to the schedule test, and its wall-clock timers stay ahead.
+  const patrol = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid, input: { date: ahead } });
   expect([200, 201]).toContain(patrol.status);
   const pid: string = patrol.body.workflowId;
   await event(pid, 'START');
@@ -105,11 +107,12 @@ test('the weeds behind building 2: found on a patrol, the partner unit replants 
 });
 
 test('the weekly report is pre-filled from the week, and approving it escalates the issues it lists', async () => {
-  const res = await h.call('POST', '/api/processes', { definition: 'weekly-report', grid, input: { date: today } });
+  // The report's week ends on the patrol's day, so it takes in the patrol and today's issues.
+  const res = await h.call('POST', '/api/processes', { definition: 'weekly-report', grid, input: { date: ahead } });
   expect(res.status).toBe(201);
   const id: string = res.body.workflowId;
   const d = await detail(id);
-  expect(d.context.input.summary).toMatchObject({ to: today, patrolsCompleted: 1, checkIns: 1, householdsVisited: 40, issuesRaised: 3, issuesResolved: 2 });
+  expect(d.context.input.summary).toMatchObject({ to: ahead, patrolsCompleted: 1, checkIns: 1, householdsVisited: 40, issuesRaised: 3, issuesResolved: 2 });
   expect(d.context.input.summary.openIssues).toEqual(expect.arrayContaining([ids.gates, ids.sewage, ids.weeds]));
   await event(id, 'SUBMIT', { narrative: '本周巡查 1 次，发现并上报问题 3 件，污水管道问题需社区协调', escalate: [ids.sewage] });
   expect((await event(id, 'APPROVE')).state).toBe('approved');

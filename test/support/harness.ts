@@ -32,6 +32,10 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
   const app = createApp({
     processes: services.processes,
     schedules: services.schedules,
+    tasks: services.tasks,
+    notifications: services.notifications,
+    delivery: services.delivery,
+    tokens: services.tokens,
     definitions: services.definitions,
     community: services.community,
     adminToken: config.adminToken,
@@ -86,8 +90,10 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
       worker = created.worker;
       closeConnection = () => created.connection.close();
       running = worker.run();
+      services.delivery.start(200);
     },
     async stopWorker() {
+      await services.delivery.stop();
       if (!worker) return;
       worker.shutdown();
       await running;

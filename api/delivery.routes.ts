@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { DeliveryService } from '../services/delivery.service';
+import { forbidden } from '../services/errors';
+import { mayReach, type Principal } from './auth';
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm');
+const channelBody = z.strictObject({
+  webhookUrl: z.string().min(1).max(1000),
+  format: z.enum(['text', 'markdown']).default('markdown'),
+  quietStart: clock.default('22:00'),
+  quietEnd: clock.default('07:00'),
+  enabled: z.boolean().default(true),
+});
+const listQuery = z.strictObject({ grid: z.string().optional(), status: z.string().optional(), workflowId: z.string().optional() });
+const CONFIGURERS = new Set<Principal['role']>(['admin', 'ops', 'manager']);
+
+/** The grids' chat channels (`/api/grids/:id/channel`) and the delivery outbox (`/api/deliveries`). */
+export function deliveryRoutes(delivery: DeliveryService): { channels: Router; deliveries: Router } {
+  const channels = Router();
+  channels.get('/:id/channel', async (req, res) => {
+    if (!mayReach(req.principal, req.params.id)) throw forbidden(`grid "${req.params.id}" is not one of yours`);
+    const c = await delivery.getChannel(req.params.id);
+    // The webhook key is a secret: show where it goes, not the key.
+    res.json({ ...c, webhookUrl: c.webhookUrl.replace(/key=[^&]+/, 'key=***') });
+  });
+  channels.put('/:id/channel', async (req, res) => {
+    if (!CONFIGURERS.has((req.principal as Principal).role)) throw forbidden('only ops and managers configure chat channels');
+    const body = channelBody.parse(req.body);
+    const c = await delivery.setChannel({ gridId: req.params.id, ...body });
+    res.json({ ...c, webhookUrl: c.webhookUrl.replace(/key=[^&]+/, 'key=***') });
+  });
+  const deliveries = Router();
+  deliveries.get('/', async (req, res) => {
+    const q = listQuery.parse(req.query);
+    res.json({ items: await delivery.list({ ...q, grids: (req.principal as Principal).grids }) });
+  });
+  return { channels, deliveries };
+}

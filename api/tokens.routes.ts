@@ -1,0 +1,26 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { forbidden } from '../services/errors';
+import type { TokenService } from '../services/tokens.service';
+import type { Principal } from './auth';
+
+const createBody = z.strictObject({
+  role: z.enum(['admin', 'ops', 'manager', 'grid-leader', 'grid-worker']),
+  name: z.string().min(1).max(100),
+  memberId: z.string().min(1).max(100).optional(),
+  grids: z.array(z.string().regex(/^grid-\d{2}$/)).min(1).optional(),
+  ttlDays: z.number().int().min(1).max(3650).optional(),
+});
+
+/** Token administration (admin only); the token itself is shown once, in the answer to its creation. */
+export function tokenRoutes(tokens: TokenService): Router {
+  const r = Router();
+  r.use((req, _res, next) => next((req.principal as Principal).role === 'admin' ? undefined : forbidden('only admins manage tokens')));
+  r.post('/', async (req, res) => {
+    res.status(201).json(await tokens.create(createBody.parse(req.body)));
+  });
+  r.post('/:id/revoke', async (req, res) => {
+    res.json({ id: req.params.id, revoked: await tokens.revoke(req.params.id) });
+  });
+  return r;
+}

@@ -1,0 +1,377 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { DEFAULT_WEIGHTS, rankGrids, type Adjustment, type GridScore, type RankedGrid, type Weights } from '../definitions/scoring';
+import { addDays, formatLocal, isDate, localDate } from '../definitions/time';
+import type { ProviderService } from './providers.service';
+import { badRequest, type FieldError } from './errors';
+
+const ZONE = 'Asia/Shanghai';
+const iso = (d: Date | string | number) => formatLocal(new Date(d).getTime(), ZONE);
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+/** An instant with an explicit offset; a bare local time would be ambiguous. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Which grids a caller may see: every one, or a grid role's own. */
+export type GridScope = string[] | 'all';
+
+/** The filters of `GET /api/processes`, without paging. */
+export interface ProcessFilters {
+  definition?: string;
+  grid?: string;
+  state?: string;
+  status?: string;
+  assignee?: string;
+  overdue?: boolean;
+  q?: string;
+}
+
+/**
+ * The WHERE clause of the process list for `f` (the same text `ProcessService.list` builds), plus
+ * the caller's grid scope. Kept beside the counts so a count never disagrees with the list.
+ */
+export function processWhere(f: ProcessFilters, scope: GridScope = 'all'): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]) => {
+    where.push(sql);
+    params.push(...values);
+  };
+  if (f.definition) add('definition_key = ?', f.definition);
+  if (f.grid) add('grid = ?', f.grid);
+  if (f.state) add('state = ?', f.state);
+  if (f.status) add('status = ?', f.status);
+  if (f.assignee) add('assignee = ?', f.assignee);
+  if (f.overdue === true) add(`status = 'running' and due_at < now()`);
+  if (f.overdue === false) add(`not (status = 'running' and coalesce(due_at < now(), false))`);
+  if (f.q) add('(business_key ilike ? or title ilike ?)', `%${f.q}%`, `%${f.q}%`);
+  if (scope !== 'all') add(scope.length ? `grid in (${scope.map(() => '?').join(', ')})` : 'false', ...scope);
+  return { sql: where.length ? `where ${where.join(' and ')}` : '', params };
+}
+
+export interface StateCount {
+  definition: string;
+  state: string;
+  count: number;
+  overdue: number;
+}
+
+export interface Counts {
+  total: number;
+  overdue: number;
+  items: StateCount[];
+}
+
+export interface OnTime {
+  /** Steps that moved an instance to another state (see `StatsService.overview`). */
+  steps: number;
+  late: number;
+  /** Share of `steps` not late, 0..1; null with no steps. */
+  rate: number | null;
+}
+
+export interface Satisfaction {
+  evaluations: number;
+  /** Mean of EVALUATE `data.satisfaction` (1-5); null with no evaluations. */
+  mean: number | null;
+}
+
+export interface StateTime {
+  state: string;
+  /** Stays in the state that ended in the period. */
+  visits: number;
+  meanSeconds: number;
+}
+
+export interface Figures {
+  started: number;
+  completed: number;
+  running: number;
+  overdue: number;
+  cancelled: number;
+  failed: number;
+  onTime: OnTime;
+  satisfaction: Satisfaction;
+}
+
+export interface DefinitionFigures extends Figures {
+  definition: string;
+  states: StateTime[];
+}
+
+export interface GridFigures extends Figures {
+  /** null: community-level processes (the monthly review). */
+  grid: string | null;
+  households: number | null;
+  patrolCoverage: { patrols: number; householdsVisited: number; households: number; rate: number | null } | null;
+  definitions: DefinitionFigures[];
+}
+
+export interface Overview {
+  /** `[from, to)`, ISO with +08:00. */
+  period: { from: string; to: string };
+  generatedAt: string;
+  total: Figures;
+  definitions: DefinitionFigures[];
+  grids: GridFigures[];
+}
+
+export interface Evaluation {
+  month: string;
+  /** `confirmed`: the ranking the month's review published; `provisional`: computed now from the read model. */
+  source: 'confirmed' | 'provisional';
+  workflowId: string | null;
+  confirmedAt: string | null;
+  note: string | null;
+  weights: Weights;
+  adjustments: Adjustment[];
+  grids: RankedGrid[];
+}
+
+interface FigureRow {
+  grid: string | null;
+  definition_key: string | null;
+  by_grid: number;
+  by_definition: number;
+}
+
+/** Postgres returns bigint counts and numeric means as text. */
+const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+
+function emptyFigures(): Figures {
+  return { started: 0, completed: 0, running: 0, overdue: 0, cancelled: 0, failed: 0, onTime: { steps: 0, late: 0, rate: null }, satisfaction: { evaluations: 0, mean: null } };
+}
+
+/**
+ * Read-only statistics over the read model for managers: the overview, the monthly evaluation as
+ * the review used it, and counts per state for the process list's filters.
+ */
+export class StatsService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly providers: ProviderService,
+  ) {}
+
+  private conn() {
+    return this.orm.em.fork().getConnection();
+  }
+
+  /**
+   * `from` and `to` are days (`YYYY-MM-DD` in Asia/Shanghai, `to` included) or instants with an
+   * offset (`to` excluded). Default: the current month up to and including today.
+   */
+  period(q: { from?: string; to?: string }, now = Date.now()): { from: number; to: number } {
+    const errors: FieldError[] = [];
+    const today = localDate(now, ZONE);
+    const parse = (name: 'from' | 'to', text: string | undefined, fallback: string): number => {
+      const v = text ?? fallback;
+      if (isDate(v)) return Date.parse(`${name === 'to' ? addDays(v, 1) : v}T00:00:00+08:00`);
+      if (INSTANT.test(v) && !Number.isNaN(Date.parse(v))) return Date.parse(v);
+      errors.push({ path: name, message: `"${v}" is neither a day (YYYY-MM-DD) nor a time with an offset (2026-11-25T08:00:00+08:00)` });
+      return NaN;
+    };
+    const from = parse('from', q.from, `${today.slice(0, 7)}-01`);
+    const to = parse('to', q.to, today);
+    if (errors.length) throw badRequest(`invalid period: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+    if (from >= to) throw badRequest(`the period is empty: from ${iso(from)} is not before to ${iso(to)}`, [{ path: 'to', message: 'must be after from' }]);
+    return { from, to };
+  }
+
+  /**
+   * Per grid, per definition and per grid and definition, over a period (see `period`).
+   *
+   * - Counts (started, completed, running, overdue, cancelled, failed) are of the instances that
+   *   started in the period, as they are now; overdue = running with `due_at` before now.
+   * - On-time rate: of the steps in the period that moved an instance to another state (events and
+   *   timers; not the start or engine bookkeeping such as `@reminder:*`), the share the engine did not
+   *   mark `late`. The engine marks a step late when it leaves a task after the task's due, so a late
+   *   SUBMIT and a patrol that ends `missed` at 23:59 both count against it.
+   * - Mean time in each state: from consecutive state-changing steps of an instance (entering a
+   *   state to leaving it), for the stays that ended in the period; self-transitions (CHECK_IN,
+   *   reminders) do not end a stay, and the state an instance is in now is not counted yet.
+   * - Satisfaction: mean `data.satisfaction` of the EVALUATE steps in the period.
+   * - Patrol coverage: household visits (`context.householdsVisited`) of the grid's daily patrols
+   *   started in the period, divided by the grid's households from the registry; 1 means as many
+   *   visits as households (a household may be visited twice).
+   */
+  async overview(q: { from?: string; to?: string }, scope: GridScope = 'all'): Promise<Overview> {
+    const { from, to } = this.period(q);
+    const range = [new Date(from).toISOString(), new Date(to).toISOString()];
+    const scoped = scope === 'all' ? { sql: '', params: [] as unknown[] } : { sql: scope.length ? `and p.grid in (${scope.map(() => '?').join(', ')})` : 'and false', params: scope };
+    const sets = 'grouping sets ((p.grid, p.definition_key), (p.grid), (p.definition_key), ())';
+    const flags = 'grouping(p.grid) as by_definition, grouping(p.definition_key) as by_grid';
+    const conn = this.conn();
+    const [instances, steps, stays, grids] = await Promise.all([
+      conn.execute<(FigureRow & Record<'started' | 'completed' | 'running' | 'overdue' | 'cancelled' | 'failed', string>)[]>(
+        `select p.grid, p.definition_key, ${flags},
+                count(*) as started,
+                count(*) filter (where p.status = 'completed') as completed,
+                count(*) filter (where p.status = 'running') as running,
+                count(*) filter (where p.status = 'running' and p.due_at < now()) as overdue,
+                count(*) filter (where p.status = 'cancelled') as cancelled,
+                count(*) filter (where p.status = 'failed') as failed
+           from process_instance p
+          where p.started_at >= ? and p.started_at < ? ${scoped.sql}
+          group by ${sets}`,
+        [...range, ...scoped.params],
+      ),
+      conn.execute<(FigureRow & { moves: string; late: string; evaluations: string; satisfaction: string | null })[]>(
+        `select p.grid, p.definition_key, ${flags},
+                count(*) filter (where t.from_state <> t.to_state and t.from_state <> '' and t.event not like '@%') as moves,
+                count(*) filter (where t.from_state <> t.to_state and t.from_state <> '' and t.event not like '@%' and t.late) as late,
+                count(*) filter (where t.event = 'EVALUATE' and jsonb_typeof(t.data->'satisfaction') = 'number') as evaluations,
+                avg((t.data->>'satisfaction')::numeric) filter (where t.event = 'EVALUATE' and jsonb_typeof(t.data->'satisfaction') = 'number') as satisfaction
+           from transition_record t
+           join process_instance p on p.workflow_id = t.workflow_id
+          where t.at >= ? and t.at < ? ${scoped.sql}
+          group by ${sets}`,
+        [...range, ...scoped.params],
+      ),
+      // Only instances with a step in the period can have a stay that ended in it.
+      conn.execute<{ grid: string | null; definition_key: string; state: string; by_grid: number; visits: string; mean_seconds: string }[]>(
+        `with active as (
+           select distinct workflow_id from transition_record where at >= ? and at < ?
+         ), moves as (
+           select t.workflow_id, t.to_state as state, t.at as entered,
+                  lead(t.at) over (partition by t.workflow_id order by t.seq) as left_at
+             from transition_record t
+             join active a on a.workflow_id = t.workflow_id
+            where t.from_state <> t.to_state and t.event not like '@%' or t.seq = 1
+         )
+         select p.grid, p.definition_key, m.state, grouping(p.grid) as by_grid,
+                count(*) as visits, avg(extract(epoch from m.left_at - m.entered)) as mean_seconds
+           from moves m
+           join process_instance p on p.workflow_id = m.workflow_id
+          where m.left_at >= ? and m.left_at < ? ${scoped.sql}
+          group by grouping sets ((p.definition_key, m.state), (p.grid, p.definition_key, m.state))
+          order by p.definition_key, m.state`,
+        [...range, ...range, ...scoped.params],
+      ),
+      conn.execute<{ id: string; households: number; patrols: string; visited: string }[]>(
+        `select g.id, g.households, count(p.workflow_id) as patrols,
+                coalesce(sum(case when jsonb_typeof(p.context->'householdsVisited') = 'number' then (p.context->>'householdsVisited')::numeric end), 0) as visited
+           from grid g
+           left join process_instance p on p.grid = g.id and p.definition_key = 'daily-patrol' and p.started_at >= ? and p.started_at < ?
+          ${scope === 'all' ? '' : scope.length ? `where g.id in (${scope.map(() => '?').join(', ')})` : 'where false'}
+          group by g.id, g.households
+          order by g.id`,
+        [...range, ...(scope === 'all' ? [] : scope)],
+      ),
+    ]);
+
+    // Every figure row is keyed by which grouping set it came from.
+    const keyOf = (r: FigureRow) =>
+      Number(r.by_grid) && Number(r.by_definition) ? 'total' : Number(r.by_grid) ? `d:${r.definition_key}` : Number(r.by_definition) ? `g:${r.grid}` : `gd:${r.grid}\u0000${r.definition_key}`;
+    const figures = new Map<string, Figures>();
+    const at = (key: string) => {
+      let f = figures.get(key);
+      if (!f) figures.set(key, (f = emptyFigures()));
+      return f;
+    };
+    for (const r of instances) {
+      Object.assign(at(keyOf(r)), {
+        started: num(r.started),
+        completed: num(r.completed),
+        running: num(r.running),
+        overdue: num(r.overdue),
+        cancelled: num(r.cancelled),
+        failed: num(r.failed),
+      });
+    }
+    for (const r of steps) {
+      const f = at(keyOf(r));
+      const moves = num(r.moves);
+      const late = num(r.late);
+      f.onTime = { steps: moves, late, rate: moves ? round((moves - late) / moves) : null };
+      const evaluations = num(r.evaluations);
+      f.satisfaction = { evaluations, mean: evaluations ? round(num(r.satisfaction), 2) : null };
+    }
+    const stateTimes = new Map<string, StateTime[]>();
+    for (const r of stays) {
+      const key = Number(r.by_grid) ? `d:${r.definition_key}` : `gd:${r.grid}\u0000${r.definition_key}`;
+      const list = stateTimes.get(key) ?? [];
+      list.push({ state: r.state, visits: num(r.visits), meanSeconds: Math.round(num(r.mean_seconds)) });
+      stateTimes.set(key, list);
+      at(key);
+    }
+
+    const definitionKeys = [...new Set([...figures.keys()].filter((k) => k.startsWith('d:')).map((k) => k.slice(2)))].sort();
+    const gridKeys = new Map<string | null, Set<string>>();
+    for (const k of figures.keys()) {
+      if (!k.startsWith('gd:')) continue;
+      const [grid, definition] = k.slice(3).split('\u0000');
+      const g = grid === 'null' ? null : grid;
+      gridKeys.set(g, (gridKeys.get(g) ?? new Set()).add(definition));
+    }
+    const registry = new Map(grids.map((g) => [g.id, g]));
+    for (const g of registry.keys()) if (!gridKeys.has(g)) gridKeys.set(g, new Set());
+    const gridOrder = [...gridKeys.keys()].sort((a, b) => (a === null ? 1 : b === null ? -1 : a.localeCompare(b)));
+
+    return {
+      period: { from: iso(from), to: iso(to) },
+      generatedAt: iso(Date.now()),
+      total: figures.get('total') ?? emptyFigures(),
+      definitions: definitionKeys.map((d) => ({ definition: d, ...(figures.get(`d:${d}`) ?? emptyFigures()), states: stateTimes.get(`d:${d}`) ?? [] })),
+      grids: gridOrder.map((grid) => {
+        const reg = grid === null ? undefined : registry.get(grid);
+        const households = reg ? Number(reg.households) : null;
+        const visited = reg ? num(reg.visited) : 0;
+        return {
+          grid,
+          households,
+          ...(figures.get(`g:${grid}`) ?? emptyFigures()),
+          patrolCoverage: reg ? { patrols: num(reg.patrols), householdsVisited: visited, households: Number(reg.households), rate: reg.households ? round(visited / reg.households) : null } : null,
+          definitions: [...(gridKeys.get(grid) ?? [])].sort().map((d) => ({
+            definition: d,
+            ...(figures.get(`gd:${grid}\u0000${d}`) ?? emptyFigures()),
+            states: stateTimes.get(`gd:${grid}\u0000${d}`) ?? [],
+          })),
+        };
+      }),
+    };
+  }
+
+  /**
+   * The ranking of `month` (`YYYY-MM`) as the monthly review used it: the scores and adjustments its
+   * CONFIRM recorded (`monthly-ranking`), ranked by `rankGrids`; before that, the scores computed now
+   * with the default weights and no adjustments, marked provisional.
+   */
+  async evaluation(month: string): Promise<Evaluation> {
+    if (!MONTH.test(month)) throw badRequest(`"${month}" is not a month; use YYYY-MM, e.g. "2026-11"`, [{ path: 'month', message: 'expected YYYY-MM' }]);
+    const [record] = await this.conn().execute<{ workflow_id: string; at: Date; data: { scores?: { grids?: GridScore[]; weights?: Weights }; adjustments?: Adjustment[]; note?: string | null } }[]>(
+      `select workflow_id, at, data from process_record where kind = 'monthly-ranking' and data->>'month' = ? order by at desc, id desc limit 1`,
+      [month],
+    );
+    if (record) {
+      const grids = record.data.scores?.grids;
+      // A CONFIRM without scores is refused by the definition's guard; a record without them is corrupt.
+      if (!Array.isArray(grids)) throw new Error(`monthly-ranking record of ${record.workflow_id} has no scores.grids`);
+      const adjustments = record.data.adjustments ?? [];
+      return {
+        month,
+        source: 'confirmed',
+        workflowId: record.workflow_id,
+        confirmedAt: iso(record.at),
+        note: record.data.note ?? null,
+        weights: record.data.scores?.weights ?? DEFAULT_WEIGHTS,
+        adjustments,
+        grids: rankGrids(grids, adjustments),
+      };
+    }
+    const live = (await this.providers.monthlyScores(month, DEFAULT_WEIGHTS)) as { grids: GridScore[]; weights: Weights };
+    return { month, source: 'provisional', workflowId: null, confirmedAt: null, note: null, weights: live.weights, adjustments: [], grids: rankGrids(live.grids) };
+  }
+
+  /** Instances per definition and state for the process list's filters (no paging), within the caller's grids. */
+  async counts(f: ProcessFilters, scope: GridScope = 'all'): Promise<Counts> {
+    const { sql, params } = processWhere(f, scope);
+    const rows = await this.conn().execute<{ definition_key: string; state: string; n: string; overdue: string }[]>(
+      `select definition_key, state, count(*) as n, count(*) filter (where status = 'running' and due_at < now()) as overdue
+         from process_instance ${sql}
+        group by definition_key, state
+        order by definition_key, count(*) desc, state`,
+      params,
+    );
+    const items = rows.map((r) => ({ definition: r.definition_key, state: r.state, count: num(r.n), overdue: num(r.overdue) }));
+    return { total: items.reduce((s, i) => s + i.count, 0), overdue: items.reduce((s, i) => s + i.overdue, 0), items };
+  }
+}

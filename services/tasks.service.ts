@@ -1,0 +1,181 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { mayReach, type Principal } from '../api/auth';
+import { formatLocal } from '../definitions/time';
+import type { CommunityService } from './community.service';
+import { badRequest, conflict, forbidden, notFound } from './errors';
+import type { ProcessService } from './processes.service';
+
+export interface TaskItem {
+  id: string;
+  workflowId: string;
+  definition: string;
+  title: string;
+  processTitle: string;
+  grid: string | null;
+  state: string;
+  role: string;
+  /** The member doing it: the one who claimed it, else the role's only holder in the grid. */
+  assignee: string | null;
+  /** Who outside the office owns the work (a property company, a department), when the process says. */
+  owner?: string;
+  claimed: boolean;
+  dueAt?: string;
+  overdue: boolean;
+  events: string[];
+}
+
+interface Row {
+  workflow_id: string;
+  definition_key: string;
+  title: string;
+  grid: string | null;
+  task: { id: string; state: string; role: string; assignee?: string; title: string; dueAt?: string; events: string[] };
+  claim_member: string | null;
+}
+
+const ZONE = 'Asia/Shanghai';
+/** Roles whose holders in a grid are several people: their tasks wait for someone to claim them. */
+const SHARED_ROLES = new Set(['grid-part-time']);
+/** Who may hand a task to someone else. */
+const REASSIGNERS = new Set<Principal['role']>(['admin', 'manager', 'grid-leader']);
+
+/**
+ * Open human tasks, derived from the state each running instance is in (the read model keeps
+ * the tasks of the current state). Claims and reassignments are stored and audited.
+ */
+export class TaskService {
+  constructor(
+    private readonly deps: { orm: MikroORM; community: CommunityService; processes: ProcessService },
+  ) {}
+
+  private async rows(where: string, params: unknown[]): Promise<Row[]> {
+    return this.deps.orm.em.fork().getConnection().execute<Row[]>(
+      `select p.workflow_id, p.definition_key, p.title, p.grid, t.task, c.member_id as claim_member
+         from process_instance p
+         cross join lateral jsonb_array_elements(p.tasks) as t(task)
+         left join task_claim c on c.task_id = t.task->>'id'
+        where p.status = 'running' ${where}
+        order by coalesce(t.task->>'dueAt', '9999') , p.workflow_id
+        limit 1000`,
+      params,
+    );
+  }
+
+  private async view(rows: Row[]): Promise<TaskItem[]> {
+    const now = Date.now();
+    const holders = new Map<string, string | null>();
+    const holderOf = async (grid: string | null, role: string) => {
+      const key = `${grid}|${role}`;
+      if (!holders.has(key)) {
+        const members = SHARED_ROLES.has(role) ? [] : await this.deps.community.resolveRole(grid, role);
+        holders.set(key, members.length === 1 ? members[0].id : null);
+      }
+      return holders.get(key) as string | null;
+    };
+    const out: TaskItem[] = [];
+    for (const r of rows) {
+      const due = r.task.dueAt ? Date.parse(r.task.dueAt) : undefined;
+      out.push({
+        id: r.task.id,
+        workflowId: r.workflow_id,
+        definition: r.definition_key,
+        title: r.task.title,
+        processTitle: r.title,
+        grid: r.grid,
+        state: r.task.state,
+        role: r.task.role,
+        assignee: r.claim_member ?? (await holderOf(r.grid, r.task.role)),
+        ...(r.task.assignee ? { owner: r.task.assignee } : {}),
+        claimed: r.claim_member !== null,
+        ...(due !== undefined ? { dueAt: formatLocal(due, ZONE) } : {}),
+        overdue: due !== undefined && due < now,
+        events: r.task.events,
+      });
+    }
+    return out;
+  }
+
+  /** Tasks the caller may see; `assignee: 'me'` narrows to the caller's own (claimed or by role). */
+  async list(principal: Principal, q: { assignee?: string; grid?: string; role?: string; overdue?: boolean }): Promise<TaskItem[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (principal.grids !== 'all') {
+      where.push(`and p.grid = any(?::text[])`);
+      params.push(`{${principal.grids.join(',')}}`);
+    }
+    if (q.grid) {
+      where.push('and p.grid = ?');
+      params.push(q.grid);
+    }
+    if (q.role) {
+      where.push(`and t.task->>'role' = ?`);
+      params.push(q.role);
+    }
+    let items = await this.view(await this.rows(where.join(' '), params));
+    if (q.assignee) {
+      const me = q.assignee === 'me' ? principal.memberId : q.assignee;
+      if (!me) throw badRequest('assignee=me needs a token that names a member; create one with a member id', [{ path: 'assignee', message: 'this token speaks for no member' }]);
+      const member = await this.deps.community.member(me);
+      items = items.filter((t) => t.assignee === me || (!t.claimed && t.assignee === null && member !== undefined && member.role === t.role && (member.gridId === t.grid || member.gridId === null)));
+    }
+    if (q.overdue !== undefined) items = items.filter((t) => t.overdue === q.overdue);
+    return items;
+  }
+
+  private async one(taskId: string, principal: Principal): Promise<TaskItem> {
+    const workflowId = taskId.split('#')[0];
+    const items = await this.view(await this.rows(`and p.workflow_id = ? and t.task->>'id' = ?`, [workflowId, taskId]));
+    const task = items[0];
+    // Someone else's grid is indistinguishable from nothing at all.
+    if (!task || !mayReach(principal, task.grid)) throw notFound(`task "${taskId}" does not exist or is done`);
+    return task;
+  }
+
+  private async audit(actor: string, action: string, subject: string, data: Record<string, unknown>) {
+    await this.deps.orm.em.fork().getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, ?, ?, ?)`, [actor, action, subject, JSON.stringify(data)]);
+  }
+
+  /** Takes a task of a role several people hold (part-time members) for the caller. */
+  async claim(taskId: string, principal: Principal): Promise<TaskItem> {
+    const task = await this.one(taskId, principal);
+    if (!principal.memberId) throw badRequest('claiming needs a token that names a member');
+    const member = await this.deps.community.member(principal.memberId);
+    if (!member || member.role !== task.role || (member.gridId !== null && member.gridId !== task.grid)) {
+      throw forbidden(`task "${taskId}" is for ${task.role} of ${task.grid ?? 'the community'}; you are ${member?.role ?? 'unknown'} of ${member?.gridId ?? 'the community'}`);
+    }
+    if (task.claimed && task.assignee !== principal.memberId) throw conflict(`task "${taskId}" is already claimed by ${task.assignee}`);
+    await this.deps.orm.em.fork().getConnection().execute(
+      `insert into task_claim (task_id, workflow_id, member_id, by, at) values (?, ?, ?, ?, now()) on conflict (task_id) do nothing`,
+      [taskId, task.workflowId, principal.memberId, principal.memberId],
+    );
+    await this.audit(principal.name, 'task.claim', taskId, { member: principal.memberId });
+    return this.one(taskId, principal);
+  }
+
+  /** Hands a task to another member (grid leaders within their grids, managers anywhere). */
+  async reassign(taskId: string, memberId: string, principal: Principal): Promise<TaskItem> {
+    if (!REASSIGNERS.has(principal.role)) throw forbidden(`only a grid leader or a manager may reassign tasks; you are ${principal.role}`);
+    const task = await this.one(taskId, principal);
+    const member = await this.deps.community.member(memberId);
+    if (!member) throw badRequest(`member "${memberId}" does not exist`, [{ path: 'memberId', message: 'see GET /api/grids/:id for members' }]);
+    if (member.gridId !== null && task.grid !== null && member.gridId !== task.grid) {
+      throw badRequest(`member "${memberId}" belongs to ${member.gridId}, the task to ${task.grid}`, [{ path: 'memberId', message: `a member of ${task.grid}` }]);
+    }
+    await this.deps.orm.em.fork().getConnection().execute(
+      `insert into task_claim (task_id, workflow_id, member_id, by, at) values (?, ?, ?, ?, now())
+       on conflict (task_id) do update set member_id = excluded.member_id, by = excluded.by, at = excluded.at`,
+      [taskId, task.workflowId, memberId, principal.name],
+    );
+    await this.audit(principal.name, 'task.reassign', taskId, { from: task.assignee, to: memberId });
+    return this.one(taskId, principal);
+  }
+
+  /** Completes a task with one of its events: the same as sending the event to its process. */
+  async complete(taskId: string, body: { type: string; data?: Record<string, unknown>; requestId?: string }, principal: Principal) {
+    const task = await this.one(taskId, principal);
+    if (!task.events.includes(body.type)) {
+      throw conflict(`task "${taskId}" is completed with ${task.events.join(', ')}, not "${body.type}"`, { accepts: task.events });
+    }
+    return this.deps.processes.sendEvent(task.workflowId, body, principal.memberId ?? principal.name);
+  }
+}

@@ -1,0 +1,45 @@
+import crypto from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Principal } from '../api/auth';
+import { badRequest } from './errors';
+
+const ROLES: Principal['role'][] = ['admin', 'ops', 'manager', 'grid-leader', 'grid-worker'];
+const hash = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+
+/**
+ * API tokens: random, shown once, stored only as a SHA-256 hash, with a role, the grids it may
+ * reach, an optional member it speaks for, an expiry and revocation.
+ */
+export class TokenService {
+  constructor(private readonly orm: MikroORM) {}
+
+  async create(p: { role: Principal['role']; name: string; memberId?: string; grids?: string[]; ttlDays?: number }): Promise<{ id: string; token: string }> {
+    if (!ROLES.includes(p.role)) throw badRequest(`unknown role "${p.role}"; roles: ${ROLES.join(', ')}`, [{ path: 'role', message: `one of ${ROLES.join(', ')}` }]);
+    const gridScoped = p.role === 'grid-leader' || p.role === 'grid-worker';
+    if (gridScoped && !p.grids?.length) throw badRequest(`a ${p.role} token needs the grids it may reach`, [{ path: 'grids', message: 'e.g. ["grid-03"]' }]);
+    const id = crypto.randomBytes(6).toString('hex');
+    const token = `gf_${id}_${crypto.randomBytes(24).toString('base64url')}`;
+    await this.orm.em.fork().getConnection().execute(
+      `insert into api_token (id, hash, role, member_id, grids, name, created_at, expires_at) values (?, ?, ?, ?, ?, ?, now(), ?)`,
+      [id, hash(token), p.role, p.memberId ?? null, JSON.stringify(gridScoped ? p.grids : 'all'), p.name, p.ttlDays ? new Date(Date.now() + p.ttlDays * 86_400_000) : null],
+    );
+    return { id, token };
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const res = await this.orm.em.fork().getConnection().execute(`update api_token set revoked_at = now() where id = ? and revoked_at is null`, [id], 'run');
+    return Number((res as { affectedRows?: number }).affectedRows ?? 0) > 0;
+  }
+
+  /** The principal a token stands for, or undefined when it is unknown, expired or revoked. */
+  async authenticate(token: string): Promise<Principal | undefined> {
+    if (!token.startsWith('gf_')) return undefined;
+    const rows = await this.orm.em.fork().getConnection().execute<{ role: Principal['role']; member_id: string | null; grids: string[] | 'all'; name: string }[]>(
+      `select role, member_id, grids, name from api_token where hash = ? and revoked_at is null and (expires_at is null or expires_at > now())`,
+      [hash(token)],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { role: row.role, name: row.name, memberId: row.member_id ?? undefined, grids: row.grids };
+  }
+}
