@@ -209,7 +209,28 @@ function sortDeadlines(list: Deadline[]): Deadline[] {
   return list.map((d, i) => [d, i] as const).sort((a, b) => a[0].at - b[0].at || a[1] - b[1]).map(([d]) => d);
 }
 
-function renderNotice(def: CompiledDefinition, kind: Notice['kind'], to: Role | Role[], template: string, urgent: boolean | undefined, scope: { context: Context; event?: unknown }): Notice {
+/** `2小时30分钟`, `3天2小时`, `45秒`: how long something has been late, in Chinese. */
+export function humanizeDuration(ms: number): string {
+  const abs = Math.max(0, ms);
+  if (abs < 60_000) return `${Math.round(abs / 100) / 10}秒`;
+  const minutes = Math.floor(abs / 60_000);
+  if (minutes < 60) return `${minutes}分钟`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours}小时${minutes % 60}分钟` : `${hours}小时`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days}天${hours % 24}小时` : `${days}天`;
+}
+
+/** What a reminder or escalation is about: the state's task, its due time and how late it is. */
+function lateness(def: CompiledDefinition, inst: Instance, d: Deadline): Record<string, unknown> | undefined {
+  const node = def.nodes.get(d.stateId);
+  const task = node ? metaOf(node).task : undefined;
+  if (!node || !task) return undefined;
+  const due = taskDue(def, node, inst.entered[d.stateId] ?? d.at, inst.context);
+  return { task: task.title, due: due === undefined ? undefined : formatLocal(due, def.zone), for: due === undefined ? '' : humanizeDuration(d.at - due) };
+}
+
+function renderNotice(def: CompiledDefinition, kind: Notice['kind'], to: Role | Role[], template: string, urgent: boolean | undefined, scope: { context: Context; event?: unknown; late?: unknown }): Notice {
   const t = def.doc.templates?.[template] ?? { title: template, body: '' };
   const full = { ...scope, instance: scope.context };
   return {
@@ -435,7 +456,7 @@ export function fireDue(def: CompiledDefinition, inst: Instance, now: number): {
     current = { ...rest, seq };
     const state = stateName(current.value);
     const effects: Effect[] = spec
-      ? [{ key: `${seq}:0`, type: 'notify', params: { ...renderNotice(def, d.kind, spec.to as Role | Role[], spec.template, spec.urgent, { context: current.context }) } }]
+      ? [{ key: `${seq}:0`, type: 'notify', params: { ...renderNotice(def, d.kind, spec.to as Role | Role[], spec.template, spec.urgent, { context: current.context, late: lateness(def, current, d) }) } }]
       : [];
     steps.push({ seq, at: d.at, event: `@${d.kind}:${d.id}`, actor: 'timer', from: state, to: state, late: false, effects, instance: current });
   }

@@ -308,7 +308,7 @@ interface Transition {
 const ENGINE_CONTEXT_KEYS = ['input', 'grid', 'day', 'businessKey'];
 const EVENT_FIELDS = ['type', 'data', 'at', 'actor'];
 const REF = /^(event|context|instance|item)(\.[A-Za-z0-9_$-]+)*$/;
-const TEMPLATE_PATH = /^(context|event|instance)(\.[A-Za-z0-9_$-]+)+$/;
+const TEMPLATE_PATH = /^(context|event|instance|late)(\.[A-Za-z0-9_$-]+)+$/;
 const EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; warnings: ValidationIssue[] } {
@@ -342,7 +342,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
       for (const m of t[field].matchAll(/\{\{(.*?)\}\}/g)) {
         const inner = m[1].trim();
         if (!TEMPLATE_PATH.test(inner)) {
-          warn(`templates.${name}.${field}`, `placeholder "${m[0]}" renders nothing: a placeholder is a path starting with context., event. or instance., e.g. "{{context.grid}}"`);
+          warn(`templates.${name}.${field}`, `placeholder "${m[0]}" renders nothing: a placeholder is a path starting with context., event., instance. or late. (in reminders and escalations: late.task, late.for, late.due), e.g. "{{context.grid}}"`);
         }
       }
     }

@@ -99,6 +99,14 @@ describe('issue: the five steps', () => {
     ]);
   });
 
+  test('one working day overdue the party secretary is told how late it is: the ladder worker -> leader -> secretary', () => {
+    const { steps } = fireDue(def, inHandling('2026-12-01'), t('2026-12-02', '18:00'));
+    expect(notices(steps).slice(-2)).toEqual([
+      '2026-12-01T18:00 grid-leader: 督办：grid-04 问题「环境卫生」办理超时',
+      '2026-12-02T18:00 party-secretary: 督办：grid-04 问题「环境卫生」及时办事：按方案办理已超时 1天',
+    ]);
+  });
+
   test('3 working days overdue, handling escalates to the community level', () => {
     const inst = inHandling('2026-12-01'); // Tuesday
     const { steps, instance } = fireDue(def, inst, t('2026-12-04', '18:00'));
