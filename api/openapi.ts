@@ -55,6 +55,24 @@ function queryParams(schema: z.ZodObject) {
   return Object.entries(js.properties).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
 }
 
+/** Path entries for routes whose bodies are described in shared/api.md and the README. */
+function simple(route: string, ops: Record<string, [string, ...number[]]>) {
+  const params = [...route.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  return {
+    [route]: Object.fromEntries(
+      Object.entries(ops).map(([method, [summary, ...codes]]) => [
+        method,
+        {
+          summary,
+          ...(params.length ? { parameters: params } : {}),
+          ...(method === 'post' || method === 'put' ? { requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' } } } } } : {}),
+          responses: Object.fromEntries(codes.map((c) => [String(c), c < 300 ? json({ type: 'object' }) : problem])),
+        },
+      ]),
+    ),
+  };
+}
+
 /** The OpenAPI 3.1 document of every route this server answers. */
 export function openApiDocument() {
   return {
@@ -93,6 +111,25 @@ export function openApiDocument() {
           responses: { 200: json(stateResult), ...errors(400, 401, 404, 409, 503) },
         },
       },
+      ...simple('/api/definitions', { get: ['Published definitions with their latest version', 200], post: ['Publish a definition document as its next version (422 when invalid)', 201, 400, 422] }),
+      ...simple('/api/definitions/validate', { post: ['Validate a definition document', 200, 422] }),
+      ...simple('/api/definitions/{key}', { get: ['The latest version of a definition', 200, 404] }),
+      ...simple('/api/definitions/{key}/versions', { get: ['Every version of a definition', 200, 404] }),
+      ...simple('/api/definitions/{key}/versions/{version}', { get: ['One version of a definition', 200, 400, 404] }),
+      ...simple('/api/definitions/{key}/simulate', { post: ['Run a definition against timed events on a virtual clock', 200, 400, 404] }),
+      ...simple('/api/definitions/{key}/diff', { get: ['Structural diff of two versions and the running instances affected', 200, 400, 404] }),
+      ...simple('/api/definitions/{key}/migrate', { post: ['Move running instances between versions (dryRun lists what would move)', 200, 400, 404, 409] }),
+      ...simple('/api/tasks', { get: ['Open tasks (assignee=me for the caller\'s own)', 200, 400] }),
+      ...simple('/api/tasks/{id}/complete', { post: ['Complete a task with one of its events', 200, 400, 404, 409] }),
+      ...simple('/api/tasks/{id}/claim', { post: ['Claim a task of a role several people hold', 200, 403, 404, 409] }),
+      ...simple('/api/tasks/{id}/reassign', { post: ['Hand a task to another member (grid leaders, managers)', 200, 400, 403, 404] }),
+      ...simple('/api/notifications', { get: ['The caller\'s inbox (member=me, unread=true)', 200, 400] }),
+      ...simple('/api/notifications/stream', { get: ['text/event-stream of new notices for the caller', 200] }),
+      ...simple('/api/notifications/{id}/read', { post: ['Mark a notice read', 200, 404] }),
+      ...simple('/api/grids/{id}/channel', { get: ['The grid\'s chat group channel', 200, 403, 404], put: ['Set the grid\'s WeCom group robot webhook, format and quiet hours', 200, 400, 403] }),
+      ...simple('/api/deliveries', { get: ['Chat group deliveries with every attempt', 200] }),
+      ...simple('/api/tokens', { post: ['Create an API token (admin; shown once)', 201, 400, 403] }),
+      ...simple('/api/tokens/{id}/revoke', { post: ['Revoke a token (admin)', 200, 403] }),
       '/api/grids': {
         get: { summary: 'The 12 grids with households, residents, sites and members', responses: { 200: json({ type: 'object' }), ...errors(401) } },
       },
