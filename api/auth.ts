@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { unauthorized } from '../services/errors';
+import { forbidden, unauthorized } from '../services/errors';
 
 export interface Principal {
   role: 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker';
@@ -27,6 +27,15 @@ const same = (a: string, b: string) => {
   const y = crypto.createHash('sha256').update(b).digest();
   return crypto.timingSafeEqual(x, y);
 };
+
+/** Refuses callers whose role is not among `roles` (403 naming the roles that may). */
+export function requireRole(...roles: Principal['role'][]): RequestHandler {
+  return (req, _res, next) => {
+    const role = req.principal?.role;
+    if (role && (role === 'admin' || roles.includes(role))) return next();
+    next(forbidden(`${req.method} ${req.baseUrl}${req.path} is for ${['admin', ...roles].join(', ')}; you are ${role ?? 'nobody'}`));
+  };
+}
 
 export interface TokenLookup {
   authenticate(token: string): Promise<Principal | undefined>;

@@ -4,6 +4,7 @@ import { SimulationError, simulate } from '../definitions/simulate';
 import { validateDocument } from '../definitions/validate';
 import type { DefinitionService } from '../services/definitions.service';
 import type { ProcessService } from '../services/processes.service';
+import { requireRole } from './auth';
 import { badRequest, unprocessable } from '../services/errors';
 
 const versionParam = z.coerce.number().int().positive();
@@ -40,7 +41,7 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     res.json({ valid: true, warnings: result.warnings });
   });
 
-  r.post('/', async (req, res) => {
+  r.post('/', requireRole('ops'), async (req, res) => {
     const { note } = publishQuery.parse(req.query);
     const checked = validateDocument(req.body);
     if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors);
@@ -79,9 +80,9 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     }
   });
 
-  r.post('/:key/migrate', async (req, res) => {
+  r.post('/:key/migrate', requireRole('ops'), async (req, res) => {
     const body = migrateBody.parse(req.body);
-    res.json(await processes.migrate({ definition: req.params.key, ...body }, req.principal?.name));
+    res.json(await processes.migrate({ definition: String(req.params.key), ...body }, req.principal?.name));
   });
 
   r.get('/:key/diff', async (req, res) => {

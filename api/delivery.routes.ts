@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { DeliveryService } from '../services/delivery.service';
 import { forbidden } from '../services/errors';
-import { mayReach, type Principal } from './auth';
+import { mayReach, requireRole, type Principal } from './auth';
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm');
 const channelBody = z.strictObject({
@@ -19,7 +19,7 @@ const CONFIGURERS = new Set<Principal['role']>(['admin', 'ops', 'manager']);
 export function deliveryRoutes(delivery: DeliveryService): { channels: Router; deliveries: Router } {
   const channels = Router();
   channels.get('/:id/channel', async (req, res) => {
-    if (!mayReach(req.principal, req.params.id)) throw forbidden(`grid "${req.params.id}" is not one of yours`);
+    if (!mayReach(req.principal, String(req.params.id))) throw forbidden(`grid "${String(req.params.id)}" is not one of yours`);
     const c = await delivery.getChannel(req.params.id);
     // The webhook key is a secret: show where it goes, not the key.
     res.json({ ...c, webhookUrl: c.webhookUrl.replace(/key=[^&]+/, 'key=***') });
@@ -27,11 +27,11 @@ export function deliveryRoutes(delivery: DeliveryService): { channels: Router; d
   channels.put('/:id/channel', async (req, res) => {
     if (!CONFIGURERS.has((req.principal as Principal).role)) throw forbidden('only ops and managers configure chat channels');
     const body = channelBody.parse(req.body);
-    const c = await delivery.setChannel({ gridId: req.params.id, ...body });
+    const c = await delivery.setChannel({ gridId: String(req.params.id), ...body });
     res.json({ ...c, webhookUrl: c.webhookUrl.replace(/key=[^&]+/, 'key=***') });
   });
   const deliveries = Router();
-  deliveries.get('/', async (req, res) => {
+  deliveries.get('/', requireRole('ops', 'manager', 'grid-leader'), async (req, res) => {
     const q = listQuery.parse(req.query);
     res.json({ items: await delivery.list({ ...q, grids: (req.principal as Principal).grids }) });
   });

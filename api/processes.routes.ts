@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { forbidden, notFound } from '../services/errors';
 import type { ProcessService } from '../services/processes.service';
+import { mayReach, requireRole, type Principal } from './auth';
 
 const eventType = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in SCREAMING_CASE, e.g. "START"');
 const dataObject = z.record(z.string(), z.unknown());
@@ -33,33 +35,48 @@ export const listQuery = z.strictObject({
   cursor: z.string().optional(),
 });
 
+/** Managers and above start community-level processes and cancel; grid roles act within their grids. */
+const COMMUNITY_ROLES = new Set<Principal['role']>(['admin', 'manager', 'ops']);
+
 export function processRoutes(processes: ProcessService): Router {
   const r = Router();
 
+  // Object-level check on every route that takes an id: another grid's process is simply not there.
+  r.param('id', async (req, _res, next, id: string) => {
+    const found = await processes.gridOf(id);
+    if (found && !mayReach(req.principal, found.grid)) return next(notFound(`process "${id}" does not exist`));
+    next();
+  });
+
   r.post('/', async (req, res) => {
     const body = startBody.parse(req.body);
-    const result = await processes.start(body, req.principal?.name);
+    const p = req.principal as Principal;
+    if (!COMMUNITY_ROLES.has(p.role)) {
+      if (!body.grid) throw forbidden(`a ${p.role} starts processes of its own grids only; give "grid"`);
+      if (!mayReach(p, body.grid)) throw forbidden(`grid "${body.grid}" is not one of yours`);
+    }
+    const result = await processes.start(body, p.memberId ?? p.name);
     const { created, ...rest } = result;
     res.status(created ? 201 : 200).location(`/api/processes/${encodeURIComponent(rest.workflowId)}`).json(rest);
   });
 
   r.get('/', async (req, res) => {
-    res.json(await processes.list(listQuery.parse(req.query)));
+    res.json(await processes.list({ ...listQuery.parse(req.query), grids: (req.principal as Principal).grids }));
   });
 
   r.get('/:id', async (req, res) => {
-    res.json(await processes.get(req.params.id));
+    res.json(await processes.get(String(req.params.id)));
   });
 
   r.post('/:id/events', async (req, res) => {
     const body = eventBody.parse(req.body);
-    res.json(await processes.sendEvent(req.params.id, body, req.principal?.name));
+    res.json(await processes.sendEvent(String(req.params.id), body, req.principal?.memberId ?? req.principal?.name));
   });
 
-  r.post('/:id/cancel', async (req, res) => {
+  r.post('/:id/cancel', requireRole('manager'), async (req, res) => {
     const body = cancelBody.parse(req.body);
-    await processes.cancel(req.params.id, body.reason, req.principal?.name);
-    res.status(202).json({ workflowId: req.params.id, status: 'cancelling' });
+    await processes.cancel(String(req.params.id), body.reason, req.principal?.name);
+    res.status(202).json({ workflowId: String(String(req.params.id)), status: 'cancelling' });
   });
 
   return r;

@@ -166,7 +166,10 @@ function* generate(total: number, now: number): Generator<Row> {
       yield { ...base, status: 'running', state, context, tasks: task(state, due), assignee: ROLE_OF[state], due_at: due, last_seq: 4, updated_at: Math.min(now, started + rnd() * age), ended_at: null };
     } else {
       const end = Math.min(now, started + DAY + rnd() * 20 * DAY);
-      const [status, state] = weighted([[['completed', 'closed'], 88], [['completed', 'rejected'], 8], [['cancelled', 'handling'], 4]] as [[string, string], number][]);
+      // Cancellations all date from the first years (a clean-up of stale issues): rows a filter
+      // matches that are all old are what an index on (filter, updated_at) is for.
+      const early = started < first + 2.5 * 365 * DAY;
+      const [status, state] = weighted([[['completed', 'closed'], 88], [['completed', 'rejected'], 8], [['cancelled', 'handling'], early ? 16 : 0]] as [[string, string], number][]);
       yield { ...base, status, state, context: { ...context, satisfaction: 3 + Math.floor(rnd() * 3) }, tasks: [], assignee: null, due_at: null, last_seq: 9, updated_at: end, ended_at: end };
     }
   }
@@ -352,6 +355,10 @@ async function main() {
       { name: 'list: status=running', kind: 'list', run: list({ status: 'running' }) },
       { name: 'list: status=completed', kind: 'list', run: list({ status: 'completed' }) },
       { name: 'list: status=cancelled', kind: 'list', run: list({ status: 'cancelled' }) },
+      { name: 'list: status=cancelled page 2', kind: 'list', run: list({ status: 'cancelled', cursor: await cursorAfter({ status: 'cancelled' }) }) },
+      { name: 'list: grid=grid-03 & status=cancelled', kind: 'list', run: list({ grid: 'grid-03', status: 'cancelled' }) },
+      { name: 'list: definition=weekly-report & grid=grid-01', kind: 'list', run: list({ definition: 'weekly-report', grid: 'grid-01' }) },
+      { name: 'list: state=rejected & grid=grid-09', kind: 'list', run: list({ state: 'rejected', grid: 'grid-09' }) },
       { name: 'list: assignee=grid-leader', kind: 'list', run: list({ assignee: 'grid-leader' }) },
       { name: 'list: overdue=true', kind: 'list', run: list({ overdue: true }) },
       { name: 'list: overdue=true page 2', kind: 'list', run: list({ overdue: true, cursor: await cursorAfter({ overdue: true }) }) },
@@ -373,7 +380,9 @@ async function main() {
       { name: 'counts: status=running', kind: 'counts', run: counts({ status: 'running' }) },
       { name: 'counts: overdue=true', kind: 'counts', run: counts({ overdue: true }) },
       { name: 'counts: definition=issue & grid=grid-07', kind: 'counts', run: counts({ definition: 'issue', grid: 'grid-07' }) },
+      { name: 'counts: state=handling & assignee=grid-worker', kind: 'counts', run: counts({ state: 'handling', assignee: 'grid-worker' }) },
       { name: 'counts: q=grid-03', kind: 'counts', run: counts({ q: 'grid-03' }) },
+      { name: 'counts: q=issue number (rare)', kind: 'counts', run: counts({ q: `${thisYear}-000123` }) },
       { name: 'stats: overview of this month', kind: 'stats', run: () => stats.overview({}) },
       { name: 'stats: evaluation (provisional, this month)', kind: 'stats', run: () => stats.evaluation(month) },
     ];

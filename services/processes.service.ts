@@ -75,6 +75,8 @@ export interface ListFilters {
   q?: string;
   limit: number;
   cursor?: string;
+  /** The grids the caller may see; community-level processes are only for 'all'. */
+  grids?: string[] | 'all';
 }
 
 interface InstanceRow {
@@ -314,6 +316,7 @@ export class ProcessService implements ProcessStarter {
     };
     if (f.definition) add('definition_key = ?', f.definition);
     if (f.grid) add('grid = ?', f.grid);
+    if (f.grids && f.grids !== 'all') add('grid = any(?::text[])', `{${f.grids.join(',')}}`);
     if (f.state) add('state = ?', f.state);
     if (f.status) add('status = ?', f.status);
     if (f.assignee) add('assignee = ?', f.assignee);
@@ -329,6 +332,14 @@ export class ProcessService implements ProcessStarter {
     const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(sql, [...params, f.limit + 1]);
     const page = rows.slice(0, f.limit);
     return { items: page.map((r) => summaryOf(r)), nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]) : null };
+  }
+
+  /** The grid a process belongs to, for object-level checks; undefined when it does not exist. */
+  async gridOf(workflowId: string): Promise<{ grid: string | null } | undefined> {
+    const row = await this.row(workflowId);
+    if (row) return { grid: row.grid };
+    const snap = await this.live(workflowId);
+    return snap ? { grid: snap.grid } : undefined;
   }
 
   async history(workflowId: string) {

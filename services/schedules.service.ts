@@ -109,7 +109,14 @@ export class ScheduleService {
     const items: ScheduleView[] = [];
     for (const { key } of await this.deps.definitions.list()) {
       const def = await this.deps.definitions.get(key);
-      if (def.document.schedule) items.push(await this.view(key, def.document.schedule));
+      if (!def.document.schedule) continue;
+      try {
+        items.push(await this.view(key, def.document.schedule));
+      } catch (e) {
+        // Published since start-up: the schedule comes with the next start (or ensure()).
+        if ((e as { status?: number }).status !== 404) throw e;
+        items.push({ id: this.idOf(key), definition: key, created: false } as unknown as ScheduleView);
+      }
     }
     return { items };
   }

@@ -235,7 +235,7 @@ export class StatsService {
                   lead(t.at) over (partition by t.workflow_id order by t.seq) as left_at
              from transition_record t
              join active a on a.workflow_id = t.workflow_id
-            where t.from_state <> t.to_state and t.event not like '@%' or t.seq = 1
+            where t.from_state <> t.to_state
          )
          select p.grid, p.definition_key, m.state, grouping(p.grid) as by_grid,
                 count(*) as visits, avg(extract(epoch from m.left_at - m.entered)) as mean_seconds

@@ -1,0 +1,93 @@
+import { addDays, localDate } from '../../definitions/time';
+import { enc, startHarness, type Harness } from '../support/harness';
+
+/**
+ * Every route with every role, and with a token of another grid: each answer is the allowed one,
+ * and a refusal says nothing about what it refused. The matrix is printed.
+ */
+let h: Harness;
+const tokens: Record<string, string> = {};
+const day = addDays(localDate(Date.now()), 20);
+const p03 = `daily-patrol/grid-03/${day}`;
+
+beforeAll(async () => {
+  h = await startHarness();
+  tokens.admin = h.token;
+  const make = async (role: string, name: string, extra: Record<string, unknown> = {}) =>
+    (tokens[name] = (await h.call('POST', '/api/tokens', { role, name, ...extra })).body.token);
+  await make('ops', 'ops');
+  await make('manager', 'manager');
+  await make('grid-leader', 'leader-03', { memberId: 'm-grid-03-leader', grids: ['grid-03'] });
+  await make('grid-worker', 'worker-03', { memberId: 'm-grid-03-worker', grids: ['grid-03'] });
+  await make('grid-worker', 'worker-05', { memberId: 'm-grid-05-worker', grids: ['grid-05'] });
+  expect((await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-03', input: { date: day } })).status).toBe(201);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const roles = ['admin', 'ops', 'manager', 'leader-03', 'worker-03', 'worker-05'] as const;
+type Role = (typeof roles)[number];
+const ok = [200, 201];
+/** [method, path, body, expected status per role (a list where either is right)] */
+const routes: [string, string, unknown, Record<Role, number | number[]>][] = [
+  ['GET', '/api/processes', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 200 }],
+  ['GET', `/api/processes/${enc(p03)}`, undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 404 }],
+  ['POST', `/api/processes/${enc(p03)}/events`, { type: 'NOT_AN_EVENT' }, { admin: 409, ops: 409, manager: 409, 'leader-03': 409, 'worker-03': 409, 'worker-05': 404 }],
+  ['POST', `/api/processes/${enc(p03)}/cancel`, {}, { admin: 400, ops: 403, manager: 400, 'leader-03': 403, 'worker-03': 403, 'worker-05': 404 }],
+  ['POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-03', input: { date: addDays(day, 1) } }, { admin: ok, ops: ok, manager: ok, 'leader-03': ok, 'worker-03': ok, 'worker-05': 403 }],
+  ['POST', '/api/processes', { definition: 'monthly-review', input: { month: '2031-01', date: '2031-01-25' } }, { admin: ok, ops: ok, manager: ok, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['GET', '/api/definitions', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 200 }],
+  ['POST', '/api/definitions/validate', {}, { admin: 422, ops: 422, manager: 422, 'leader-03': 422, 'worker-03': 422, 'worker-05': 422 }],
+  ['POST', '/api/definitions', {}, { admin: 422, ops: 422, manager: 403, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['POST', '/api/definitions/daily-patrol/migrate', { from: 1, to: 1, dryRun: true }, { admin: 400, ops: 400, manager: 403, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['GET', '/api/schedules', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['POST', `/api/schedules/${enc('no-such-schedule')}/trigger`, undefined, { admin: 404, ops: 404, manager: 403, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['GET', '/api/grids', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 200 }],
+  ['GET', '/api/grids/grid-03', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 403 }],
+  ['PUT', '/api/grids/grid-03/channel', {}, { admin: 400, ops: 400, manager: 400, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['GET', '/api/tasks', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 200 }],
+  ['POST', `/api/tasks/${enc(`${p03}#assigned`)}/complete`, { type: 'NOT_AN_EVENT' }, { admin: 409, ops: 409, manager: 409, 'leader-03': 409, 'worker-03': 409, 'worker-05': 404 }],
+  ['GET', '/api/notifications', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 200 }],
+  ['GET', '/api/deliveries', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 403, 'worker-05': 403 }],
+  ['POST', '/api/tokens', {}, { admin: 400, ops: 403, manager: 403, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+];
+
+test('every route answers each role as allowed, and refusals leak nothing', async () => {
+  const matrix: Record<string, Record<string, string>> = {};
+  const wrong: string[] = [];
+  for (const [method, path, body, expected] of routes) {
+    const row: Record<string, string> = {};
+    for (const role of roles) {
+      const res = await h.call(method, path, body, { authorization: `Bearer ${tokens[role]}` });
+      const want = ([] as number[]).concat(expected[role]);
+      row[role] = want.includes(res.status) ? String(res.status) : `${res.status}!=${want.join('|')}`;
+      if (!want.includes(res.status)) wrong.push(`${method} ${path} as ${role}: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status === 403 || res.status === 404) {
+        expect(Object.keys(res.body).sort()).toEqual(['detail', 'status', 'title', 'type']);
+        // A refusal names what was asked for, never what is inside it.
+        expect(JSON.stringify(res.body)).not.toMatch(/context|householdsVisited|phone|138\d{8}/);
+      }
+    }
+    matrix[`${method} ${path.length > 60 ? `${path.slice(0, 57)}...` : path}`] = row;
+  }
+  console.table(matrix);
+  expect(wrong).toEqual([]);
+});
+
+test('with no token, or a revoked one, every /api route is 401', async () => {
+  const created = await h.call('POST', '/api/tokens', { role: 'manager', name: 'short-lived' });
+  expect((await h.call('GET', '/api/processes', undefined, { authorization: `Bearer ${created.body.token}` })).status).toBe(200);
+  expect((await h.call('POST', `/api/tokens/${created.body.id}/revoke`)).body.revoked).toBe(true);
+  for (const [method, path, body] of routes) {
+    expect((await h.call(method, path, body, { authorization: `Bearer ${created.body.token}` })).status).toBe(401);
+    expect((await h.call(method, path, body, { authorization: '' })).status).toBe(401);
+  }
+});
+
+test('a grid worker\'s list holds only its grid\'s processes', async () => {
+  const res = await h.call('GET', '/api/processes?limit=500', undefined, { authorization: `Bearer ${tokens['worker-05']}` });
+  expect(res.body.items.every((p: { grid: string }) => p.grid === 'grid-05')).toBe(true);
+  const mine = await h.call('GET', '/api/processes?limit=500', undefined, { authorization: `Bearer ${tokens['worker-03']}` });
+  expect(mine.body.items.map((p: { workflowId: string }) => p.workflowId)).toContain(p03);
+});
