@@ -1,5 +1,6 @@
 import express from 'express';
 import type { Logger } from '../infra/log';
+import type { Services } from '../services/container';
 import type { ProcessService } from '../services/processes.service';
 import { authenticate } from './auth';
 import { healthRoutes, type HealthChecks } from './health.routes';
@@ -33,6 +34,23 @@ export interface AppDeps {
   health: HealthChecks;
   adminToken?: string;
   log: Logger;
+}
+
+/** The app over the services of a container: the API's composition root and the tests use this. */
+export function appFromServices(services: Services, opts: { adminToken?: string; log: Logger }): express.Express {
+  return createApp({
+    ...services,
+    adminToken: opts.adminToken,
+    log: opts.log,
+    health: {
+      postgres: async () => {
+        await services.orm.em.fork().getConnection().execute('select 1');
+      },
+      temporal: async () => {
+        await services.connection.workflowService.getSystemInfo({});
+      },
+    },
+  });
 }
 
 export function createApp(deps: AppDeps): express.Express {

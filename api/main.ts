@@ -2,33 +2,14 @@ import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../config/config';
 import { createLogger } from '../infra/log';
 import { createServices, requireEndpoints } from '../services/container';
-import { createApp } from './app';
+import { appFromServices } from './app';
 
 /** Composition root of the API process. */
 async function main() {
   const config = requireEndpoints(loadConfigOrExit());
   const log = createLogger(config.logLevel, { component: 'api' });
   const services = await createServices(config);
-  const app = createApp({
-    processes: services.processes,
-    schedules: services.schedules,
-    tasks: services.tasks,
-    notifications: services.notifications,
-    delivery: services.delivery,
-    tokens: services.tokens,
-    definitions: services.definitions,
-    community: services.community,
-    adminToken: config.adminToken,
-    log,
-    health: {
-      postgres: async () => {
-        await services.orm.em.fork().getConnection().execute('select 1');
-      },
-      temporal: async () => {
-        await services.connection.workflowService.getSystemInfo({});
-      },
-    },
-  });
+  const app = appFromServices(services, { adminToken: config.adminToken, log });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     log.info('api listening', { url: `http://${config.host}:${port}` });

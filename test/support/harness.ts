@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../config/config';
-import { createApp } from '../../api/app';
+import { appFromServices } from '../../api/app';
 import { createLogger } from '../../infra/log';
 import { createServices, requireEndpoints, type Services } from '../../services/container';
 import { createWorker } from '../../worker/create-worker';
@@ -29,26 +29,7 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
   const config = requireEndpoints({ ...loadConfig(), taskQueue });
   const services = await createServices(config, { schedulePrefix: `${taskQueue}/` });
   const log = createLogger('warn', { component: 'test-api' });
-  const app = createApp({
-    processes: services.processes,
-    schedules: services.schedules,
-    tasks: services.tasks,
-    notifications: services.notifications,
-    delivery: services.delivery,
-    tokens: services.tokens,
-    definitions: services.definitions,
-    community: services.community,
-    adminToken: config.adminToken,
-    log,
-    health: {
-      postgres: async () => {
-        await services.orm.em.fork().getConnection().execute('select 1');
-      },
-      temporal: async () => {
-        await services.connection.workflowService.getSystemInfo({});
-      },
-    },
-  });
+  const app = appFromServices(services, { adminToken: config.adminToken, log });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
