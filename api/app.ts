@@ -1,4 +1,6 @@
 import express from 'express';
+import { registry } from '../infra/metrics';
+import { rateLimit, requestLog, securityHeaders } from './guard';
 import type { Logger } from '../infra/log';
 import type { Services } from '../services/container';
 import type { ProcessService } from '../services/processes.service';
@@ -34,14 +36,16 @@ export interface AppDeps {
   health: HealthChecks;
   adminToken?: string;
   log: Logger;
+  rateLimit?: { perMinute: number; burst: number };
 }
 
 /** The app over the services of a container: the API's composition root and the tests use this. */
-export function appFromServices(services: Services, opts: { adminToken?: string; log: Logger }): express.Express {
+export function appFromServices(services: Services, opts: { adminToken?: string; log: Logger; rateLimit?: AppDeps['rateLimit'] }): express.Express {
   return createApp({
     ...services,
     adminToken: opts.adminToken,
     log: opts.log,
+    rateLimit: opts.rateLimit,
     health: {
       postgres: async () => {
         await services.orm.em.fork().getConnection().execute('select 1');
@@ -57,16 +61,19 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use((req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
-    next();
-  });
+  app.set('trust proxy', false);
+  app.use(securityHeaders);
+  app.use(requestLog(deps.log));
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(healthRoutes(deps.health));
   const doc = openApiDocument();
   app.get('/api/openapi.json', (_req, res) => {
     res.json(doc);
   });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  app.use('/api', rateLimit(deps.rateLimit ?? { perMinute: 600, burst: 120 }));
   app.use('/api', authenticate(deps.adminToken, deps.tokens));
   app.use('/api/processes', processRoutes(deps.processes));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes));

@@ -30,6 +30,7 @@ import {
 } from '../workflows/messages';
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
 import type { ProviderService } from './providers.service';
+import { metrics } from '../infra/metrics';
 import { ProblemError, badRequest, conflict, notFound } from './errors';
 
 export interface StartRequest {
@@ -274,6 +275,7 @@ export class ProcessService implements ProcessStarter {
       }
       throw e;
     }
+    metrics.processesStarted.inc({ definition: def.key });
     // The workflow's first state is what the pure engine gives for the same definition.
     const initial = startInstance(def.compiled, { input, grid: req.grid, day, businessKey: workflowId, at: Date.now() });
     return { created: true, workflowId, definition: { key: def.key, version: def.version }, state: initial.to, status: initial.instance.status };
@@ -408,6 +410,7 @@ export class ProcessService implements ProcessStarter {
     } catch (e) {
       const rejection = rejectionOf(e);
       if (rejection) {
+        metrics.eventsRefused.inc({ definition: workflowId.split('/')[0], reason: rejection.details.code });
         if (rejection.details.code === 'invalid-data') throw badRequest(rejection.message, rejection.details.errors);
         throw conflict(rejection.message, { accepts: rejection.details.accepts });
       }

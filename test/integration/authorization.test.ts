@@ -91,3 +91,34 @@ test('a grid worker\'s list holds only its grid\'s processes', async () => {
   const mine = await h.call('GET', '/api/processes?limit=500', undefined, { authorization: `Bearer ${tokens['worker-03']}` });
   expect(mine.body.items.map((p: { workflowId: string }) => p.workflowId)).toContain(p03);
 });
+
+test('a caller over the rate limit gets 429 with Retry-After; /metrics counts it', async () => {
+  const { appFromServices } = await import('../../api/app');
+  const { createLogger } = await import('../../infra/log');
+  const app = appFromServices(h.services, { adminToken: h.token, log: createLogger('error'), rateLimit: { perMinute: 6, burst: 3 } });
+  const server = await new Promise<import('node:http').Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  try {
+    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await fetch(`${base}/api/definitions`, { headers: { authorization: `Bearer ${h.token}` } });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last?.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    // Another caller is not held back by the first.
+    expect((await fetch(`${base}/api/definitions`, { headers: { authorization: `Bearer ${tokens.manager}` } })).status).toBe(200);
+    const m = await (await fetch(`${base}/metrics`)).text();
+    expect(m).toMatch(/gridflow_rate_limited_total [1-9]/);
+    expect(m).toContain('gridflow_http_request_duration_seconds_bucket');
+    const res = await fetch(`${base}/api/definitions`, { headers: { authorization: `Bearer ${tokens.ops}`, 'x-request-id': 'trace-123' } });
+    expect(res.headers.get('x-request-id')).toBe('trace-123');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});

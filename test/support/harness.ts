@@ -29,7 +29,8 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
   const config = requireEndpoints({ ...loadConfig(), taskQueue });
   const services = await createServices(config, { schedulePrefix: `${taskQueue}/` });
   const log = createLogger('warn', { component: 'test-api' });
-  const app = appFromServices(services, { adminToken: config.adminToken, log });
+  // Tests poll hard; the rate limit has a test of its own.
+  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimit: { perMinute: 1_000_000, burst: 100_000 } });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
