@@ -24,6 +24,7 @@ const schema = z.object({
   GRIDFLOW_CACHE_DIR: z.string().optional(),
   GRIDFLOW_WORKFLOW_BUNDLE: z.string().optional(),
   GRIDFLOW_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  GRIDFLOW_WORKER_METRICS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:9464').optional(),
   HOME: z.string().default('/root'),
 });
 
@@ -40,6 +41,8 @@ export interface Config {
   cacheDir: string;
   workflowBundle?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Where the worker exports the Temporal SDK's Prometheus metrics, if anywhere. */
+  workerMetrics?: string;
 }
 
 export class ConfigError extends Error {}
@@ -64,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheDir: path.resolve(e.GRIDFLOW_CACHE_DIR ?? path.join(e.HOME, '.cache', 'gridflow')),
     workflowBundle: e.GRIDFLOW_WORKFLOW_BUNDLE,
     logLevel: e.GRIDFLOW_LOG_LEVEL,
+    workerMetrics: e.GRIDFLOW_WORKER_METRICS,
   };
 }
 

@@ -118,8 +118,10 @@ async function main() {
     await services.close();
 
     const token = adminToken(config.dataDir, config.adminToken);
+    const workerMetrics = `127.0.0.1:${await preferPort(9464)}`;
     const env = {
       ...process.env,
+      GRIDFLOW_WORKER_METRICS: config.workerMetrics ?? workerMetrics,
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       GRIDFLOW_ADMIN_TOKEN: token,
@@ -146,6 +148,7 @@ async function main() {
     say('gridflow is up:');
     say(`  API          ${apiUrl}  (OpenAPI: ${apiUrl}/api/openapi.json)`);
     say(`  Temporal     ${temporalAddress}${uiUrl ? `  (UI: ${uiUrl})` : ''}`);
+    say(`  Metrics      ${apiUrl}/metrics  (worker's Temporal SDK: http://${config.workerMetrics ?? workerMetrics}/metrics)`);
     say(`  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
     say(`  Admin token  ${token}  (curl -H "Authorization: Bearer ${token}" ${apiUrl}/api/processes)`);
     say('Ctrl-C stops everything.');

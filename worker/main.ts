@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from '../config/config';
+import { Runtime } from '@temporalio/worker';
 import { createLogger } from '../infra/log';
 import { createServices, requireEndpoints } from '../services/container';
 import { createWorker } from './create-worker';
@@ -7,6 +8,10 @@ import { createWorker } from './create-worker';
 async function main() {
   const config = requireEndpoints(loadConfigOrExit());
   const log = createLogger(config.logLevel, { component: 'worker' });
+  if (config.workerMetrics) {
+    // The SDK's own metrics (task latencies, slots, polls) in Prometheus format.
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics } } } });
+  }
   const services = await createServices(config, { log });
   const { worker, connection } = await createWorker({
     services,
