@@ -23,6 +23,9 @@ const USAGE = `usage: gridflow <command> [options]
   diff <key> --from N --to M              structural differences and the running instances affected
   migrate <key> --from N --to M           move running instances of version N to M
           [--map state=target ...] [--ids id,id] [--dry-run]
+  token create --role R [--member m-grid-03-worker] [--grids grid-03,...] [--name N] [--days 90]
+                                          create an API token (admin); it is printed once
+  token revoke <id>                       revoke a token (admin)
 
 environment: GRIDFLOW_URL (default http://127.0.0.1:3000), GRIDFLOW_TOKEN (or .data/admin-token)`;
 
@@ -214,6 +217,33 @@ export async function main(argv: string[]): Promise<number> {
         for (const f of res.body.failed) print(process.stdout, `  failed ${f.workflowId}: ${f.reason}`);
       }
       return res.body.blocked?.length || res.body.failed?.length ? 1 : 0;
+    }
+    case 'token': {
+      if (arg === 'create') {
+        const role = need(p, 'role');
+        const member = flag(p, 'member');
+        const grids = flag(p, 'grids')?.split(',').filter(Boolean);
+        const days = flag(p, 'days');
+        const res = await api('POST', '/api/tokens', {
+          role,
+          name: flag(p, 'name') ?? member ?? role,
+          ...(member ? { memberId: member } : {}),
+          ...(grids ? { grids } : {}),
+          ...(days ? { ttlDays: Number(days) } : {}),
+        });
+        if (res.status >= 300) return problem(res);
+        print(process.stdout, flag(p, 'json') ? res.body : `token ${res.body.id} (${role}${member ? `, ${member}` : ''}): ${res.body.token}`);
+        return 0;
+      }
+      if (arg === 'revoke') {
+        const id = p.positional[2];
+        if (!id) throw new UsageError('name the token id to revoke');
+        const res = await api('POST', `/api/tokens/${encodeURIComponent(id)}/revoke`);
+        if (res.status >= 300) return problem(res);
+        print(process.stdout, res.body.revoked ? `revoked ${id}` : `${id} was not active`);
+        return 0;
+      }
+      throw new UsageError('token create | token revoke <id>');
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -40,6 +40,28 @@ function adminToken(dataDir: string, configured: string | undefined): string {
   return token;
 }
 
+/**
+ * Development tokens for each role, made once and kept in the data dir (a token is shown only when
+ * it is created): the office can try the API as each kind of user.
+ */
+async function demoTokens(dataDir: string, apiUrl: string, admin: string): Promise<Record<string, string>> {
+  const file = path.join(dataDir, 'demo-tokens.json');
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  const wanted: [string, Record<string, unknown>][] = [
+    ['ops', { role: 'ops', name: 'demo ops' }],
+    ['manager', { role: 'manager', name: 'demo manager', memberId: 'm-community-manager-1' }],
+    ['grid-leader', { role: 'grid-leader', name: 'demo grid-03 leader', memberId: 'm-grid-03-leader', grids: ['grid-03'] }],
+    ['grid-worker', { role: 'grid-worker', name: 'demo grid-03 worker', memberId: 'm-grid-03-worker', grids: ['grid-03'] }],
+  ];
+  const out: Record<string, string> = {};
+  for (const [label, body] of wanted) {
+    const res = await fetch(`${apiUrl}/api/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.ok) out[label] = ((await res.json()) as { token: string }).token;
+  }
+  fs.writeFileSync(file, JSON.stringify(out, null, 2), { mode: 0o600 });
+  return out;
+}
+
 async function main() {
   const config = loadConfigOrExit();
   fs.mkdirSync(config.dataDir, { recursive: true });
@@ -151,6 +173,7 @@ async function main() {
     say(`  Metrics      ${apiUrl}/metrics  (worker's Temporal SDK: http://${config.workerMetrics ?? workerMetrics}/metrics)`);
     say(`  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
     say(`  Admin token  ${token}  (curl -H "Authorization: Bearer ${token}" ${apiUrl}/api/processes)`);
+    for (const [role, t] of Object.entries(await demoTokens(config.dataDir, apiUrl, token))) say(`  Demo token   ${role.padEnd(12)} ${t}`);
     say('Ctrl-C stops everything.');
   } catch (e) {
     say(`start failed: ${(e as Error).message}`);

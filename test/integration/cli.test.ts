@@ -76,4 +76,13 @@ test('ops keep a definition in git: validate, publish, publish again, diff and a
   expect(unknown.code).toBe(1);
   expect(unknown.err).toContain('error 404: definition "no-such-definition" does not exist');
   expect((await gridflow('frobnicate')).code).toBe(2);
+
+  const created = await gridflow('token', 'create', '--role', 'grid-worker', '--member', 'm-grid-03-worker', '--grids', 'grid-03');
+  expect(created.code).toBe(0);
+  const [, id, secret] = /^token (\w+) \(grid-worker, m-grid-03-worker\): (gf_\S+)\n$/.exec(created.out) ?? [];
+  expect(secret).toBeDefined();
+  const mine = await fetch(`${h.baseUrl}/api/tasks?assignee=me`, { headers: { authorization: `Bearer ${secret}` } });
+  expect(mine.status).toBe(200);
+  expect(await gridflow('token', 'revoke', id)).toMatchObject({ code: 0, out: `revoked ${id}\n` });
+  expect((await fetch(`${h.baseUrl}/api/tasks?assignee=me`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
 });
