@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { forbidden } from '../services/errors';
+import { forbidden, notFound } from '../services/errors';
 import { maskPhone, type CommunityService } from '../services/community.service';
 
 // Grid leaders and workers see their own grids only; a request without a principal never gets past authenticate().
@@ -7,6 +7,8 @@ const visible = (req: Request, gridId: string) => {
   const grids = req.principal?.grids ?? 'all';
   return grids === 'all' || grids.includes(gridId);
 };
+
+const UNMASKERS = new Set(['admin', 'manager']);
 
 export function gridRoutes(community: CommunityService): Router {
   const r = Router();
@@ -29,6 +31,17 @@ export function gridRoutes(community: CommunityService): Router {
       // Listed field by field so a new column never leaves the server by accident; phones only masked (PIPL).
       members: grid.members.map((m) => ({ id: m.id, name: m.name, role: m.role, phone: maskPhone(m.phone) })),
     });
+  });
+
+  // Unmasking a phone number is for managers, and every reading is in the audit log.
+  r.get('/:id/members/:memberId/phone', async (req, res) => {
+    const p = req.principal;
+    if (!p || !UNMASKERS.has(p.role)) throw forbidden('only managers may see a phone number unmasked');
+    const grid = await community.getGrid(req.params.id);
+    if (!grid.members.some((m) => m.id === req.params.memberId)) throw notFound(`member "${req.params.memberId}" is not in ${grid.id}`);
+    const phone = await community.phoneOf(req.params.memberId);
+    await community.audit(p.name, 'phone.unmask', req.params.memberId, { grid: grid.id, requestId: req.requestId });
+    res.json({ memberId: req.params.memberId, phone });
   });
 
   return r;

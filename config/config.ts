@@ -24,6 +24,10 @@ const schema = z.object({
   GRIDFLOW_CACHE_DIR: z.string().optional(),
   GRIDFLOW_WORKFLOW_BUNDLE: z.string().optional(),
   GRIDFLOW_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  GRIDFLOW_DATA_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+    .optional(),
   GRIDFLOW_WORKER_METRICS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:9464').optional(),
   HOME: z.string().default('/root'),
 });
@@ -43,6 +47,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Where the worker exports the Temporal SDK's Prometheus metrics, if anywhere. */
   workerMetrics?: string;
+  /** Encrypts personal data at rest and every Temporal payload. */
+  dataKey?: string;
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowBundle: e.GRIDFLOW_WORKFLOW_BUNDLE,
     logLevel: e.GRIDFLOW_LOG_LEVEL,
     workerMetrics: e.GRIDFLOW_WORKER_METRICS,
+    dataKey: e.GRIDFLOW_DATA_KEY,
   };
 }
 

@@ -74,7 +74,7 @@ export const MemberSchema = new EntitySchema<Member>({
     name: { type: 'string', length: 100 },
     role: { type: 'string', length: 50 },
     gridId: { type: 'string', length: 50, nullable: true },
-    phone: { type: 'string', length: 20 },
+    phone: { type: 'string', length: 200 },
     active: { type: 'boolean', default: true },
   },
 });
@@ -98,7 +98,7 @@ export const OrganizationSchema = new EntitySchema<Organization>({
     kind: { type: 'string', length: 30 },
     gridIds: { type: 'json' },
     contactName: { type: 'string', length: 100 },
-    phone: { type: 'string', length: 20 },
+    phone: { type: 'string', length: 200 },
   },
 });
 

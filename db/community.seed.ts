@@ -114,8 +114,9 @@ export async function seedCommunity(orm: MikroORM): Promise<{ grids: number; sit
   await orm.em.fork().transactional(async (em) => {
     await em.upsertMany(Grid, seed.grids);
     await em.upsertMany(Site, seed.sites);
-    await em.upsertMany(Member, seed.members);
-    await em.upsertMany(Organization, seed.organizations);
+    // Phone numbers are not overwritten: once stored they are encrypted at rest (or were edited).
+    await em.upsertMany(Member, seed.members, { onConflictExcludeFields: ['phone'] });
+    await em.upsertMany(Organization, seed.organizations, { onConflictExcludeFields: ['phone'] });
   });
   return { grids: seed.grids.length, sites: seed.sites.length, members: seed.members.length, organizations: seed.organizations.length };
 }

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { freePort } from './postgres';
 
@@ -136,9 +137,9 @@ export async function startTemporalDevServer(opts: {
   };
 }
 
-export async function connectTemporal(address: string, namespace: string): Promise<{ connection: Connection; client: Client }> {
+export async function connectTemporal(address: string, namespace: string, codec?: PayloadCodec): Promise<{ connection: Connection; client: Client }> {
   const connection = await Connection.connect({ address });
-  return { connection, client: new Client({ connection, namespace }) };
+  return { connection, client: new Client({ connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) }) };
 }
 
 /** Registers gridflow's search attributes on a cluster that lacks them (an existing cluster). */

@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from '..
 import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTemporalDevServer, type DevServer } from '../infra/temporal';
 import { createServices } from '../services/container';
 import { DefinitionService } from '../services/definitions.service';
+import { DataKey } from '../infra/crypto';
 
 /**
  * `npm start`: brings up everything gridflow needs on one machine. Starts the Temporal dev server
@@ -31,13 +32,17 @@ async function preferPort(port: number): Promise<number> {
   return (await portFree(port)) ? port : freePort();
 }
 
-function adminToken(dataDir: string, configured: string | undefined): string {
-  if (configured) return configured;
-  const file = path.join(dataDir, 'admin-token');
+/** A secret kept in the data dir, made on first use. */
+function secretFile(dataDir: string, name: string, make: () => string): string {
+  const file = path.join(dataDir, name);
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  const token = crypto.randomBytes(24).toString('base64url');
-  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  const value = make();
+  fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+function adminToken(dataDir: string, configured: string | undefined): string {
+  return configured ?? secretFile(dataDir, 'admin-token', () => crypto.randomBytes(24).toString('base64url'));
 }
 
 /**
@@ -92,6 +97,7 @@ async function main() {
   process.once('SIGTERM', () => void shutdown(0));
 
   try {
+    const dataKey = config.dataKey ?? secretFile(config.dataDir, 'data-key', DataKey.generate);
     let temporalAddress = config.temporalAddress;
     let uiUrl = config.temporalUiUrl;
     if (!temporalAddress) {
@@ -134,7 +140,9 @@ async function main() {
     const { connection } = await connectTemporal(temporalAddress, config.temporalNamespace);
     await ensureSearchAttributes(connection, config.temporalNamespace);
     await connection.close();
-    const services = await createServices({ ...config, databaseUrl, temporalAddress });
+    const services = await createServices({ ...config, databaseUrl, temporalAddress, dataKey });
+    const protectedPhones = await services.community.protectPhones();
+    if (protectedPhones) say(`encrypted ${protectedPhones} phone numbers at rest`);
     const ensured = await services.schedules.ensure();
     say(`schedules: ${[...ensured.created.map((s) => `${s} (created)`), ...ensured.updated].join(', ')}`);
     await services.close();
@@ -147,6 +155,7 @@ async function main() {
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       GRIDFLOW_ADMIN_TOKEN: token,
+      GRIDFLOW_DATA_KEY: dataKey,
       PORT: String(config.port),
     };
     const launch = (name: string, file: string) => {

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { COMMUNITY_ROLES, GRID_ROLES, Grid, Member, Site } from '../db/community.entities';
+import type { DataKey } from '../infra/crypto';
 import { notFound } from './errors';
 
 export interface GridSummary {
@@ -34,7 +35,40 @@ export function maskPhone(phone: string): string {
 
 /** The community registry: grids, their sites and staff, and who takes a task given to a role. */
 export class CommunityService {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly key?: DataKey,
+  ) {}
+
+  /** Encrypts phone numbers still stored in clear (after seeding or an import). Returns how many. */
+  async protectPhones(): Promise<number> {
+    if (!this.key) throw new Error('protectPhones needs the data key');
+    const conn = this.orm.em.fork().getConnection();
+    let n = 0;
+    for (const table of ['member', 'organization']) {
+      const rows = await conn.execute<{ id: string; phone: string }[]>(`select id, phone from ${table} where phone not like 'enc:v1:%'`);
+      for (const r of rows) {
+        await conn.execute(`update ${table} set phone = ? where id = ?`, [this.key.encryptText(r.phone), r.id]);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** A phone number in clear, for the roles that may see it; the caller audits the reading. */
+  async phoneOf(memberId: string): Promise<string> {
+    const m = await this.orm.em.fork().findOne(Member, { id: memberId, active: true });
+    if (!m) throw notFound(`member "${memberId}" does not exist`);
+    return this.clear(m.phone);
+  }
+
+  async audit(actor: string, action: string, subject: string, data: Record<string, unknown>): Promise<void> {
+    await this.orm.em.fork().getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, ?, ?, ?)`, [actor, action, subject, JSON.stringify(data)]);
+  }
+
+  private clear(phone: string): string {
+    return this.key ? this.key.decryptText(phone) : phone;
+  }
 
   async gridIds(): Promise<string[]> {
     const rows = await this.orm.em.fork().find(Grid, {}, { orderBy: { id: 'asc' }, fields: ['id'] });
@@ -70,7 +104,9 @@ export class CommunityService {
       em.find(Site, { gridId: id }, { orderBy: { id: 'asc' } }),
       em.find(Member, { gridId: id, active: true }),
     ]);
-    return { id: grid.id, name: grid.name, households: grid.households, residents: grid.residents, description: grid.description ?? null, sites, members: members.sort(byRole) };
+    // Phones leave this service only to be masked by the route, or through phoneOf for the roles that may.
+    const readable = members.map((m) => Object.assign(Object.create(Object.getPrototypeOf(m)), m, { phone: this.clear(m.phone) }) as Member);
+    return { id: grid.id, name: grid.name, households: grid.households, residents: grid.residents, description: grid.description ?? null, sites, members: readable.sort(byRole) };
   }
 
   /** One active member by id: who they are, their role and grid. */

@@ -6,6 +6,8 @@ import { connectTemporal } from '../infra/temporal';
 import { DefinitionService } from './definitions.service';
 import { ProcessService } from './processes.service';
 import { CommunityService } from './community.service';
+import { EncryptionCodec } from '../infra/codec';
+import { DataKey } from '../infra/crypto';
 import { DeliveryService } from './delivery.service';
 import { NotificationService } from './notifications.service';
 import { TaskService } from './tasks.service';
@@ -32,15 +34,19 @@ export interface Services {
   notifications: NotificationService;
   delivery: DeliveryService;
   calendar: WorkCalendar;
+  dataKey: DataKey;
+  codec: EncryptionCodec;
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config & { databaseUrl: string; temporalAddress: string }, options: { schedulePrefix?: string; log?: Logger } = {}): Promise<Services> {
+export async function createServices(config: Config & { databaseUrl: string; temporalAddress: string; dataKey: string }, options: { schedulePrefix?: string; log?: Logger } = {}): Promise<Services> {
   const orm = await openOrm(config.databaseUrl);
-  const { connection, client } = await connectTemporal(config.temporalAddress, config.temporalNamespace);
+  const dataKey = new DataKey(config.dataKey);
+  const codec = new EncryptionCodec(dataKey);
+  const { connection, client } = await connectTemporal(config.temporalAddress, config.temporalNamespace, codec);
   const calendar = DefinitionService.readCalendar();
   const definitions = new DefinitionService(orm, calendar);
-  const community = new CommunityService(orm);
+  const community = new CommunityService(orm, dataKey);
   const gridIds = () => community.gridIds();
   const providers = new ProviderService(orm, gridIds);
   const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g) });
@@ -63,6 +69,8 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     notifications,
     delivery,
     calendar,
+    dataKey,
+    codec,
     close: async () => {
       notifications.close();
       await delivery.stop();
@@ -73,10 +81,10 @@ export async function createServices(config: Config & { databaseUrl: string; tem
 }
 
 /** A configuration with both dependencies named; the composition roots refuse to run without them. */
-export function requireEndpoints(config: Config): Config & { databaseUrl: string; temporalAddress: string } {
-  const missing = [!config.databaseUrl && 'DATABASE_URL', !config.temporalAddress && 'TEMPORAL_ADDRESS'].filter(Boolean);
+export function requireEndpoints(config: Config): Config & { databaseUrl: string; temporalAddress: string; dataKey: string } {
+  const missing = [!config.databaseUrl && 'DATABASE_URL', !config.temporalAddress && 'TEMPORAL_ADDRESS', !config.dataKey && 'GRIDFLOW_DATA_KEY'].filter(Boolean);
   if (missing.length) {
     throw new Error(`${missing.join(' and ')} must be set for this process; "npm start" sets them after starting the embedded servers`);
   }
-  return config as Config & { databaseUrl: string; temporalAddress: string };
+  return config as Config & { databaseUrl: string; temporalAddress: string; dataKey: string };
 }

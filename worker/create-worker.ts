@@ -3,7 +3,7 @@ import { createActivities } from '../activities';
 import type { Services } from '../services/container';
 
 export interface WorkerParams {
-  services: Pick<Services, 'orm' | 'processes' | 'providers' | 'schedules' | 'community' | 'delivery'>;
+  services: Pick<Services, 'orm' | 'processes' | 'providers' | 'schedules' | 'community' | 'delivery' | 'codec'>;
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
@@ -20,6 +20,7 @@ export async function createWorker(p: WorkerParams): Promise<{ worker: Worker; c
     taskQueue: p.taskQueue,
     activities: createActivities({ orm: p.services.orm, processes: p.services.processes, providers: p.services.providers, launcher: p.services.schedules, recipients: p.services.community, delivery: p.services.delivery }),
     ...(p.workflowBundlePath ? { workflowBundle: { codePath: p.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+    dataConverter: { payloadCodecs: [p.services.codec] },
     shutdownGraceTime: '10 seconds',
     ...p.options,
   });

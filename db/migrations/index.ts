@@ -3,6 +3,7 @@ import { Migration20261125100000_community } from './Migration20261125100000_com
 import { Migration20261125200000_links } from './Migration20261125200000_links';
 import { Migration20261125300000_audit } from './Migration20261125300000_audit';
 import { Migration20261125500000_delivery } from './Migration20261125500000_delivery';
+import { Migration20261125600000_pii } from './Migration20261125600000_pii';
 
 /** Every migration, in order. New ones are appended here (`npm run migration:create`). */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   { name: 'Migration20261125200000_links', class: Migration20261125200000_links },
   { name: 'Migration20261125300000_audit', class: Migration20261125300000_audit },
   { name: 'Migration20261125500000_delivery', class: Migration20261125500000_delivery },
+  { name: 'Migration20261125600000_pii', class: Migration20261125600000_pii },
 ];

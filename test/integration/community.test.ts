@@ -9,6 +9,10 @@ import { seedCommunity } from '../../db/community.seed';
 import { Migration20261125100000_community } from '../../db/migrations/Migration20261125100000_community';
 import { createLogger } from '../../infra/log';
 import { CommunityService, maskPhone } from '../../services/community.service';
+import { DataKey } from '../../infra/crypto';
+
+// The global setup encrypts phone numbers at rest with this key.
+const key = new DataKey(process.env.GRIDFLOW_DATA_KEY as string);
 
 let orm: MikroORM;
 let community: CommunityService;
@@ -48,7 +52,7 @@ async function get(path: string) {
 beforeAll(async () => {
   orm = await MikroORM.init(defineConfig({ clientUrl: process.env.DATABASE_URL, entities: communityEntities, debug: false, allowGlobalContext: false }));
   await ensureTables();
-  community = new CommunityService(orm);
+  community = new CommunityService(orm, key);
   seeded = [await seedCommunity(orm)];
   snapshots = [await snapshot()];
   seeded.push(await seedCommunity(orm));
@@ -142,7 +146,10 @@ describe('the community schema and seed', () => {
   });
 
   test('every phone number is a distinct 138 number', async () => {
-    const phones = [...(await em().find(Member, {})).map((m) => m.phone), ...(await em().find(Organization, {})).map((o) => o.phone)];
+    const stored = [...(await em().find(Member, {})).map((m) => m.phone), ...(await em().find(Organization, {})).map((o) => o.phone)];
+    // At rest they are encrypted; in clear they are 138 numbers.
+    for (const p of stored) expect(p).toMatch(/^enc:v1:/);
+    const phones = stored.map((p) => key.decryptText(p));
     for (const p of phones) expect(p).toMatch(/^138\d{8}$/);
     expect(new Set(phones).size).toBe(phones.length);
   });
@@ -227,10 +234,10 @@ describe('GET /api/grids', () => {
     expect(res.body).toMatchObject({ id: 'grid-03', name: '第三网格', sites: [{ id: 'shengshi-huating-north', name: '盛世华庭北区', kind: 'compound', households: res.body.households }] });
     expect(res.body.members.map((m: { role: string }) => m.role)).toEqual(['grid-leader', 'grid-worker', 'grid-part-time', 'grid-part-time', 'grid-part-time', 'grid-police']);
     const worker = await em().findOneOrFail(Member, { id: 'm-grid-03-worker' });
-    expect(res.body.members[1]).toEqual({ id: 'm-grid-03-worker', name: '第三网格专职网格员', role: 'grid-worker', phone: maskPhone(worker.phone) });
+    expect(res.body.members[1]).toEqual({ id: 'm-grid-03-worker', name: '第三网格专职网格员', role: 'grid-worker', phone: maskPhone(key.decryptText(worker.phone)) });
     for (const m of res.body.members) expect(m.phone).toMatch(/^138\*{4}\d{4}$/);
     expect(res.text).not.toMatch(/\d{11}/);
-    expect(res.text).not.toContain(worker.phone);
+    expect(res.text).not.toContain(key.decryptText(worker.phone));
   });
 
   test('an unknown grid is a 404 problem naming the grids that exist', async () => {

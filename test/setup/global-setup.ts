@@ -4,6 +4,8 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../config/config';
 import { seedCommunity } from '../../db/community.seed';
+import { DataKey } from '../../infra/crypto';
+import { CommunityService } from '../../services/community.service';
 import { migrate, openOrm } from '../../db/orm';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
@@ -37,6 +39,8 @@ export default async function globalSetup(): Promise<void> {
   await migrate(orm);
   await new DefinitionService(orm).seedBuiltIns();
   await seedCommunity(orm);
+  process.env.GRIDFLOW_DATA_KEY = process.env.GRIDFLOW_DATA_KEY ?? DataKey.generate();
+  await new CommunityService(orm, new DataKey(process.env.GRIDFLOW_DATA_KEY)).protectPhones();
   await orm.close();
 
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined } as never });
