@@ -24,6 +24,8 @@ export type DataSchema = {
   minItems?: number;
   maxItems?: number;
   format?: 'date' | 'date-time';
+  /** Personal data (PIPL): masked in the read model, its history and the API; the workflow keeps it encrypted. */
+  personal?: boolean;
 };
 
 export const dataSchema: z.ZodType<DataSchema> = z.lazy(() =>
@@ -41,6 +43,7 @@ export const dataSchema: z.ZodType<DataSchema> = z.lazy(() =>
     minItems: z.number().int().min(0).optional(),
     maxItems: z.number().int().min(0).optional(),
     format: z.enum(['date', 'date-time']).optional(),
+    personal: z.boolean().optional(),
   }),
 );
 

@@ -31,6 +31,7 @@ import {
   type Instance,
   type Step,
 } from '../definitions/engine';
+import { redactEvent, redactInput } from '../definitions/redact';
 import { formatLocal } from '../definitions/time';
 import {
   EVENT_REJECTED,
@@ -164,8 +165,9 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       title: current.document.title,
       grid,
       startedAt: iso(startedAt),
-      snapshot: { status, state: stateName(instance.value), value: instance.value, context: instance.context, tasks: tasks(), seq: instance.seq },
-      steps: steps.map((s) => ({ seq: s.seq, at: iso(s.at), event: s.event, from: s.from, to: s.to, actor: s.actor, data: s.data, late: s.late })),
+      // The read model gets personal fields masked; only the (encrypted) workflow state holds them.
+      snapshot: { status, state: stateName(instance.value), value: instance.value, context: { ...instance.context, input: redactInput(current.document, instance.context.input) }, tasks: tasks(), seq: instance.seq },
+      steps: steps.map((s) => ({ seq: s.seq, at: iso(s.at), event: s.event, from: s.from, to: s.to, actor: s.actor, data: redactEvent(current.document, s.event, s.data) as Record<string, unknown> | undefined, late: s.late })),
     });
     upsertSearchAttributes([{ key: searchAttributeKeys.state, value: stateName(instance.value) }]);
     const results = fetched;
@@ -218,7 +220,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     status,
     state: stateName(instance.value),
     value: instance.value,
-    context: instance.context,
+    context: { ...instance.context, input: redactInput(current.document, instance.context.input) },
     accepts: acceptedEvents(def, instance),
     tasks: tasks(),
     deadlines: instance.deadlines.map((d) => ({ kind: d.kind, id: d.id, state: d.stateId, at: iso(d.at) })),

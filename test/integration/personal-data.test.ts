@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { findTemporalCli } from '../../infra/temporal';
+import { loadConfig } from '../../config/config';
+import { enc, eventually, startHarness, type Harness } from '../support/harness';
+
+/**
+ * A canary phone number given when an issue is raised must never be in clear in Temporal's history
+ * (`temporal workflow show`), in the database, or in API answers; a manager unmasking a member's
+ * phone is audited.
+ */
+const CANARY = '13912345678';
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function temporalShow(workflowId: string): Promise<string> {
+  const cli = findTemporalCli(loadConfig().cacheDir) as string;
+  return new Promise((resolve, reject) =>
+    execFile(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', process.env.TEMPORAL_ADDRESS as string, '--output', 'json'], { maxBuffer: 50e6 }, (e, out) =>
+      e ? reject(e) : resolve(out),
+    ),
+  );
+}
+
+test('a canary phone number is never in clear in Temporal\'s history, the database or the API', async () => {
+  const res = await h.call('POST', '/api/processes', {
+    definition: 'issue',
+    grid: 'grid-07',
+    input: { source: 'hotline', category: '噪音扰民', description: '楼下商铺夜间噪音', reporter: '张女士', reporterPhone: CANARY },
+  });
+  expect(res.status).toBe(201);
+  const id: string = res.body.workflowId;
+  await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'ACCEPT' });
+  const d = await eventually(async () => {
+    const r = await h.call('GET', `/api/processes/${enc(id)}`);
+    return r.body.history?.length >= 2 && r.body;
+  });
+  expect(d.context.input).toMatchObject({ reporter: '***', reporterPhone: '139****5678' });
+  expect(JSON.stringify(d)).not.toContain(CANARY);
+  // The workflow itself still has it (a handler may call back), encrypted in its history.
+  const shown = await temporalShow(id);
+  expect(shown.length).toBeGreaterThan(1000);
+  expect(shown).toMatch(/binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA/);
+  expect(shown).not.toContain(CANARY);
+  expect(shown).not.toContain(Buffer.from(CANARY).toString('base64').slice(0, 12));
+  expect(shown).not.toContain('楼下商铺');
+  // Nowhere in the database.
+  const conn = h.services.orm.em.fork().getConnection();
+  for (const table of ['process_instance', 'transition_record', 'notification', 'process_record', 'delivery', 'audit_log']) {
+    const rows = await conn.execute<{ n: string }[]>(`select count(*) as n from ${table} t where t::text like ?`, [`%${CANARY}%`]);
+    expect({ table, n: Number(rows[0].n) }).toEqual({ table, n: 0 });
+  }
+});
+
+test('phone numbers are encrypted at rest, masked in answers, and unmasked only for managers, audited', async () => {
+  const conn = h.services.orm.em.fork().getConnection();
+  const clear = await conn.execute<{ n: string }[]>(`select count(*) as n from member where phone ~ '^[0-9]+$'`);
+  expect(Number(clear[0].n)).toBe(0);
+  const grid = await h.call('GET', '/api/grids/grid-07');
+  expect(grid.body.members.every((m: { phone: string }) => /^138\*{4}\d{4}$/.test(m.phone))).toBe(true);
+  const worker = await h.call('POST', '/api/tokens', { role: 'grid-worker', name: 'w7', memberId: 'm-grid-07-worker', grids: ['grid-07'] });
+  expect((await h.call('GET', '/api/grids/grid-07/members/m-grid-07-leader/phone', undefined, { authorization: `Bearer ${worker.body.token}` })).status).toBe(403);
+  const manager = await h.call('POST', '/api/tokens', { role: 'manager', name: 'manager-unmask' });
+  const unmasked = await h.call('GET', '/api/grids/grid-07/members/m-grid-07-leader/phone', undefined, { authorization: `Bearer ${manager.body.token}`, 'x-request-id': 'unmask-1' });
+  expect(unmasked.status).toBe(200);
+  expect(unmasked.body.phone).toMatch(/^138\d{8}$/);
+  const audit = await conn.execute<{ actor: string; data: { requestId: string } }[]>(`select actor, data from audit_log where action = 'phone.unmask' and subject = 'm-grid-07-leader'`);
+  expect(audit).toEqual([expect.objectContaining({ actor: 'manager-unmask', data: expect.objectContaining({ requestId: 'unmask-1' }) })]);
+});
