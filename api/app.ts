@@ -9,6 +9,8 @@ import { healthRoutes, type HealthChecks } from './health.routes';
 import { openApiDocument } from './openapi';
 import { notFoundRoute, problemHandler } from './problem';
 import { processRoutes } from './processes.routes';
+import { statsRoutes } from './stats.routes';
+import type { StatsService } from '../services/stats.service';
 import { deliveryRoutes } from './delivery.routes';
 import { notificationRoutes } from './notifications.routes';
 import { taskRoutes } from './tasks.routes';
@@ -26,6 +28,7 @@ import type { ScheduleService } from '../services/schedules.service';
 
 export interface AppDeps {
   processes: ProcessService;
+  stats: StatsService;
   tasks: TaskService;
   notifications: NotificationService;
   delivery: DeliveryService;
@@ -85,6 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/tasks', taskRoutes(deps.tasks));
   app.use('/api/notifications', notificationRoutes(deps.notifications));
   app.use('/api/tokens', tokenRoutes(deps.tokens));
+  app.use('/api', statsRoutes(deps.stats));
   app.use(notFoundRoute);
   app.use(problemHandler(deps.log));
   return app;

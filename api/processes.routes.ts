@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { forbidden, notFound } from '../services/errors';
+import { sendCsv } from './csv';
 import type { ProcessService } from '../services/processes.service';
 import { mayReach, requireRole, type Principal } from './auth';
 
@@ -33,6 +34,7 @@ export const listQuery = z.strictObject({
   q: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().optional(),
+  format: z.enum(['json', 'csv']).default('json'),
 });
 
 /** Managers and above start community-level processes and cancel; grid roles act within their grids. */
@@ -61,7 +63,10 @@ export function processRoutes(processes: ProcessService): Router {
   });
 
   r.get('/', async (req, res) => {
-    res.json(await processes.list({ ...listQuery.parse(req.query), grids: (req.principal as Principal).grids }));
+    const { format, ...q } = listQuery.parse(req.query);
+    const page = await processes.list({ ...q, grids: (req.principal as Principal).grids });
+    if (format === 'csv') return void sendCsv(res, 'processes.csv', page.items as unknown as Record<string, unknown>[], { nextCursor: page.nextCursor });
+    res.json(page);
   });
 
   r.get('/:id', async (req, res) => {

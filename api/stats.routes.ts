@@ -1,5 +1,7 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
+import type { Indicators } from '../definitions/scoring';
+import { localDate } from '../definitions/time';
 import type { DefinitionFigures, Figures, StatsService } from '../services/stats.service';
 import { sendCsv } from './csv';
 
@@ -25,6 +27,22 @@ export const countsQuery = z.strictObject({
   format,
 });
 
+// In a fixed order: a confirmed ranking comes back from jsonb, which sorts object keys.
+const INDICATORS: (keyof Indicators)[] = [
+  'patrols',
+  'patrolsCompleted',
+  'patrolRate',
+  'weeklyReports',
+  'weeklyOnTime',
+  'weeklyOnTimeRate',
+  'issuesResolved',
+  'issuesOnTime',
+  'issuesOnTimeRate',
+  'evaluations',
+  'satisfactionSum',
+  'meanSatisfaction',
+];
+
 const figureColumns = (f: Figures) => ({
   started: f.started,
   completed: f.completed,
@@ -38,7 +56,10 @@ const figureColumns = (f: Figures) => ({
   evaluations: f.satisfaction.evaluations,
   satisfaction: f.satisfaction.mean,
 });
-const stateColumns = (d: DefinitionFigures) => Object.fromEntries(d.states.map((s) => [`meanSeconds:${s.state}`, s.meanSeconds]));
+const stateColumns = (d: DefinitionFigures) =>
+  Object.fromEntries(d.states.flatMap((s) => [[`instances:${s.state}`, s.instances], [`meanSeconds:${s.state}`, s.meanSeconds]]));
+
+const actor = (req: Request) => req.principal?.name ?? 'anonymous';
 
 /** Statistics for managers: `/stats/overview`, `/evaluations/:month` and `/processes-counts`, each also as `?format=csv`. */
 export function statsRoutes(stats: StatsService): Router {
@@ -46,7 +67,7 @@ export function statsRoutes(stats: StatsService): Router {
 
   r.get('/stats/overview', async (req, res) => {
     const { format: as, ...period } = overviewQuery.parse(req.query);
-    const overview = await stats.overview(period, req.principal?.grids ?? 'all');
+    const overview = await stats.overview(period, req.principal?.grids ?? []);
     if (as === 'json') return void res.json(overview);
     // One line per grid and definition, then per grid, per definition and the total.
     const rows = [
@@ -63,7 +84,9 @@ export function statsRoutes(stats: StatsService): Router {
       ...overview.definitions.map((d) => ({ grid: '*', definition: d.definition, ...figureColumns(d), ...stateColumns(d) })),
       { grid: '*', definition: '*', ...figureColumns(overview.total) },
     ];
-    sendCsv(res, `统计概览_${overview.period.from.slice(0, 10)}_${overview.period.to.slice(0, 10)}.csv`, rows);
+    await stats.recordExport(actor(req), 'stats:overview', { query: req.query, rows: rows.length });
+    // Named for the days it covers: the last day is the one before the (excluded) end.
+    sendCsv(res, `统计概览_${overview.period.from.slice(0, 10)}_${localDate(Date.parse(overview.period.to) - 1)}.csv`, rows);
   });
 
   r.get('/evaluations/:month', async (req, res) => {
@@ -78,17 +101,20 @@ export function statsRoutes(stats: StatsService): Router {
       total: g.total,
       score: g.score,
       adjustment: g.adjustment,
-      adjustmentReasons: g.adjustments.map((a) => `${a.points > 0 ? '+' : ''}${a.points} ${a.reason}`).join('; '),
-      ...g.indicators,
+      // The reason first: a cell starting with "-" or "+" would be escaped as a would-be formula.
+      adjustmentReasons: g.adjustments.map((a) => `${a.reason} (${a.points > 0 ? '+' : ''}${a.points})`).join('; '),
+      ...Object.fromEntries(INDICATORS.map((k) => [k, g.indicators[k]])),
     }));
+    await stats.recordExport(actor(req), `evaluation:${evaluation.month}`, { query: req.query, rows: rows.length });
     sendCsv(res, `网格评比_${evaluation.month}.csv`, rows);
   });
 
   r.get('/processes-counts', async (req, res) => {
     const { format: as, ...filters } = countsQuery.parse(req.query);
-    const counts = await stats.counts(filters, req.principal?.grids ?? 'all');
+    const counts = await stats.counts(filters, req.principal?.grids ?? []);
     if (as === 'json') return void res.json(counts);
-    sendCsv(res, 'process-counts.csv', counts.items as unknown as Record<string, unknown>[], { columns: ['definition', 'state', 'count', 'overdue'] });
+    await stats.recordExport(actor(req), 'processes-counts', { query: req.query, rows: counts.items.length });
+    sendCsv(res, 'process-counts.csv', counts.items.map((i) => ({ ...i })), { columns: ['definition', 'state', 'count', 'overdue'] });
   });
 
   return r;

@@ -6,6 +6,7 @@ import { connectTemporal } from '../infra/temporal';
 import { DefinitionService } from './definitions.service';
 import { ProcessService } from './processes.service';
 import { CommunityService } from './community.service';
+import { StatsService } from './stats.service';
 import { EncryptionCodec } from '../infra/codec';
 import { DataKey } from '../infra/crypto';
 import { DeliveryService } from './delivery.service';
@@ -33,6 +34,7 @@ export interface Services {
   tasks: TaskService;
   notifications: NotificationService;
   delivery: DeliveryService;
+  stats: StatsService;
   calendar: WorkCalendar;
   dataKey: DataKey;
   codec: EncryptionCodec;
@@ -51,6 +53,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const providers = new ProviderService(orm, gridIds);
   const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g) });
   const tokens = new TokenService(orm);
+  const stats = new StatsService(orm, providers);
   const tasks = new TaskService({ orm, community, processes });
   const notifications = new NotificationService(orm);
   const delivery = new DeliveryService(orm, options.log);
@@ -68,6 +71,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     tasks,
     notifications,
     delivery,
+    stats,
     calendar,
     dataKey,
     codec,

@@ -75,11 +75,14 @@ export interface Satisfaction {
   mean: number | null;
 }
 
-export interface StateTime {
+export interface StateFigures {
   state: string;
+  /** Instances started in the period that are in this state now. */
+  instances: number;
   /** Stays in the state that ended in the period. */
   visits: number;
-  meanSeconds: number;
+  /** Mean length of those stays; null without any. */
+  meanSeconds: number | null;
 }
 
 export interface Figures {
@@ -95,7 +98,7 @@ export interface Figures {
 
 export interface DefinitionFigures extends Figures {
   definition: string;
-  states: StateTime[];
+  states: StateFigures[];
 }
 
 export interface GridFigures extends Figures {
@@ -130,8 +133,9 @@ export interface Evaluation {
 interface FigureRow {
   grid: string | null;
   definition_key: string | null;
-  by_grid: number;
-  by_definition: number;
+  /** 1 when the row sums every grid (`grouping()`). */
+  all_grids: number;
+  all_definitions: number;
 }
 
 /** Postgres returns bigint counts and numeric means as text. */
@@ -179,8 +183,8 @@ export class StatsService {
   /**
    * Per grid, per definition and per grid and definition, over a period (see `period`).
    *
-   * - Counts (started, completed, running, overdue, cancelled, failed) are of the instances that
-   *   started in the period, as they are now; overdue = running with `due_at` before now.
+   * - Counts (started, completed, running, overdue, cancelled, failed, and per state) are of the
+   *   instances that started in the period, as they are now; overdue = running with `due_at` before now.
    * - On-time rate: of the steps in the period that moved an instance to another state (events and
    *   timers; not the start or engine bookkeeping such as `@reminder:*`), the share the engine did not
    *   mark `late`. The engine marks a step late when it leaves a task after the task's due, so a late
@@ -198,9 +202,9 @@ export class StatsService {
     const range = [new Date(from).toISOString(), new Date(to).toISOString()];
     const scoped = scope === 'all' ? { sql: '', params: [] as unknown[] } : { sql: scope.length ? `and p.grid in (${scope.map(() => '?').join(', ')})` : 'and false', params: scope };
     const sets = 'grouping sets ((p.grid, p.definition_key), (p.grid), (p.definition_key), ())';
-    const flags = 'grouping(p.grid) as by_definition, grouping(p.definition_key) as by_grid';
+    const flags = 'grouping(p.grid) as all_grids, grouping(p.definition_key) as all_definitions';
     const conn = this.conn();
-    const [instances, steps, stays, grids] = await Promise.all([
+    const [instances, inState, steps, stays, grids] = await Promise.all([
       conn.execute<(FigureRow & Record<'started' | 'completed' | 'running' | 'overdue' | 'cancelled' | 'failed', string>)[]>(
         `select p.grid, p.definition_key, ${flags},
                 count(*) as started,
@@ -212,6 +216,13 @@ export class StatsService {
            from process_instance p
           where p.started_at >= ? and p.started_at < ? ${scoped.sql}
           group by ${sets}`,
+        [...range, ...scoped.params],
+      ),
+      conn.execute<{ grid: string | null; definition_key: string; state: string; all_grids: number; n: string }[]>(
+        `select p.grid, p.definition_key, p.state, grouping(p.grid) as all_grids, count(*) as n
+           from process_instance p
+          where p.started_at >= ? and p.started_at < ? ${scoped.sql}
+          group by grouping sets ((p.definition_key, p.state), (p.grid, p.definition_key, p.state))`,
         [...range, ...scoped.params],
       ),
       conn.execute<(FigureRow & { moves: string; late: string; evaluations: string; satisfaction: string | null })[]>(
@@ -227,7 +238,7 @@ export class StatsService {
         [...range, ...scoped.params],
       ),
       // Only instances with a step in the period can have a stay that ended in it.
-      conn.execute<{ grid: string | null; definition_key: string; state: string; by_grid: number; visits: string; mean_seconds: string }[]>(
+      conn.execute<{ grid: string | null; definition_key: string; state: string; all_grids: number; visits: string; mean_seconds: string }[]>(
         `with active as (
            select distinct workflow_id from transition_record where at >= ? and at < ?
          ), moves as (
@@ -237,13 +248,12 @@ export class StatsService {
              join active a on a.workflow_id = t.workflow_id
             where t.from_state <> t.to_state
          )
-         select p.grid, p.definition_key, m.state, grouping(p.grid) as by_grid,
+         select p.grid, p.definition_key, m.state, grouping(p.grid) as all_grids,
                 count(*) as visits, avg(extract(epoch from m.left_at - m.entered)) as mean_seconds
            from moves m
            join process_instance p on p.workflow_id = m.workflow_id
           where m.left_at >= ? and m.left_at < ? ${scoped.sql}
-          group by grouping sets ((p.definition_key, m.state), (p.grid, p.definition_key, m.state))
-          order by p.definition_key, m.state`,
+          group by grouping sets ((p.definition_key, m.state), (p.grid, p.definition_key, m.state))`,
         [...range, ...range, ...scoped.params],
       ),
       conn.execute<{ id: string; households: number; patrols: string; visited: string }[]>(
@@ -260,7 +270,7 @@ export class StatsService {
 
     // Every figure row is keyed by which grouping set it came from.
     const keyOf = (r: FigureRow) =>
-      Number(r.by_grid) && Number(r.by_definition) ? 'total' : Number(r.by_grid) ? `d:${r.definition_key}` : Number(r.by_definition) ? `g:${r.grid}` : `gd:${r.grid}\u0000${r.definition_key}`;
+      Number(r.all_grids) && Number(r.all_definitions) ? 'total' : Number(r.all_grids) ? `d:${r.definition_key}` : Number(r.all_definitions) ? `g:${r.grid}` : `gd:${r.grid}\u0000${r.definition_key}`;
     const figures = new Map<string, Figures>();
     const at = (key: string) => {
       let f = figures.get(key);
@@ -285,14 +295,20 @@ export class StatsService {
       const evaluations = num(r.evaluations);
       f.satisfaction = { evaluations, mean: evaluations ? round(num(r.satisfaction), 2) : null };
     }
-    const stateTimes = new Map<string, StateTime[]>();
-    for (const r of stays) {
-      const key = Number(r.by_grid) ? `d:${r.definition_key}` : `gd:${r.grid}\u0000${r.definition_key}`;
-      const list = stateTimes.get(key) ?? [];
-      list.push({ state: r.state, visits: num(r.visits), meanSeconds: Math.round(num(r.mean_seconds)) });
-      stateTimes.set(key, list);
+    // Per state of a definition (overall and per grid): instances in it now, and the stays that ended.
+    const stateMaps = new Map<string, Map<string, StateFigures>>();
+    const stateOf = (r: { grid: string | null; definition_key: string; state: string; all_grids: number }) => {
+      const key = Number(r.all_grids) ? `d:${r.definition_key}` : `gd:${r.grid}\u0000${r.definition_key}`;
       at(key);
-    }
+      const states = stateMaps.get(key) ?? new Map<string, StateFigures>();
+      stateMaps.set(key, states);
+      let s = states.get(r.state);
+      if (!s) states.set(r.state, (s = { state: r.state, instances: 0, visits: 0, meanSeconds: null }));
+      return s;
+    };
+    for (const r of inState) stateOf(r).instances = num(r.n);
+    for (const r of stays) Object.assign(stateOf(r), { visits: num(r.visits), meanSeconds: Math.round(num(r.mean_seconds)) });
+    const statesOf = (key: string) => [...(stateMaps.get(key)?.values() ?? [])].sort((a, b) => (a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
 
     const definitionKeys = [...new Set([...figures.keys()].filter((k) => k.startsWith('d:')).map((k) => k.slice(2)))].sort();
     const gridKeys = new Map<string | null, Set<string>>();
@@ -310,7 +326,7 @@ export class StatsService {
       period: { from: iso(from), to: iso(to) },
       generatedAt: iso(Date.now()),
       total: figures.get('total') ?? emptyFigures(),
-      definitions: definitionKeys.map((d) => ({ definition: d, ...(figures.get(`d:${d}`) ?? emptyFigures()), states: stateTimes.get(`d:${d}`) ?? [] })),
+      definitions: definitionKeys.map((d) => ({ definition: d, ...(figures.get(`d:${d}`) ?? emptyFigures()), states: statesOf(`d:${d}`) })),
       grids: gridOrder.map((grid) => {
         const reg = grid === null ? undefined : registry.get(grid);
         const households = reg ? Number(reg.households) : null;
@@ -323,7 +339,7 @@ export class StatsService {
           definitions: [...(gridKeys.get(grid) ?? [])].sort().map((d) => ({
             definition: d,
             ...(figures.get(`gd:${grid}\u0000${d}`) ?? emptyFigures()),
-            states: stateTimes.get(`gd:${grid}\u0000${d}`) ?? [],
+            states: statesOf(`gd:${grid}\u0000${d}`),
           })),
         };
       }),
@@ -361,17 +377,30 @@ export class StatsService {
     return { month, source: 'provisional', workflowId: null, confirmedAt: null, note: null, weights: live.weights, adjustments: [], grids: rankGrids(live.grids) };
   }
 
-  /** Instances per definition and state for the process list's filters (no paging), within the caller's grids. */
+  /** Audits an export (PIPL: every export is logged), with what was asked and how many rows left. */
+  async recordExport(actor: string, subject: string, data: { query: Record<string, unknown>; rows: number }): Promise<void> {
+    await this.conn().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, 'export', ?, ?)`, [actor, subject, JSON.stringify(data)]);
+  }
+
+  /**
+   * Instances per definition and state for the process list's filters (no paging), within the
+   * caller's grids. Overdue ones are counted apart: among the few running rows, so the count of all
+   * rows can be read from a narrow index alone.
+   */
   async counts(f: ProcessFilters, scope: GridScope = 'all'): Promise<Counts> {
-    const { sql, params } = processWhere(f, scope);
-    const rows = await this.conn().execute<{ definition_key: string; state: string; n: string; overdue: string }[]>(
-      `select definition_key, state, count(*) as n, count(*) filter (where status = 'running' and due_at < now()) as overdue
-         from process_instance ${sql}
-        group by definition_key, state
-        order by definition_key, count(*) desc, state`,
-      params,
-    );
-    const items = rows.map((r) => ({ definition: r.definition_key, state: r.state, count: num(r.n), overdue: num(r.overdue) }));
+    const conn = this.conn();
+    type CountRow = { definition_key: string; state: string; n: string };
+    const count = (filters: ProcessFilters) => {
+      const where = processWhere(filters, scope);
+      return conn.execute<CountRow[]>(`select definition_key, state, count(*) as n from process_instance ${where.sql} group by definition_key, state`, where.params);
+    };
+    // overdue=true: every row counted is overdue; overdue=false: none is.
+    const [rows, overdueRows] = await Promise.all([count(f), f.overdue === undefined ? count({ ...f, overdue: true }) : Promise.resolve([])]);
+    if (f.overdue === true) overdueRows.push(...rows);
+    const overdue = new Map(overdueRows.map((r) => [`${r.definition_key}\u0000${r.state}`, num(r.n)]));
+    const items = rows
+      .map((r) => ({ definition: r.definition_key, state: r.state, count: num(r.n), overdue: overdue.get(`${r.definition_key}\u0000${r.state}`) ?? 0 }))
+      .sort((a, b) => (a.definition < b.definition ? -1 : a.definition > b.definition ? 1 : b.count - a.count || (a.state < b.state ? -1 : a.state > b.state ? 1 : 0)));
     return { total: items.reduce((s, i) => s + i.count, 0), overdue: items.reduce((s, i) => s + i.overdue, 0), items };
   }
 }

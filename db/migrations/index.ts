@@ -2,6 +2,7 @@ import { Migration20261125000000_initial } from './Migration20261125000000_initi
 import { Migration20261125100000_community } from './Migration20261125100000_community';
 import { Migration20261125200000_links } from './Migration20261125200000_links';
 import { Migration20261125300000_audit } from './Migration20261125300000_audit';
+import { Migration20261125400000_read_indexes } from './Migration20261125400000_read_indexes';
 import { Migration20261125500000_delivery } from './Migration20261125500000_delivery';
 import { Migration20261125600000_pii } from './Migration20261125600000_pii';
 
@@ -11,6 +12,7 @@ export const migrations = [
   { name: 'Migration20261125100000_community', class: Migration20261125100000_community },
   { name: 'Migration20261125200000_links', class: Migration20261125200000_links },
   { name: 'Migration20261125300000_audit', class: Migration20261125300000_audit },
+  { name: 'Migration20261125400000_read_indexes', class: Migration20261125400000_read_indexes },
   { name: 'Migration20261125500000_delivery', class: Migration20261125500000_delivery },
   { name: 'Migration20261125600000_pii', class: Migration20261125600000_pii },
 ];
