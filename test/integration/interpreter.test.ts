@@ -114,3 +114,26 @@ test('cancelling a process ends it as cancelled; it then takes no events and can
   expect((await post(id, { type: 'START' })).status).toBe(409);
   expect((await h.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'again' })).status).toBe(409);
 });
+
+test('after each event, the process detail equals what the workflow itself reports, and the read model agrees', async () => {
+  const res = await h.call('POST', '/api/processes', { definition: doc.key, grid: 'grid-10', businessKey: `grid-10/${Date.now()}` });
+  const id: string = res.body.workflowId;
+  const handle = h.services.client.workflow.getHandle(id);
+  for (const type of ['START', 'CHECK_IN', 'CHECK_IN', 'SUBMIT']) {
+    const sent = await post(id, { type });
+    expect(sent.status).toBe(200);
+    const [detail, own] = await Promise.all([h.call('GET', `/api/processes/${enc(id)}`), handle.query(snapshotQuery).catch(() => undefined)]);
+    const row = (
+      await h.services.orm.em.fork().getConnection().execute<{ state: string; status: string; context: Record<string, unknown>; last_seq: number }[]>(
+        'select state, status, context, last_seq from process_instance where workflow_id = ?',
+        [id],
+      )
+    )[0];
+    expect({ state: row.state, status: row.status, seq: row.last_seq }).toEqual({ state: sent.body.state, status: sent.body.status, seq: sent.body.seq });
+    expect(detail.body).toMatchObject({ state: sent.body.state, status: sent.body.status, context: row.context });
+    if (own && own.status === 'running') {
+      expect(detail.body).toMatchObject({ state: own.state, context: own.context, accepts: own.accepts, tasks: own.tasks, deadlines: own.deadlines });
+    }
+    expect(detail.body.history.at(-1)).toMatchObject({ seq: sent.body.seq, event: type, to: sent.body.state });
+  }
+});
