@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/api', rateLimit(deps.rateLimit ?? { perMinute: 600, burst: 120 }));
   app.use('/api', authenticate(deps.adminToken, deps.tokens));
-  app.use('/api/processes', processRoutes(deps.processes));
+  app.use('/api/processes', processRoutes(deps.processes, deps.stats));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
   const { channels, deliveries } = deliveryRoutes(deps.delivery);

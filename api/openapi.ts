@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cancelBody, eventBody, listQuery, startBody } from './processes.routes';
+import { countsQuery, evaluationQuery, overviewQuery } from './stats.routes';
 
 const problem = {
   description: 'RFC 9457 problem',
@@ -22,6 +23,7 @@ const problem = {
 };
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const csvOrJson = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } });
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
 const idParam = { name: 'workflowId', in: 'path', required: true, description: 'URL-encoded workflow id, e.g. daily-patrol%2Fgrid-01%2F2026-11-25', schema: { type: 'string' } };
@@ -130,6 +132,9 @@ export function openApiDocument() {
       ...simple('/api/deliveries', { get: ['Chat group deliveries with every attempt', 200] }),
       ...simple('/api/tokens', { post: ['Create an API token (admin; shown once)', 201, 400, 403] }),
       ...simple('/api/tokens/{id}/revoke', { post: ['Revoke a token (admin)', 200, 403] }),
+      '/api/stats/overview': { get: { summary: 'Per grid and per definition: started, completed, running, overdue, on-time rate, time in each state, satisfaction; patrol coverage (format=csv for a spreadsheet)', parameters: queryParams(overviewQuery), responses: { 200: csvOrJson('The overview of the period'), ...errors(400, 401) } } },
+      '/api/evaluations/{month}': { get: { summary: "The month's grid ranking: as the monthly review confirmed it, else computed now (source: provisional)", parameters: [{ name: 'month', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } }, ...queryParams(evaluationQuery)], responses: { 200: csvOrJson('Scores, adjustments with reasons, totals and ranks'), ...errors(400, 401) } } },
+      '/api/processes-counts': { get: { summary: 'Instances per definition and state for the filters of GET /api/processes', parameters: queryParams(countsQuery), responses: { 200: csvOrJson('Counts'), ...errors(400, 401) } } },
       '/api/grids': {
         get: { summary: 'The 12 grids with households, residents, sites and members', responses: { 200: json({ type: 'object' }), ...errors(401) } },
       },

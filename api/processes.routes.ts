@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { forbidden, notFound } from '../services/errors';
 import { sendCsv } from './csv';
+import type { StatsService } from '../services/stats.service';
 import type { ProcessService } from '../services/processes.service';
 import { mayReach, requireRole, type Principal } from './auth';
 
@@ -40,7 +41,9 @@ export const listQuery = z.strictObject({
 /** Managers and above start community-level processes and cancel; grid roles act within their grids. */
 const COMMUNITY_ROLES = new Set<Principal['role']>(['admin', 'manager', 'ops']);
 
-export function processRoutes(processes: ProcessService): Router {
+const PROCESS_CSV_COLUMNS = ['workflowId', 'definition', 'definitionVersion', 'title', 'grid', 'businessKey', 'status', 'state', 'assignee', 'dueAt', 'overdue', 'startedAt', 'updatedAt', 'endedAt'];
+
+export function processRoutes(processes: ProcessService, stats?: StatsService): Router {
   const r = Router();
 
   // Object-level check on every route that takes an id: another grid's process is simply not there.
@@ -65,8 +68,11 @@ export function processRoutes(processes: ProcessService): Router {
   r.get('/', async (req, res) => {
     const { format, ...q } = listQuery.parse(req.query);
     const page = await processes.list({ ...q, grids: (req.principal as Principal).grids });
-    if (format === 'csv') return void sendCsv(res, 'processes.csv', page.items as unknown as Record<string, unknown>[], { nextCursor: page.nextCursor });
-    res.json(page);
+    if (format === 'json') return void res.json(page);
+    // Exports of lists are audited (PIPL), and the columns stay the same from page to page.
+    const p = req.principal as Principal;
+    await stats?.recordExport(p.memberId ?? p.name, 'processes', { query: req.query, rows: page.items.length });
+    sendCsv(res, 'processes.csv', page.items.map((i) => ({ ...i })), { columns: PROCESS_CSV_COLUMNS, nextCursor: page.nextCursor });
   });
 
   r.get('/:id', async (req, res) => {

@@ -59,7 +59,7 @@ const figureColumns = (f: Figures) => ({
 const stateColumns = (d: DefinitionFigures) =>
   Object.fromEntries(d.states.flatMap((s) => [[`instances:${s.state}`, s.instances], [`meanSeconds:${s.state}`, s.meanSeconds]]));
 
-const actor = (req: Request) => req.principal?.name ?? 'anonymous';
+const actor = (req: Request) => req.principal?.memberId ?? req.principal?.name ?? 'anonymous';
 
 /** Statistics for managers: `/stats/overview`, `/evaluations/:month` and `/processes-counts`, each also as `?format=csv`. */
 export function statsRoutes(stats: StatsService): Router {
