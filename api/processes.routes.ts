@@ -25,6 +25,8 @@ export const eventBody = z.strictObject({
 
 export const cancelBody = z.strictObject({ reason: z.string().min(1, 'say why').max(500) });
 
+const isoTime = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}(T|$)/.test(v) && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00+08:00');
+
 export const listQuery = z.strictObject({
   definition: z.string().optional(),
   grid: z.string().optional(),
@@ -35,6 +37,10 @@ export const listQuery = z.strictObject({
   q: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().optional(),
+  startedFrom: isoTime.optional(),
+  startedTo: isoTime.optional(),
+  updatedFrom: isoTime.optional(),
+  updatedTo: isoTime.optional(),
   format: z.enum(['json', 'csv']).default('json'),
 });
 

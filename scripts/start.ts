@@ -156,6 +156,7 @@ async function main() {
       TEMPORAL_ADDRESS: temporalAddress,
       GRIDFLOW_ADMIN_TOKEN: token,
       GRIDFLOW_DATA_KEY: dataKey,
+      ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
       PORT: String(config.port),
     };
     const launch = (name: string, file: string) => {

@@ -51,7 +51,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const community = new CommunityService(orm, dataKey);
   const gridIds = () => community.gridIds();
   const providers = new ProviderService(orm, gridIds);
-  const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g) });
+  const processes = new ProcessService({ orm, client, definitions, providers, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g), temporalUi: config.temporalUiUrl ? { url: config.temporalUiUrl, namespace: config.temporalNamespace } : undefined });
   const tokens = new TokenService(orm);
   const stats = new StatsService(orm, providers);
   const tasks = new TaskService({ orm, community, processes });

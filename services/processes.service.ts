@@ -76,6 +76,11 @@ export interface ListFilters {
   q?: string;
   limit: number;
   cursor?: string;
+  /** Ranges, from inclusive, to exclusive; a bare date is midnight in Asia/Shanghai. */
+  startedFrom?: string;
+  startedTo?: string;
+  updatedFrom?: string;
+  updatedTo?: string;
   /** The grids the caller may see; community-level processes are only for 'all'. */
   grids?: string[] | 'all';
 }
@@ -175,6 +180,7 @@ export class ProcessService implements ProcessStarter {
       calendar: WorkCalendar;
       taskQueue: string;
       gridExists?: (grid: string) => Promise<boolean>;
+      temporalUi?: { url: string; namespace: string };
     },
   ) {}
 
@@ -325,6 +331,11 @@ export class ProcessService implements ProcessStarter {
     if (f.overdue === true) add(`status = 'running' and due_at < now()`);
     if (f.overdue === false) add(`not (status = 'running' and coalesce(due_at < now(), false))`);
     if (f.q) add('(business_key ilike ? or title ilike ?)', `%${f.q}%`, `%${f.q}%`);
+    const at = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00+08:00` : v);
+    if (f.startedFrom) add('started_at >= ?', at(f.startedFrom));
+    if (f.startedTo) add('started_at < ?', at(f.startedTo));
+    if (f.updatedFrom) add('updated_at >= ?', at(f.updatedFrom));
+    if (f.updatedTo) add('updated_at < ?', at(f.updatedTo));
     if (f.cursor) {
       const [updatedAt, id] = decodeCursor(f.cursor);
       add('(updated_at, workflow_id) < (?, ?)', updatedAt, id);
@@ -334,6 +345,12 @@ export class ProcessService implements ProcessStarter {
     const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(sql, [...params, f.limit + 1]);
     const page = rows.slice(0, f.limit);
     return { items: page.map((r) => summaryOf(r)), nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]) : null };
+  }
+
+  /** The same workflow in the Temporal UI, when the UI's address is known. */
+  private temporalUrl(workflowId: string): string | undefined {
+    const ui = this.deps.temporalUi;
+    return ui ? `${ui.url.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
   }
 
   /** The grid a process belongs to, for object-level checks; undefined when it does not exist. */
@@ -392,10 +409,10 @@ export class ProcessService implements ProcessStarter {
         delete summary.assignee;
         delete summary.dueAt;
       }
-      return { ...summary, live: true, context: snap.context, accepts: snap.accepts, tasks: snap.tasks, deadlines: snap.deadlines, children, history };
+      return { ...summary, live: true, temporalUrl: this.temporalUrl(workflowId), context: snap.context, accepts: snap.accepts, tasks: snap.tasks, deadlines: snap.deadlines, children, history };
     }
     const r = row as InstanceRow;
-    return { ...summaryOf(r, now), live: false, context: r.context, accepts: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], children, history };
+    return { ...summaryOf(r, now), live: false, temporalUrl: this.temporalUrl(workflowId), context: r.context, accepts: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], children, history };
   }
 
   async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, actor = 'api'): Promise<EventResult> {

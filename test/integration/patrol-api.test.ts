@@ -12,6 +12,8 @@ const id = `daily-patrol/${grid}/${day}`;
 let h: Harness;
 
 beforeAll(async () => {
+  // Links to the Temporal UI appear when its address is configured.
+  process.env.TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
   h = await startHarness();
 });
 afterAll(async () => {
@@ -165,6 +167,20 @@ describe('a daily patrol driven through the API', () => {
       'CHECK_IN->patrolling',
       'SUBMIT->completed',
     ]);
+  });
+
+  test('the list filters by start and update time ranges, and the detail links to the Temporal UI', async () => {
+    const today = localDate(Date.now());
+    const inRange = await h.call('GET', `/api/processes?definition=daily-patrol&grid=${grid}&startedFrom=${today}`);
+    expect(inRange.body.items.map((x: { workflowId: string }) => x.workflowId)).toContain(id);
+    const before = await h.call('GET', `/api/processes?definition=daily-patrol&grid=${grid}&startedTo=2000-01-01`);
+    expect(before.body.items).toEqual([]);
+    const updated = await h.call('GET', `/api/processes?grid=${grid}&updatedFrom=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
+    expect(updated.body.items.map((x: { workflowId: string }) => x.workflowId)).toContain(id);
+    const bad = await h.call('GET', '/api/processes?startedFrom=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ path: 'startedFrom' })]);
+    expect((await detail()).temporalUrl).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/${enc(id)}`);
   });
 
   test('an ended patrol takes no more events (409), and the list shows it completed', async () => {
