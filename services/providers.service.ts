@@ -6,6 +6,10 @@ import { badRequest } from './errors';
 export type Provider = (params: Record<string, unknown>, ctx: { grid: string | null; workflowId?: string }) => Promise<Record<string, unknown>>;
 
 const MONTH = /^\d{4}-\d{2}$/;
+const nextMonth = (m: string) => {
+  const [y, mo] = m.split('-').map(Number);
+  return mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
+};
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
@@ -90,9 +94,12 @@ export class ProviderService {
          from process_instance p
          left join transition_record t on t.workflow_id = p.workflow_id
         where (p.definition_key in ('daily-patrol', 'weekly-report') and p.context->>'day' like ?)
-           or p.definition_key = 'issue'
+           or (p.definition_key = 'issue' and exists (
+                select 1 from transition_record r where r.workflow_id = p.workflow_id
+                   and r.event in ('RESOLVE', 'EVALUATE') and r.at >= ? and r.at < ?))
         group by p.workflow_id`,
-      [`${month}-%`],
+      // Only issues resolved or evaluated in the month count, so only those are read.
+      [`${month}-%`, `${month}-01T00:00:00+08:00`, `${nextMonth(month)}-01T00:00:00+08:00`],
     );
     return rows.map((r) => ({ definition: r.definition_key, grid: r.grid, day: r.day ?? '', state: r.state, steps: r.steps }));
   }
