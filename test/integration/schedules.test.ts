@@ -1,5 +1,6 @@
 import { localDate } from '../../definitions/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { recordHistory } from '../support/record';
 
 let h: Harness;
 let prefix: string;
@@ -100,4 +101,8 @@ test('a patrol\'s REPORT_ISSUE starts an issue linked back to the patrol', async
   expect(issue).toMatchObject({ definition: 'issue', grid: 'grid-05', state: 'reported' });
   expect(issue.context.input).toMatchObject({ source: 'patrol', category: '环境卫生', parent: patrol });
   expect(issue.tasks).toEqual([expect.objectContaining({ role: 'grid-worker', title: '受理问题' })]);
+  // A patrol of the current version, with its REPORT_ISSUE, finished for the determinism gate.
+  await h.call('POST', `/api/processes/${enc(patrol)}/events`, { type: 'CHECK_IN', data: { site: '信达家园', households: 9 } });
+  expect((await h.call('POST', `/api/processes/${enc(patrol)}/events`, { type: 'SUBMIT' })).body.state).toBe('completed');
+  await recordHistory(h, patrol, 'daily-patrol-v2');
 });

@@ -39,7 +39,8 @@ export default async function globalSetup(): Promise<void> {
   await migrate(orm);
   await new DefinitionService(orm).seedBuiltIns();
   await seedCommunity(orm);
-  process.env.GRIDFLOW_DATA_KEY = process.env.GRIDFLOW_DATA_KEY ?? DataKey.generate();
+  // A fixed key, only for tests: histories recorded in any test run can be replayed by the determinism gate.
+  process.env.GRIDFLOW_DATA_KEY = process.env.GRIDFLOW_DATA_KEY ?? fs.readFileSync(path.join(__dirname, '..', 'histories', 'test-data-key'), 'utf8').trim();
   await new CommunityService(orm, new DataKey(process.env.GRIDFLOW_DATA_KEY)).protectPhones();
   await orm.close();
 
