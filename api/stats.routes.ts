@@ -1,3 +1,4 @@
+import { listQuery } from './processes.routes';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Indicators } from '../definitions/scoring';
@@ -16,16 +17,7 @@ export const overviewQuery = z.strictObject({
 export const evaluationQuery = z.strictObject({ format });
 
 /** The filters of `GET /api/processes` without paging; a filter added there must be added here and to `StatsService.counts`. */
-export const countsQuery = z.strictObject({
-  definition: z.string().optional(),
-  grid: z.string().optional(),
-  state: z.string().optional(),
-  status: z.enum(['running', 'completed', 'failed', 'cancelled']).optional(),
-  assignee: z.string().optional(),
-  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  q: z.string().max(100).optional(),
-  format,
-});
+export const countsQuery = listQuery.omit({ limit: true, cursor: true, format: true }).extend({ format });
 
 // In a fixed order: a confirmed ranking comes back from jsonb, which sorts object keys.
 const INDICATORS: (keyof Indicators)[] = [

@@ -31,6 +31,7 @@ import {
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
 import type { ProviderService } from './providers.service';
 import { metrics } from '../infra/metrics';
+import { processWhere, type ProcessFilters } from './process-filters';
 import { ProblemError, badRequest, conflict, notFound } from './errors';
 
 export interface StartRequest {
@@ -66,21 +67,9 @@ export interface ProcessSummary {
   endedAt?: string;
 }
 
-export interface ListFilters {
-  definition?: string;
-  grid?: string;
-  state?: string;
-  status?: string;
-  assignee?: string;
-  overdue?: boolean;
-  q?: string;
+export interface ListFilters extends ProcessFilters {
   limit: number;
   cursor?: string;
-  /** Ranges, from inclusive, to exclusive; a bare date is midnight in Asia/Shanghai. */
-  startedFrom?: string;
-  startedTo?: string;
-  updatedFrom?: string;
-  updatedTo?: string;
   /** The grids the caller may see; community-level processes are only for 'all'. */
   grids?: string[] | 'all';
 }
@@ -316,29 +305,11 @@ export class ProcessService implements ProcessStarter {
   }
 
   async list(f: ListFilters): Promise<{ items: ProcessSummary[]; nextCursor: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, ...values: unknown[]) => {
-      where.push(sql);
-      params.push(...values);
-    };
-    if (f.definition) add('definition_key = ?', f.definition);
-    if (f.grid) add('grid = ?', f.grid);
-    if (f.grids && f.grids !== 'all') add('grid = any(?::text[])', `{${f.grids.join(',')}}`);
-    if (f.state) add('state = ?', f.state);
-    if (f.status) add('status = ?', f.status);
-    if (f.assignee) add('assignee = ?', f.assignee);
-    if (f.overdue === true) add(`status = 'running' and due_at < now()`);
-    if (f.overdue === false) add(`not (status = 'running' and coalesce(due_at < now(), false))`);
-    if (f.q) add('(business_key ilike ? or title ilike ?)', `%${f.q}%`, `%${f.q}%`);
-    const at = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00+08:00` : v);
-    if (f.startedFrom) add('started_at >= ?', at(f.startedFrom));
-    if (f.startedTo) add('started_at < ?', at(f.startedTo));
-    if (f.updatedFrom) add('updated_at >= ?', at(f.updatedFrom));
-    if (f.updatedTo) add('updated_at < ?', at(f.updatedTo));
+    const { where, params } = processWhere(f, f.grids ?? 'all');
     if (f.cursor) {
       const [updatedAt, id] = decodeCursor(f.cursor);
-      add('(updated_at, workflow_id) < (?, ?)', updatedAt, id);
+      where.push('(updated_at, workflow_id) < (?, ?)');
+      params.push(updatedAt, id);
     }
     const sql = `select * from process_instance ${where.length ? `where ${where.join(' and ')}` : ''}
       order by updated_at desc, workflow_id desc limit ?`;

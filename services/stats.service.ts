@@ -14,39 +14,9 @@ const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** di
 /** Which grids a caller may see: every one, or a grid role's own. */
 export type GridScope = string[] | 'all';
 
-/** The filters of `GET /api/processes`, without paging. */
-export interface ProcessFilters {
-  definition?: string;
-  grid?: string;
-  state?: string;
-  status?: string;
-  assignee?: string;
-  overdue?: boolean;
-  q?: string;
-}
+import { processWhere, type ProcessFilters } from './process-filters';
 
-/**
- * The WHERE clause of the process list for `f` (the same text `ProcessService.list` builds), plus
- * the caller's grid scope. Kept beside the counts so a count never disagrees with the list.
- */
-export function processWhere(f: ProcessFilters, scope: GridScope = 'all'): { sql: string; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, ...values: unknown[]) => {
-    where.push(sql);
-    params.push(...values);
-  };
-  if (f.definition) add('definition_key = ?', f.definition);
-  if (f.grid) add('grid = ?', f.grid);
-  if (f.state) add('state = ?', f.state);
-  if (f.status) add('status = ?', f.status);
-  if (f.assignee) add('assignee = ?', f.assignee);
-  if (f.overdue === true) add(`status = 'running' and due_at < now()`);
-  if (f.overdue === false) add(`not (status = 'running' and coalesce(due_at < now(), false))`);
-  if (f.q) add('(business_key ilike ? or title ilike ?)', `%${f.q}%`, `%${f.q}%`);
-  if (scope !== 'all') add(scope.length ? `grid in (${scope.map(() => '?').join(', ')})` : 'false', ...scope);
-  return { sql: where.length ? `where ${where.join(' and ')}` : '', params };
-}
+export { processWhere, type ProcessFilters };
 
 export interface StateCount {
   definition: string;
