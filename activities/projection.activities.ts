@@ -1,3 +1,4 @@
+import { metricMeter } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ProjectionInput } from '../workflows/messages';
 
@@ -10,6 +11,10 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
   return {
     async recordSteps(p: ProjectionInput): Promise<void> {
       const first = p.snapshot.tasks[0];
+      if (p.snapshot.status !== 'running' && p.steps.some((s) => s.to === p.snapshot.state && s.from !== s.to)) {
+        // Exported with the worker's Temporal SDK metrics; a retried projection may count twice.
+        metricMeter.createCounter('gridflow_processes_ended', 'processes', 'Processes ended, by definition and status').add(1, { definition: p.definition.key, status: p.snapshot.status });
+      }
       await orm.em.fork().transactional(async (em) => {
         const conn = em.getConnection();
         for (const s of p.steps) {

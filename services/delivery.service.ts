@@ -80,6 +80,9 @@ export class DeliveryService {
   private running = false;
   private busy?: Promise<void>;
 
+  /** Counts deliveries sent, failed attempts and deferrals (wired to the worker's metrics). */
+  onResult?: (result: 'sent' | 'failed' | 'deferred', grid: string) => void;
+
   constructor(
     private readonly orm: MikroORM,
     private readonly log?: Logger,
@@ -128,6 +131,7 @@ export class DeliveryService {
        values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) on conflict (id) do nothing`,
       [p.id, p.workflowId, p.grid, p.notice.kind, p.notice.urgent, JSON.stringify(payload), new Date(at), new Date(after), new Date(after), after > Date.now() + 1000],
     );
+    if (after > Date.now() + 1000) this.onResult?.('deferred', p.grid);
   }
 
   /** Sends what is due now; returns how many it sent successfully. */
@@ -175,6 +179,7 @@ export class DeliveryService {
         }
         const conn = this.conn();
         await conn.execute(`insert into delivery_attempt (delivery_id, at, ok, status_code, error) values (?, now(), ?, ?, ?)`, [row.id, ok, code, error]);
+        this.onResult?.(ok ? 'sent' : 'failed', row.grid_id);
         if (ok) {
           sent++;
           await conn.execute(`update delivery set status = 'delivered', delivered_at = now(), locked_until = null, last_error = null where id = ?`, [row.id]);

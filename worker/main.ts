@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '../config/config';
-import { Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createLogger } from '../infra/log';
 import { createServices, requireEndpoints } from '../services/container';
 import { createWorker } from './create-worker';
@@ -8,10 +8,13 @@ import { createWorker } from './create-worker';
 async function main() {
   const config = requireEndpoints(loadConfigOrExit());
   const log = createLogger(config.logLevel, { component: 'worker' });
-  if (config.workerMetrics) {
-    // The SDK's own metrics (task latencies, slots, polls) in Prometheus format.
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics } } } });
-  }
+  const levels = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  Runtime.install({
+    // The SDK's logs as our JSON lines; workflow and activity logs carry workflowId, runId and type.
+    logger: new DefaultLogger(config.logLevel.toUpperCase() as 'INFO', (entry) => log[levels[entry.level]](entry.message, { sdk: true, ...entry.meta })),
+    // The SDK's own metrics (task latencies, slots, polls) and gridflow's, in Prometheus format.
+    ...(config.workerMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics } } } } : {}),
+  });
   const services = await createServices(config, { log });
   const { worker, connection } = await createWorker({
     services,
@@ -27,6 +30,8 @@ async function main() {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   // The chat outbox's dispatcher runs beside the worker; any number of them may run at once.
+  const deliveries = Runtime.instance().metricMeter.createCounter('gridflow_deliveries', 'deliveries', 'Chat group deliveries: sent, failed attempts, deferred to the morning');
+  services.delivery.onResult = (result, grid) => deliveries.add(1, { result, grid });
   services.delivery.start();
   log.info('worker running', { taskQueue: config.taskQueue, temporal: config.temporalAddress });
   await worker.run();
