@@ -1,4 +1,8 @@
 import { execFile } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { appFromServices } from '../../api/app';
+import { createLogger } from '../../infra/log';
 import { findTemporalCli } from '../../infra/temporal';
 import { loadConfig } from '../../config/config';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
@@ -26,17 +30,34 @@ function temporalShow(workflowId: string): Promise<string> {
   );
 }
 
-test('a canary phone number is never in clear in Temporal\'s history, the database or the API', async () => {
-  const res = await h.call('POST', '/api/processes', {
+test('a canary phone number is never in clear in Temporal\'s history, the database, the logs or the API', async () => {
+  // Everything this process logs while the canary travels (the API's and the in-process worker's).
+  const logged: string[] = [];
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (logged.push(String(chunk)), true)),
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (logged.push(String(chunk)), true)),
+    ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' ')))),
+  ];
+  // The API as deployed logs every request at info level: serve this test through such an app.
+  const app = appFromServices(h.services, { adminToken: h.token, log: createLogger('debug', { component: 'api' }) });
+  const server = await new Promise<Server>((resolve) => {
+    const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const call = async (method: string, route: string, body?: unknown) => {
+    const r = await fetch(`${base}${route}`, { method, headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  const res = await call('POST', '/api/processes', {
     definition: 'issue',
     grid: 'grid-07',
     input: { source: 'hotline', category: '噪音扰民', description: '楼下商铺夜间噪音', reporter: '张女士', reporterPhone: CANARY },
   });
   expect(res.status).toBe(201);
   const id: string = res.body.workflowId;
-  await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'ACCEPT' });
+  await call('POST', `/api/processes/${enc(id)}/events`, { type: 'ACCEPT' });
   const d = await eventually(async () => {
-    const r = await h.call('GET', `/api/processes/${enc(id)}`);
+    const r = await call('GET', `/api/processes/${enc(id)}`);
     return r.body.history?.length >= 2 && r.body;
   });
   expect(d.context.input).toMatchObject({ reporter: '***', reporterPhone: '139****5678' });
@@ -48,6 +69,14 @@ test('a canary phone number is never in clear in Temporal\'s history, the databa
   expect(shown).not.toContain(CANARY);
   expect(shown).not.toContain(Buffer.from(CANARY).toString('base64').slice(0, 12));
   expect(shown).not.toContain('楼下商铺');
+  // A refused event with the canary in it: the caller is told, the logs are not.
+  const refused = await call('POST', `/api/processes/${enc(id)}/events`, { type: 'HANDLE_IN_GRID', data: { note: CANARY, extra: CANARY } });
+  expect(refused.status).toBe(400);
+  await new Promise((r) => setTimeout(r, 500));
+  for (const spy of spies) spy.mockRestore();
+  await new Promise((r) => server.close(r));
+  expect(logged.length).toBeGreaterThan(0);
+  expect(logged.join('\n')).not.toContain(CANARY);
   // Nowhere in the database.
   const conn = h.services.orm.em.fork().getConnection();
   for (const table of ['process_instance', 'transition_record', 'notification', 'process_record', 'delivery', 'audit_log']) {
