@@ -34,6 +34,12 @@ class Receiver {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  /** Only this test's messages: other test files may send to the same grids while it runs. */
+  prefix = '';
+  get mine() {
+    return this.received.filter((m) => m.id.startsWith(this.prefix));
+  }
+
   get url() {
     return `http://127.0.0.1:${this.port}/cgi-bin/webhook/send?key=test-key`;
   }
@@ -144,9 +150,10 @@ test('each reminder of a patrol day reaches the grid group once, in order, at it
   const started = Date.now();
   const res = await h.call('POST', '/api/processes', { definition: key, grid: 'grid-03', businessKey: `grid-03/${started}` });
   const id: string = res.body.workflowId;
-  const all = await eventually(async () => receiver.received.length >= 5 && receiver.received, 30_000, 200);
+  receiver.prefix = id;
+  const all = await eventually(async () => receiver.mine.length >= 5 && receiver.mine, 30_000, 200);
   await new Promise((r) => setTimeout(r, 1500));
-  expect(receiver.received).toHaveLength(5);
+  expect(receiver.mine).toHaveLength(5);
   const titles = all.map((m) => (m.body.markdown?.content ?? '').split('\n')[0]);
   expect(titles).toEqual([
     '**【提醒】grid-03 巡查提醒：尚未开始**',
@@ -243,6 +250,7 @@ test('while the group\'s webhook is down, reminders wait and retry; when it is b
   await receiver.down();
   expect((await h.call('PUT', `/api/grids/grid-04/channel`, { webhookUrl: receiver.url, format: 'text', ...awakeWindow() })).status).toBe(200);
   const id: string = (await h.call('POST', '/api/processes', { definition: key, grid: 'grid-04', businessKey: `grid-04/${Date.now()}` })).body.workflowId;
+  receiver.prefix = id;
 
   const failing = await eventually(async () => {
     const d = (await h.call('GET', `/api/deliveries?workflowId=${enc(id)}`)).body.items;
@@ -252,12 +260,12 @@ test('while the group\'s webhook is down, reminders wait and retry; when it is b
   expect(head).toMatchObject({ status: 'pending', detail: 'retrying' });
   expect(head.lastError).toMatch(/ECONNREFUSED|fetch failed/);
   expect(head.history.every((a: { ok: boolean }) => !a.ok)).toBe(true);
-  expect(receiver.received).toHaveLength(0);
+  expect(receiver.mine).toHaveLength(0);
 
   await receiver.up();
-  await eventually(async () => receiver.received.length >= 5, 60_000, 250);
+  await eventually(async () => receiver.mine.length >= 5, 60_000, 250);
   await new Promise((r) => setTimeout(r, 1500));
-  expect(receiver.received.map((m) => (m.body.text?.content ?? '').split('\n')[0])).toEqual([
+  expect(receiver.mine.map((m) => (m.body.text?.content ?? '').split('\n')[0])).toEqual([
     '【提醒】grid-04 巡查提醒：尚未开始',
     '【提醒】grid-04 巡查提醒：尚未提交',
     '【提醒】grid-04 巡查提醒：即将超时',
@@ -288,16 +296,17 @@ test('killing the worker in the middle of sending reminders, then starting it ag
   let child = spawnWorker();
   try {
     const id: string = (await h.call('POST', '/api/processes', { definition: key, grid: 'grid-08', businessKey: `grid-08/${Date.now()}` })).body.workflowId;
-    await eventually(async () => receiver.received.length >= 2, 60_000, 100);
+    receiver.prefix = id;
+    await eventually(async () => receiver.mine.length >= 2, 60_000, 100);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
-    const atKill = receiver.received.length;
+    const atKill = receiver.mine.length;
     expect(atKill).toBeLessThan(5);
     child = spawnWorker();
-    await eventually(async () => receiver.received.length >= 5, 60_000, 200);
+    await eventually(async () => receiver.mine.length >= 5, 60_000, 200);
     await new Promise((r) => setTimeout(r, 2000));
-    const ids = receiver.received.map((m) => m.id);
+    const ids = receiver.mine.map((m) => m.id);
     expect(ids).toHaveLength(5);
     expect(new Set(ids).size).toBe(5);
     expect(ids.every((x) => x.startsWith(id))).toBe(true);
