@@ -30,21 +30,17 @@ export interface Outbox {
   enqueue(p: { id: string; workflowId: string; grid: string | null; at: string; notice: Notice }): Promise<void>;
 }
 
-export function createEffectActivities({
-  orm,
-  processes,
-  providers,
-  launcher,
-  recipients,
-  delivery,
-}: {
+/** What the effect activities need; the worker's composition root provides it. */
+export interface EffectDeps {
   orm: MikroORM;
   processes: ProcessStarter;
   providers: DataProviders;
   launcher: Launcher;
   recipients: Recipients;
   delivery: Outbox;
-}) {
+}
+
+export function createEffectActivities({ orm, processes, providers, launcher, recipients, delivery }: EffectDeps) {
   return {
     async notify(p: { workflowId: string; key: string; grid: string | null; at: string; notice: Notice }): Promise<void> {
       const conn = orm.em.fork().getConnection();

@@ -1,15 +1,7 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { createEffectActivities, type DataProviders, type Launcher, type Outbox, type ProcessStarter, type Recipients } from './effects.activities';
+import { createEffectActivities, type EffectDeps } from './effects.activities';
 import { createProjectionActivities } from './projection.activities';
 
-export interface ActivityDeps {
-  orm: MikroORM;
-  processes: ProcessStarter;
-  providers: DataProviders;
-  launcher: Launcher;
-  recipients: Recipients;
-  delivery: Outbox;
-}
+export type ActivityDeps = EffectDeps;
 
 export const createActivities = (deps: ActivityDeps) => ({
   ...createProjectionActivities(deps),
