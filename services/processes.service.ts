@@ -408,6 +408,12 @@ export class ProcessService implements ProcessStarter {
         throw notFound(`process "${workflowId}" does not exist`);
       }
       if (e instanceof ProblemError) throw e;
+      // An instance that has just ended (cancelled a moment ago, say) answers in many ways; the read
+      // model says what it is.
+      const ended = await this.row(workflowId).catch(() => undefined);
+      if (ended && ended.status !== 'running') {
+        throw conflict(`process "${workflowId}" has ended (${ended.status}) in state "${ended.state}"; it accepts no events`, { accepts: [] });
+      }
       // "workflow execution already completed" arrives as a gRPC NOT_FOUND service error.
       if (/already completed|workflow not found|not found/i.test(String((e as Error).message))) {
         const row = await this.row(workflowId);
