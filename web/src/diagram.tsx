@@ -1,0 +1,201 @@
+/**
+ * The state diagram of a definition's `machine`, as an accessible inline SVG: the figure's caption is
+ * the title, the SVG has a summarising aria-label, and a visually hidden list gives the states and
+ * their transitions as text. Styled by web/diagram.css (classes only: the page's CSP forbids inline
+ * styles). Each state's <g> carries data-state="<dotted path>".
+ */
+import { useMemo } from 'preact/hooks';
+import type { JSX } from 'preact';
+import { DIAGRAM, layoutMachine, type DiagramEdge, type DiagramLayout, type DiagramNode } from './diagram-layout';
+
+export interface MachineDiagramProps {
+  /** The definition's `machine` (any JSON: a draft that does not validate is drawn as far as it goes). */
+  machine: unknown;
+  /** The current state: a leaf key ("patrolling"), a dotted path ("open.patrolling") or null. */
+  current?: string | null;
+  /** States already passed through, as keys or dotted paths. */
+  visited?: string[];
+  title: string;
+}
+
+const cache = new Map<string, DiagramLayout>();
+const CACHE_SIZE = 24;
+
+/** layoutMachine, memoised by the machine's JSON (the editor re-parses on every keystroke). */
+export function cachedLayout(machine: unknown): DiagramLayout {
+  let key: string | undefined;
+  try {
+    key = JSON.stringify(machine ?? null);
+  } catch {
+    key = undefined; // cyclic or BigInt: lay out without the cache
+  }
+  if (key === undefined) return layoutMachine(machine);
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const out = layoutMachine(machine);
+  cache.set(key, out);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return out;
+}
+
+/** The node a state reference names: a dotted path, else a leaf key, else any state's key. */
+export function findState(nodes: DiagramNode[], ref: string | null | undefined): DiagramNode | undefined {
+  if (!ref) return undefined;
+  const r = ref.startsWith('#') ? ref.slice(ref.indexOf('.') + 1) : ref;
+  return (
+    nodes.find((n) => n.id === r) ??
+    nodes.find((n) => !n.compound && n.key === r) ??
+    nodes.find((n) => n.key === r) ??
+    nodes.find((n) => n.id.endsWith(`.${r}`))
+  );
+}
+
+function edgeText(e: DiagramEdge): string {
+  return `${e.event}${e.guard ? ` [${e.guard}]` : ''} → ${e.to}${e.back ? '（返回）' : ''}`;
+}
+
+export function MachineDiagram({ machine, current = null, visited = [], title }: MachineDiagramProps) {
+  const layout = useMemo(() => cachedLayout(machine), [machine]);
+  const currentNode = findState(layout.nodes, current);
+  const visitedIds = new Set(visited.map((v) => findState(layout.nodes, v)?.id).filter((v): v is string => !!v));
+  const leaves = layout.nodes.filter((n) => !n.compound);
+  const clusters = layout.nodes.filter((n) => n.compound);
+
+  const summary = layout.nodes.length
+    ? `状态图：${layout.mainPath.join(' → ')}（共 ${leaves.length} 个状态、${layout.edges.length} 个转换）` +
+      (currentNode ? `；当前状态 ${currentNode.id}` : current ? `；当前状态 ${current}（图中没有）` : '')
+    : '状态图：还没有状态';
+  const cls = (n: DiagramNode, base: string) =>
+    [base, n.final && 'final', currentNode?.id === n.id && 'current', visitedIds.has(n.id) && 'visited'].filter(Boolean).join(' ');
+  const bucket = Math.max(1, Math.min(12, Math.round(layout.width / 200)));
+
+  return (
+    <figure class="diagram">
+      <figcaption>{title}</figcaption>
+      <div class="diagram-scroll">
+        <svg
+          class={`diagram-svg dw-${bucket}`}
+          role="img"
+          aria-label={summary}
+          viewBox={`0 0 ${layout.width} ${layout.height}`}
+          width="100%"
+          preserveAspectRatio="xMinYMin meet"
+        >
+          {!layout.nodes.length && (
+            <text class="state-label" x={layout.width / 2} y={layout.height / 2} text-anchor="middle" dominant-baseline="central">
+              还没有状态
+            </text>
+          )}
+          {clusters.map((n) => (
+            <g key={n.id} class={cls(n, 'node cluster')} data-state={n.id}>
+              <title>{n.id}</title>
+              <rect x={n.x} y={n.y} width={n.w} height={n.h} rx={8} />
+              <text class="cluster-label" x={n.x + 10} y={n.y + 16}>
+                {n.label}
+                {n.internal.map((i, k) => (
+                  <tspan key={k} class={i.unresolved ? 'internal unresolved' : 'internal'} dx={10}>
+                    {i.label}
+                  </tspan>
+                ))}
+              </text>
+              {currentNode?.id === n.id && badge(n)}
+            </g>
+          ))}
+          {layout.edges.map((e, k) => (
+            <g key={`e${k}`} class={e.back ? 'edge back' : 'edge'} data-from={e.from} data-to={e.to}>
+              <path d={e.path} />
+              <polygon points={e.arrow} />
+            </g>
+          ))}
+          {layout.start && (
+            <g class="start">
+              <circle cx={layout.start.cx} cy={layout.start.cy} r={5} />
+              <path d={layout.start.path} />
+              <polygon points={layout.start.arrow} />
+            </g>
+          )}
+          {leaves.map((n) => (
+            <g key={n.id} class={cls(n, 'node leaf')} data-state={n.id}>
+              <title>{n.task ? `${n.id}：${n.task}` : n.id}</title>
+              <rect x={n.x} y={n.y} width={n.w} height={n.h} rx={6} />
+              {n.final && <rect class="inner" x={n.x + 3} y={n.y + 3} width={n.w - 6} height={n.h - 6} rx={4} />}
+              <text class="state-label" x={n.x + n.w / 2} y={n.y + 21} text-anchor="middle">
+                {n.label}
+              </text>
+              {n.internal.map((i, k) => (
+                <text
+                  key={k}
+                  class={i.unresolved ? 'internal unresolved' : 'internal'}
+                  x={n.x + n.w / 2}
+                  y={n.y + DIAGRAM.boxHeight + 8 + k * DIAGRAM.lineHeight}
+                  text-anchor="middle"
+                >
+                  {i.label}
+                </text>
+              ))}
+              {currentNode?.id === n.id && badge(n)}
+            </g>
+          ))}
+          {layout.edges.map((e, k) => (
+            <text key={`l${k}`} class={e.back ? 'edge-label back' : 'edge-label'} x={e.labelX} y={e.labelY} text-anchor="middle" dominant-baseline="central">
+              {e.label}
+            </text>
+          ))}
+        </svg>
+      </div>
+      <ol class="sr-only">{stateItems(layout, null, currentNode?.id, visitedIds)}</ol>
+      {layout.machineTransitions.length > 0 && <p class="diagram-note">任意状态：{layout.machineTransitions.join('；')}</p>}
+    </figure>
+  );
+}
+
+function badge(n: DiagramNode): JSX.Element {
+  const w = 34;
+  const x = n.x + n.w - w + 6;
+  const y = n.y - 9;
+  return (
+    <g class="badge">
+      <rect x={x} y={y} width={w} height={16} rx={8} />
+      <text x={x + w / 2} y={y + 8} text-anchor="middle" dominant-baseline="central">
+        当前
+      </text>
+    </g>
+  );
+}
+
+/** The states as text, nested like the machine: flags, task, and each transition. */
+function stateItems(layout: DiagramLayout, parent: string | null, current: string | undefined, visited: Set<string>): JSX.Element[] {
+  return layout.nodes
+    .filter((n) => n.parent === parent)
+    .map((n) => {
+      const flags = [
+        n.compound && '复合状态',
+        n.initial && '初始',
+        n.final && '终态',
+        n.id === current && '当前',
+        visited.has(n.id) && '已经过',
+      ].filter(Boolean);
+      const moves = [
+        ...layout.edges.filter((e) => e.from === n.id).map(edgeText),
+        ...n.internal.map((i) =>
+          i.unresolved
+            ? `${i.event}${i.guard ? ` [${i.guard}]` : ''} → ${i.unresolved}（目标未找到）`
+            : `${i.event}${i.guard ? ` [${i.guard}]` : ''}（不离开状态${i.count > 1 ? `，${i.count} 个分支` : ''}）`,
+        ),
+      ];
+      const children = n.compound ? stateItems(layout, n.id, current, visited) : [];
+      return (
+        <li key={n.id}>
+          {n.id}
+          {flags.length > 0 && `（${flags.join('，')}）`}
+          {n.task && `：${n.task}`}
+          {moves.length > 0 && `。转换：${moves.join('；')}`}
+          {children.length > 0 && <ol>{children}</ol>}
+        </li>
+      );
+    });
+}
