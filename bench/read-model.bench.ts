@@ -199,7 +199,8 @@ function historyOf(r: Row): unknown[][] {
   return steps;
 }
 
-async function load(orm: MikroORM, now: number): Promise<{ instances: number; transitions: number }> {
+/** Loads `total` instances (and a sample's history) into the read model; bench/run.ts reuses it. */
+export async function load(orm: MikroORM, now: number, total = INSTANCES): Promise<{ instances: number; transitions: number }> {
   const conn = orm.em.fork().getConnection();
   const cols = 'workflow_id, definition_key, definition_version, business_key, title, grid, status, state, state_value, context, tasks, assignee, due_at, last_seq, started_at, updated_at, ended_at';
   let batch: unknown[][] = [];
@@ -223,7 +224,7 @@ async function load(orm: MikroORM, now: number): Promise<{ instances: number; tr
   };
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   let n = 0;
-  for (const r of generate(INSTANCES, now)) {
+  for (const r of generate(total, now)) {
     batch.push([
       r.workflow_id, r.definition_key, 1, r.business_key, r.title, r.grid, r.status, r.state, JSON.stringify(r.state), JSON.stringify(r.context),
       JSON.stringify(r.tasks), r.assignee, iso(r.due_at), r.last_seq, iso(r.started_at), iso(r.updated_at), iso(r.ended_at),
@@ -436,7 +437,9 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

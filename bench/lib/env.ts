@@ -1,0 +1,211 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { loadConfig } from '../../config/config';
+import { seedCommunity } from '../../db/community.seed';
+import { migrate, openOrm } from '../../db/orm';
+import { EncryptionCodec } from '../../infra/codec';
+import { DataKey } from '../../infra/crypto';
+import { freePort, startEmbeddedPostgres } from '../../infra/postgres';
+import { ensureTemporalCli, waitForTemporal } from '../../infra/temporal';
+import { CommunityService } from '../../services/community.service';
+import { DefinitionService } from '../../services/definitions.service';
+import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
+
+export const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+export interface BenchEnv {
+  dir: string;
+  temporalAddress: string;
+  databaseUrl: string;
+  dataKey: string;
+  adminToken: string;
+  bundlePath: string;
+  bundleCode: string;
+  codec: EncryptionCodec;
+  connection: Connection;
+  client: Client;
+  orm: MikroORM;
+  postgresVersion: string;
+  /** A second database on the same server, for the read-API measurement's 200,000 rows. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Temporal dev server, started as infra/temporal.ts does, plus dynamic configuration: the
+ * replay measurement needs one run of 5,000 history events, and the server suggests
+ * continue-as-new at 4,096 events or 4 MB by default (the interpreter follows the suggestion).
+ */
+async function startTemporal(dir: string): Promise<{ address: string; stop(): Promise<void> }> {
+  const cli = ensureTemporalCli(loadConfig().cacheDir, log);
+  const port = await freePort();
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--headless'];
+  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  args.push('--db-filename', path.join(dir, 'temporal.db'));
+  for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
+  args.push('--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000');
+  args.push('--dynamic-config-value', 'limit.historySize.suggestContinueAsNew=100000000');
+  const out = fs.openSync(path.join(dir, 'temporal.log'), 'a');
+  const child = spawn(cli, args, { stdio: ['ignore', out, out] });
+  const killOnExit = () => child.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const address = `127.0.0.1:${port}`;
+  await waitForTemporal(address);
+  return {
+    address,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export async function startBenchEnv(): Promise<BenchEnv> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-engine-bench-'));
+  // PostgreSQL runs as the "postgres" OS user when we are root; it must reach its data dir.
+  fs.chmodSync(dir, 0o755);
+  log(`state in ${dir}`);
+  const temporal = await startTemporal(dir);
+  log(`Temporal dev server at ${temporal.address}`);
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres') });
+  log(`PostgreSQL at ${pg.url}`);
+  const dataKey = crypto.randomBytes(32).toString('base64');
+  const orm = await openOrm(pg.url);
+  await migrate(orm);
+  await new DefinitionService(orm).seedBuiltIns();
+  await seedCommunity(orm);
+  await new CommunityService(orm, new DataKey(dataKey)).protectPhones();
+  const [{ version }] = await orm.em.fork().getConnection().execute<{ version: string }[]>('select version()');
+
+  log('bundling workflows (interpreter + hand-written)');
+  const quiet = { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined };
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet as never });
+  const bundlePath = path.join(dir, 'bench-workflow-bundle.js');
+  fs.writeFileSync(bundlePath, code);
+
+  const codec = new EncryptionCodec(new DataKey(dataKey));
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: [codec] } });
+  return {
+    dir,
+    temporalAddress: temporal.address,
+    databaseUrl: pg.url,
+    dataKey,
+    adminToken: crypto.randomBytes(24).toString('base64url'),
+    bundlePath,
+    bundleCode: code,
+    codec,
+    connection,
+    client,
+    orm,
+    postgresVersion: version.split(',')[0],
+    async createDatabase(name) {
+      await orm.em.fork().getConnection().execute(`create database ${name}`);
+      return pg.url.replace(/\/[^/]+$/, `/${name}`);
+    },
+    async stop() {
+      await connection.close().catch(() => undefined);
+      await orm.close().catch(() => undefined);
+      await pg.stop().catch(() => undefined);
+      await temporal.stop().catch(() => undefined);
+      if (process.env.BENCH_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Child {
+  process: ChildProcess;
+  ready: Record<string, unknown>;
+  request<T>(msg: { type: string }, reply: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Forks a bench child (worker-child.ts, api-child.ts) under ts-node and waits for its 'ready'. */
+export async function forkChild(script: string, env: Record<string, string>, execArgv: string[] = []): Promise<Child> {
+  const child = fork(path.join(__dirname, '..', script), [], {
+    execArgv: ['-r', 'ts-node/register/transpile-only', ...execArgv],
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', GRIDFLOW_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const killOnExit = () => child.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+    child.on('message', (m: { type: string }) => m.type === 'ready' && resolve(m as Record<string, unknown>));
+  });
+  child.removeAllListeners('exit');
+  return {
+    process: child,
+    ready,
+    request: <T>(msg: { type: string }, reply: string) =>
+      new Promise<T>((resolve) => {
+        const on = (m: { type: string }) => {
+          if (m.type !== reply) return;
+          child.off('message', on);
+          resolve(m as T);
+        };
+        child.on('message', on);
+        child.send(msg);
+      }),
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send({ type: 'stop' });
+      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** The environment a gridflow process (worker, API) needs to reach the bench's servers. */
+export function childEnv(env: BenchEnv, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: env.temporalAddress,
+    DATABASE_URL: env.databaseUrl,
+    GRIDFLOW_DATA_KEY: env.dataKey,
+    GRIDFLOW_ADMIN_TOKEN: env.adminToken,
+    ...extra,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+export const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
+
+export interface Dist {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+export function dist(xs: number[]): Dist {
+  const s = [...xs].sort((a, b) => a - b);
+  const r = (n: number) => Math.round(n * 1000) / 1000;
+  return { n: s.length, p50: r(percentile(s, 50)), p99: r(percentile(s, 99)), mean: r(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)) };
+}
+
+export const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** Runs `n` jobs with `concurrency` in flight. */
+export async function pool(n: number, concurrency: number, job: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n) await job(next++);
+    }),
+  );
+}

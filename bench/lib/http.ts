@@ -1,0 +1,62 @@
+import http from 'node:http';
+import { dist, ms, type Dist } from './env';
+
+/** A keep-alive HTTP client for loopback, with the bench's admin token. */
+export function httpClient(baseUrl: string, token: string, connections: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const url = new URL(baseUrl);
+  return {
+    agent,
+    request(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      return new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            agent,
+            host: url.hostname,
+            port: url.port,
+            method,
+            path,
+            headers: { authorization: `Bearer ${token}`, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(data);
+      });
+    },
+  };
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  perSecond: number;
+  latency: Dist;
+}
+
+/** Closed-loop load: `connections` requests in flight for `seconds`, each path from `next()`. */
+export async function load(client: ReturnType<typeof httpClient>, connections: number, seconds: number, next: () => string): Promise<LoadResult> {
+  const lat: number[] = [];
+  let errors = 0;
+  const until = Date.now() + seconds * 1000;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < until) {
+        const t = process.hrtime.bigint();
+        const r = await client.request('GET', next());
+        lat.push(ms(t));
+        if (r.status !== 200) errors++;
+      }
+    }),
+  );
+  const s = ms(t0) / 1000;
+  return { requests: lat.length, errors, seconds: Math.round(s * 10) / 10, perSecond: Math.round(lat.length / s), latency: dist(lat) };
+}

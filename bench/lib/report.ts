@@ -1,0 +1,57 @@
+import type { EngineBenchResults } from '../run';
+
+const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const ok = (met: boolean) => (met ? 'yes' : '**no**');
+
+/** The Markdown table of an engine bench run: each figure, its same-run baseline, the ratio, the target. */
+export function renderTable(r: EngineBenchResults): string {
+  const m = r.machine;
+  const lines = [
+    `Engine bench, ${r.at.slice(0, 10)}${r.quick ? ' (quick run)' : ''}: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; Node ${m.node}; ${m.postgres}; ${m.temporalCli} (dev server, SQLite). ` +
+      `The machine was shared with other work; each figure's baseline ran in the same run, interleaved. Run time ${r.minutes ?? '?'} min. Details: [bench/README.md](bench/README.md).`,
+    '',
+    '| # | measurement | gridflow | baseline | ratio | target | met |',
+    '| --- | --- | ---: | ---: | ---: | --- | :---: |',
+  ];
+  const row = (n: string, what: string, g: string, b: string, ratio: string, target = '', met = '') => lines.push(`| ${n} | ${what} | ${g} | ${b} | ${ratio} | ${target} | ${met} |`);
+  const e = r.engine;
+  if (e) {
+    const i = e.byImpl.interpreter;
+    const h = e.byImpl['hand-written'];
+    row('1', `issue path, ${e.n.toLocaleString('en')} processes each, concurrency ${e.concurrency}: completed / s`, f(i.perSecond), f(h.perSecond), f(e.ratio.throughput, 2), '>= 0.9 x hand-written', ok(e.ratio.throughput >= 0.9));
+    row('1', 'start latency p50 / p99 (ms)', `${f(i.start.p50)} / ${f(i.start.p99)}`, `${f(h.start.p50)} / ${f(h.start.p99)}`, `${f(e.ratio.startP50, 2)} / ${f(e.ratio.startP99, 2)}`);
+    row('1', 'event (Update) latency p50 / p99 (ms)', `${f(i.event.p50)} / ${f(i.event.p99)}`, `${f(h.event.p50)} / ${f(h.event.p99)}`, `${f(e.ratio.eventP50, 2)} / ${f(e.ratio.eventP99, 2)}`);
+    row('1', 'whole process p50 / p99 (ms)', `${f(i.process.p50, 0)} / ${f(i.process.p99, 0)}`, `${f(h.process.p50, 0)} / ${f(h.process.p99, 0)}`, f(i.process.p50 / h.process.p50, 2));
+  }
+  const a = r.api;
+  if (a) {
+    row('2', `via the API (${a.processes} processes, concurrency ${a.concurrency}): event to state from the workflow p50 / p99 (ms)`, `${f(a.api.eventToWorkflowState.p50)} / ${f(a.api.eventToWorkflowState.p99)}`, `${f(a.baseline.event.p50)} / ${f(a.baseline.event.p99)}`, `${f(a.ratio.workflowP50, 2)} / ${f(a.ratio.workflowP99, 2)}`, 'p99 <= 100 ms', ok(a.api.eventToWorkflowState.p99 <= 100));
+    row('2', 'via the API: event to state in the read model p50 / p99 (ms)', `${f(a.api.eventToReadModel.p50)} / ${f(a.api.eventToReadModel.p99)}`, `${f(a.baseline.event.p50)} / ${f(a.baseline.event.p99)}`, f(a.ratio.readModelP99, 2), 'p99 <= 1 s', ok(a.api.eventToReadModel.p99 <= 1000));
+  }
+  const t = r.transition;
+  if (t) row('3', 'one transition of the issue machine (µs)', f(t.interpreterUs), f(t.xstateUs), f(t.ratio, 1), 'baseline: XState `transition`');
+  for (const x of r.replay ?? []) {
+    row('4', `replay a history of ${x.events.interpreter.toLocaleString('en')} / ${x.events['hand-written'].toLocaleString('en')} events (ms)`, f(x.ms.interpreter), f(x.ms['hand-written']), f(x.ratio, 2), '<= 1.5 x hand-written', ok(x.ratio <= 1.5));
+  }
+  const mem = r.memory;
+  if (mem) {
+    const i = mem.byImpl.interpreter;
+    const h = mem.byImpl['hand-written'];
+    i.perInstanceKb.forEach((p, k) => {
+      const hp = h.perInstanceKb[k];
+      const ip = i.points[k];
+      row('5', `worker memory per parked instance at ${p.parked.toLocaleString('en')} (KB RSS; worker RSS MB)`, `${p.rssKb} (${f(ip.rssMb, 0)})`, hp ? `${hp.rssKb} (${f(h.points[k].rssMb, 0)})` : 'n/a', hp ? f(p.rssKb / hp.rssKb, 2) : 'n/a', '<= 1 MB each', ok(p.rssKb <= 1024 && !i.crashed));
+      row('5', `  of which V8 heap (KB)`, String(p.heapKb), hp ? String(hp.heapKb) : 'n/a', hp ? f(p.heapKb / hp.heapKb, 2) : 'n/a');
+    });
+    row('5', `worker survived (sticky cache ${mem.maxCachedWorkflows.toLocaleString('en')})`, i.crashed ? 'crashed' : 'yes', h.crashed ? 'crashed' : 'yes', '', 'no crash', ok(!i.crashed));
+  }
+  const rd = r.read;
+  if (rd) {
+    const hz = rd.summary.healthz;
+    for (const [k, label] of [['list', 'GET /api/processes'], ['detail', 'GET /api/processes/:id']] as const) {
+      const s = rd.summary[k];
+      row('6', `${label}, ${rd.instances.toLocaleString('en')} instances, ${rd.connections} connections: requests / s; p99 (ms)`, `${f(s.perSecond, 0)}; ${f(s.p99)}`, `${f(hz.perSecond, 0)}; ${f(hz.p99)}`, `${f(s.perSecond / hz.perSecond, 2)}; ${f(s.p99 / hz.p99, 1)}`, 'p99 <= 50 ms (baseline: /healthz)', ok(s.p99 <= 50 && s.errors === 0));
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,159 @@
+/**
+ * Engine benchmark (issue 8): gridflow's interpreter against a hand-written Temporal workflow, in
+ * the same run. `npm run bench` starts a Temporal dev server and an embedded PostgreSQL in a temp
+ * dir, runs six measurements, prints a Markdown table, writes bench/results/engine.json and puts
+ * the table in README.md between the bench markers.
+ *
+ * Environment: BENCH_QUICK=1 (a small run in a few minutes; results go to engine-quick.json and the
+ * README is left alone), BENCH_N (2000), BENCH_CONCURRENCY (20), BENCH_ROUNDS (4),
+ * BENCH_ONLY=engine,api,transition,replay,memory,read (a subset), BENCH_MAX_CACHED (6000),
+ * BENCH_KEEP=1 keeps the temp dir. See bench/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config/config';
+import { compileDefinition } from '../definitions/compile';
+import { findTemporalCli } from '../infra/temporal';
+import { DefinitionService } from '../services/definitions.service';
+import { apiPath, readApi, type ApiPathResult, type ReadApiResult } from './lib/api';
+import { engineOverhead, type EngineResult } from './lib/engine';
+import { childEnv, forkChild, log, startBenchEnv } from './lib/env';
+import { parkedMemory, type MemoryResult } from './lib/memory';
+import { starter } from './lib/paths';
+import { replayCost, type ReplayRow } from './lib/replay';
+import { transitionCost, type TransitionResult } from './lib/transition';
+import { renderTable } from './lib/report';
+
+const quick = process.env.BENCH_QUICK === '1';
+const num = (name: string, full: number, small: number) => Number(process.env[name] ?? (quick ? small : full));
+const cfg = {
+  n: num('BENCH_N', 2000, 200),
+  concurrency: num('BENCH_CONCURRENCY', 20, 20),
+  rounds: num('BENCH_ROUNDS', 4, 2),
+  apiProcesses: num('BENCH_API_N', 300, 60),
+  apiConcurrency: num('BENCH_API_CONCURRENCY', 10, 10),
+  transitionPaths: num('BENCH_TRANSITION_PATHS', 2000, 500),
+  replaySizes: quick ? [100, 1000] : [100, 1000, 5000],
+  replayRounds: num('BENCH_REPLAY_ROUNDS', 5, 3),
+  memoryLevels: quick ? [200, 1000] : [1000, 5000],
+  maxCached: num('BENCH_MAX_CACHED', 6000, 6000),
+  readInstances: num('BENCH_INSTANCES', 200_000, 20_000),
+  readConnections: num('BENCH_CONNECTIONS', 10, 10),
+  readSeconds: num('BENCH_SECONDS', 10, 3),
+  readRounds: num('BENCH_READ_ROUNDS', 3, 2),
+};
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+const want = (m: string) => !only || only.has(m);
+
+export interface EngineBenchResults {
+  at: string;
+  quick: boolean;
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; postgres: string; temporalCli: string };
+  config: typeof cfg;
+  minutes?: number;
+  transition?: TransitionResult;
+  engine?: EngineResult;
+  api?: ApiPathResult;
+  replay?: ReplayRow[];
+  memory?: MemoryResult;
+  read?: ReadApiResult;
+}
+
+async function main() {
+  const began = Date.now();
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const env = await startBenchEnv();
+  const cli = findTemporalCli(loadConfig().cacheDir);
+  const results: EngineBenchResults = {
+    at: new Date().toISOString(),
+    quick,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+      node: process.version,
+      os: `${os.type()} ${os.release()}`,
+      postgres: env.postgresVersion,
+      temporalCli: cli ? execFileSync(cli, ['--version']).toString().trim() : 'unknown',
+    },
+    config: cfg,
+  };
+  const out = path.join(__dirname, 'results', quick || only ? 'engine-quick.json' : 'engine.json');
+  const save = () => {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  };
+  try {
+    const calendar = DefinitionService.readCalendar();
+    const loaded = await new DefinitionService(env.orm).get('issue');
+    const issue = { key: loaded.key, version: loaded.version, document: loaded.document };
+    const run = `${Date.now().toString(36)}`;
+
+    if (want('transition')) {
+      log('3. transition cost');
+      results.transition = transitionCost(compileDefinition(issue.document, calendar), { paths: cfg.transitionPaths, rounds: 7 });
+      save();
+    }
+
+    const taskQueue = `bench-${run}`;
+    const needWorker = want('engine') || want('api') || want('replay');
+    const worker = needWorker ? await forkChild('worker-child.ts', childEnv(env, { BENCH_TASK_QUEUE: taskQueue, BENCH_BUNDLE: env.bundlePath })) : undefined;
+    if (worker) log(`bench worker running on ${taskQueue} (sticky cache ${worker.ready.maxCached as number})`);
+    const start = starter(env.client, taskQueue, issue, calendar);
+    try {
+      if (want('engine')) {
+        log(`1. engine overhead: ${cfg.n} processes each, concurrency ${cfg.concurrency}, ${cfg.rounds} rounds`);
+        results.engine = await engineOverhead(start, { n: cfg.n, concurrency: cfg.concurrency, rounds: cfg.rounds, prefix: `bench/${run}/engine` });
+        save();
+      }
+      if (want('api')) {
+        log(`2. through the API: ${cfg.apiProcesses} processes, concurrency ${cfg.apiConcurrency}`);
+        results.api = await apiPath(env, start, taskQueue, { n: cfg.apiProcesses, concurrency: cfg.apiConcurrency, rounds: 2, prefix: `bench/${run}/api-baseline` });
+        save();
+      }
+      if (want('replay')) {
+        log(`4. replay cost: histories of ${cfg.replaySizes.join(', ')} events`);
+        results.replay = await replayCost(env.client, start, { sizes: cfg.replaySizes, rounds: cfg.replayRounds, copies: 3, prefix: `bench/${run}/replay`, bundleCode: env.bundleCode, codec: env.codec });
+        save();
+      }
+    } finally {
+      await worker?.stop();
+    }
+    if (want('read')) {
+      log(`6. read API: ${cfg.readInstances} instances, ${cfg.readConnections} connections`);
+      results.read = await readApi(env, { instances: cfg.readInstances, connections: cfg.readConnections, seconds: cfg.readSeconds, rounds: cfg.readRounds });
+      save();
+    }
+    if (want('memory')) {
+      log(`5. memory: ${cfg.memoryLevels.join(' and ')} parked instances, sticky cache ${cfg.maxCached}`);
+      results.memory = await parkedMemory(env, env.orm, issue, calendar, { levels: cfg.memoryLevels, maxCached: cfg.maxCached, prefix: `bench-${run}-mem` });
+      save();
+    }
+  } finally {
+    await env.stop();
+  }
+  results.minutes = Math.round((Date.now() - began) / 6000) / 10;
+  save();
+  const table = renderTable(results);
+  process.stdout.write(`${table}\n`);
+  log(`wrote ${out}`);
+  if (!quick && !only) {
+    const readme = path.join(__dirname, '..', 'README.md');
+    const text = fs.readFileSync(readme, 'utf8');
+    const startMark = '<!-- bench:start -->';
+    const endMark = '<!-- bench:end -->';
+    const a = text.indexOf(startMark);
+    const b = text.indexOf(endMark);
+    if (a < 0 || b < a) throw new Error('README.md has no bench markers');
+    fs.writeFileSync(readme, `${text.slice(0, a + startMark.length)}\n${table}\n${text.slice(b)}`);
+    log('README.md updated between the bench markers');
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
