@@ -17,11 +17,16 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
       }
       await orm.em.fork().transactional(async (em) => {
         const conn = em.getConnection();
+        // Without the transaction context, execute() takes another pool connection outside the
+        // transaction: ten concurrent projections then hold every connection in BEGIN and wait forever.
+        const trx = em.getTransactionContext();
         for (const s of p.steps) {
           await conn.execute(
             `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
              values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (workflow_id, seq) do nothing`,
             [p.workflowId, s.seq, s.at, s.event, s.from, s.to, s.actor ?? null, s.data === undefined ? null : JSON.stringify(s.data), s.late, p.definition.version],
+            'run',
+            trx,
           );
         }
         const last = p.steps[p.steps.length - 1];
@@ -54,6 +59,8 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
             last?.at ?? p.startedAt,
             p.snapshot.status === 'running' ? null : (last?.at ?? p.startedAt),
           ],
+          'run',
+          trx,
         );
       });
     },
@@ -68,15 +75,22 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
     }): Promise<void> {
       await orm.em.fork().transactional(async (em) => {
         const conn = em.getConnection();
+        // Without the transaction context, execute() takes another pool connection outside the
+        // transaction: ten concurrent projections then hold every connection in BEGIN and wait forever.
+        const trx = em.getTransactionContext();
         await conn.execute(
           `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
            values (?, ?, ?, ?, ?, ?, ?, ?, false, ?) on conflict (workflow_id, seq) do nothing`,
           [p.workflowId, p.step.seq, p.at, p.step.event, p.step.from, p.step.to, p.step.actor ?? null, JSON.stringify(p.step.data ?? {}), p.definitionVersion],
+          'run',
+          trx,
         );
         await conn.execute(
           `update process_instance set status = ?, ended_at = ?, updated_at = ?, tasks = '[]', assignee = null, due_at = null, last_seq = ?
            where workflow_id = ? and status = 'running'`,
           [p.status, p.at, p.at, p.step.seq, p.workflowId],
+          'run',
+          trx,
         );
       });
     },
