@@ -24,6 +24,7 @@ import type { DefinitionService } from '../services/definitions.service';
 import { gridRoutes } from './grids.routes';
 import type { CommunityService } from '../services/community.service';
 import { scheduleRoutes } from './schedules.routes';
+import { consoleRoutes } from './console.routes';
 import type { ScheduleService } from '../services/schedules.service';
 
 export interface AppDeps {
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestLog(deps.log));
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(healthRoutes(deps.health));
+  app.use(consoleRoutes());
   const doc = openApiDocument();
   app.get('/api/openapi.json', (_req, res) => {
     res.json(doc);
@@ -78,6 +80,10 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/api', rateLimit(deps.rateLimit ?? { perMinute: 600, burst: 120 }));
   app.use('/api', authenticate(deps.adminToken, deps.tokens));
+  app.get('/api/me', (req, res) => {
+    const p = req.principal;
+    res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null });
+  });
   app.use('/api/processes', processRoutes(deps.processes, deps.stats));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));

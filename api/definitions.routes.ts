@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { SimulationError, simulate } from '../definitions/simulate';
 import { validateDocument } from '../definitions/validate';
+import type { DefinitionDocument } from '../definitions/document.schema';
 import type { DefinitionService } from '../services/definitions.service';
 import type { ProcessService } from '../services/processes.service';
 import { requireRole } from './auth';
@@ -18,6 +19,8 @@ const simulateBody = z.strictObject({
     .array(z.strictObject({ at: z.string(), type: z.string().regex(/^[A-Z][A-Z0-9_]*$/), data: z.record(z.string(), z.unknown()).optional(), actor: z.string().optional() }))
     .max(10_000),
 });
+const draftSimulateBody = simulateBody.omit({ version: true }).extend({ document: z.record(z.string(), z.unknown()) });
+const draftDiffBody = z.strictObject({ document: z.record(z.string(), z.unknown()), from: z.number().int().positive().optional() });
 const diffQuery = z.strictObject({ from: versionParam, to: versionParam });
 const publishQuery = z.strictObject({ note: z.string().max(500).optional() });
 const migrateBody = z.strictObject({
@@ -39,6 +42,28 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     const result = validateDocument(req.body);
     if (!result.valid) throw unprocessable(`the definition is invalid: ${result.errors.length} error(s)`, result.errors);
     res.json({ valid: true, warnings: result.warnings });
+  });
+
+  // The editor's draft: simulated and compared with the published version without being stored.
+  r.post('/draft/simulate', (req, res) => {
+    const body = draftSimulateBody.parse(req.body);
+    const checked = validateDocument(body.document);
+    if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors.map((e) => ({ ...e, path: `document.${e.path}` })));
+    const { document: _doc, ...sim } = body;
+    const compiled = definitions.compileDraft(body.document as unknown as DefinitionDocument);
+    try {
+      res.json({ key: String(body.document.key), version: 'draft', ...simulate(compiled, sim) });
+    } catch (e) {
+      if (e instanceof SimulationError) throw badRequest(e.message, e.errors);
+      throw e;
+    }
+  });
+
+  r.post('/draft/diff', async (req, res) => {
+    const body = draftDiffBody.parse(req.body);
+    const checked = validateDocument(body.document);
+    if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors.map((e) => ({ ...e, path: `document.${e.path}` })));
+    res.json(await definitions.diffDraft(body.document as unknown as DefinitionDocument, body.from));
   });
 
   r.post('/', requireRole('ops'), async (req, res) => {

@@ -135,6 +135,23 @@ export class DefinitionService {
   /** Structural diff of two versions with the running instances of `from` per state. */
   async diff(key: string, from: number, to: number) {
     const [a, b] = await Promise.all([this.get(key, from), this.get(key, to)]);
+    return { ...(await this.diffDocuments(key, from, a.document, b.document)), to };
+  }
+
+  /** A validated document compiled with the service's calendar, not stored. */
+  compileDraft(document: DefinitionDocument): CompiledDefinition {
+    return compileDefinition(document, this.calendar);
+  }
+
+  /** A draft (not yet published) against a published version, the latest by default. */
+  async diffDraft(draft: DefinitionDocument, from?: number) {
+    const a = await this.get(draft.key, from);
+    return { ...(await this.diffDocuments(draft.key, a.version, a.document, draft)), to: 'draft' as const };
+  }
+
+  private async diffDocuments(key: string, from: number, fromDoc: DefinitionDocument, toDoc: DefinitionDocument) {
+    const a = { document: fromDoc };
+    const b = { document: toDoc };
     const changes = diffDefinitions(a.document, b.document);
     const rows = await this.orm.em.fork().getConnection().execute<{ state: string; n: string }[]>(
       `select state, count(*) as n from process_instance where definition_key = ? and definition_version = ? and status = 'running' group by state order by state`,
@@ -146,7 +163,7 @@ export class DefinitionService {
       return changes.filter((c) => c.state !== undefined && (path === c.state || path.startsWith(`${c.state}.`))).length;
     };
     const affected = rows.map((r) => ({ state: r.state, running: Number(r.n), changes: touched(r.state), removedInTarget: !leafStates(b.document).has(r.state) }));
-    return { key, from, to, changes, running: affected, runningTotal: affected.reduce((n, r) => n + r.running, 0) };
+    return { key, from, changes, running: affected, runningTotal: affected.reduce((n, r) => n + r.running, 0) };
   }
 
   async keys(): Promise<string[]> {

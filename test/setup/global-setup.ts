@@ -10,6 +10,7 @@ import { migrate, openOrm } from '../../db/orm';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
 import { DefinitionService } from '../../services/definitions.service';
+import { buildWeb } from '../../scripts/build-web';
 
 /**
  * Starts the real dependencies once for the whole run: a Temporal dev server and an embedded
@@ -48,6 +49,8 @@ export default async function globalSetup(): Promise<void> {
   const bundle = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundle, code);
   process.env.GRIDFLOW_WORKFLOW_BUNDLE = bundle;
+  // The web console, built as `npm run build` builds it, for the browser tests.
+  process.env.GRIDFLOW_WEB_DIR = await buildWeb(path.join(dir, 'web'));
   process.env.GRIDFLOW_ADMIN_TOKEN = process.env.GRIDFLOW_ADMIN_TOKEN ?? 'test-admin-token-0123456789';
   process.env.GRIDFLOW_LOG_LEVEL = process.env.GRIDFLOW_LOG_LEVEL ?? 'warn';
 }

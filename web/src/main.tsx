@@ -1,0 +1,210 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, get, saveToken, savedToken, whenUnauthorized, type Me } from './api';
+import { currentLang, roleName, setLang, t } from './i18n';
+import { parseRoute, navigate, ErrorBox, PageTitle } from './util';
+import { Dashboard } from './pages/dashboard';
+import { ProcessList } from './pages/processes';
+import { ProcessPage } from './pages/process';
+import { DefinitionList, DefinitionEditor } from './pages/definitions';
+import { MyTasks } from './pages/my-tasks';
+
+type Role = Me['role'];
+const MANAGERS: Role[] = ['admin', 'manager'];
+const OPS: Role[] = ['admin', 'ops'];
+const LISTS: Role[] = ['admin', 'manager', 'ops', 'grid-leader'];
+const WORKERS: Role[] = ['admin', 'grid-leader', 'grid-worker'];
+
+interface NavItem {
+  hash: string;
+  label: () => string;
+  roles: Role[];
+}
+const NAV: NavItem[] = [
+  { hash: '#/dashboard', label: () => t('navDashboard'), roles: MANAGERS },
+  { hash: '#/processes', label: () => t('navProcesses'), roles: LISTS },
+  { hash: '#/definitions', label: () => t('navDefinitions'), roles: OPS },
+  { hash: '#/my', label: () => t('navMyTasks'), roles: WORKERS },
+];
+
+function home(me: Me): string {
+  if (MANAGERS.includes(me.role)) return '#/dashboard';
+  if (me.role === 'ops') return '#/definitions';
+  return '#/my';
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+  const [token, setToken] = useState('');
+  const [remember, setRemember] = useState(false);
+  const [error, setError] = useState<Error>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const me = await get<Me>('/api/me').catch((err) => {
+        throw err;
+      });
+      onSignedIn(me);
+    } catch (err) {
+      saveToken(null);
+      setError(err instanceof ApiError && err.status === 401 ? new Error(err.message) : (err as Error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main id="main" class="signin">
+      <PageTitle>{t('appName')}</PageTitle>
+      <form
+        onSubmit={(e) => {
+          saveToken(token.trim(), remember);
+          void submit(e);
+        }}
+        aria-describedby="token-help"
+      >
+        <label for="token">{t('token')}</label>
+        <input id="token" name="token" type="password" autoComplete="current-password" required value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+        <p id="token-help" class="muted">
+          {t('tokenHelp')}
+        </p>
+        <label class="check">
+          <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.currentTarget.checked)} /> {t('remember')}
+        </label>
+        <button type="submit" class="primary" disabled={busy}>
+          {t('signIn')}
+        </button>
+        {error && <ErrorBox error={error} />}
+      </form>
+    </main>
+  );
+}
+
+function NoAccess() {
+  return (
+    <div class="error" role="alert">
+      {currentLang() === 'zh' ? '您的角色无权查看此页面。' : 'Your role may not see this page.'}
+    </div>
+  );
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(savedToken() ? undefined : null);
+  const [hash, setHash] = useState(location.hash);
+  const [, setLangTick] = useState(0);
+
+  useEffect(() => {
+    const onHash = () => setHash(location.hash);
+    window.addEventListener('hashchange', onHash);
+    whenUnauthorized(() => {
+      saveToken(null);
+      setMe(null);
+    });
+    if (savedToken())
+      get<Me>('/api/me').then(setMe, () => {
+        saveToken(null);
+        setMe(null);
+      });
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  const toggleLang = () => {
+    setLang(currentLang() === 'zh' ? 'en' : 'zh');
+    setLangTick((n) => n + 1);
+  };
+  const langButton = (
+    <button type="button" class="link" onClick={toggleLang} aria-label={t('languageLabel')} lang={currentLang() === 'zh' ? 'en' : 'zh-CN'}>
+      {t('language')}
+    </button>
+  );
+
+  if (me === undefined)
+    return (
+      <p class="muted" role="status">
+        {t('loading')}
+      </p>
+    );
+  if (me === null)
+    return (
+      <>
+        <div class="topbar">{langButton}</div>
+        <SignIn
+          onSignedIn={(m) => {
+            setMe(m);
+            navigate(home(m));
+          }}
+        />
+      </>
+    );
+
+  const { parts, query } = parseRoute(hash);
+  if (parts.length === 0) {
+    navigate(home(me));
+    return null;
+  }
+  const allowed = (roles: Role[]) => roles.includes(me.role);
+  let page;
+  switch (parts[0]) {
+    case 'dashboard':
+      page = allowed(MANAGERS) ? <Dashboard /> : <NoAccess />;
+      break;
+    case 'processes':
+      page = !allowed([...LISTS, 'grid-worker']) ? <NoAccess /> : parts[1] ? <ProcessPage id={parts.slice(1).join('/')} me={me} /> : <ProcessList query={query} />;
+      break;
+    case 'definitions':
+      page = !allowed(OPS) ? <NoAccess /> : parts[1] ? <DefinitionEditor definitionKey={parts[1]} /> : <DefinitionList />;
+      break;
+    case 'my':
+      page = <MyTasks me={me} />;
+      break;
+    default:
+      page = <NoAccess />;
+  }
+  const current = `#/${parts[0]}`;
+  return (
+    <div class="shell" key={currentLang()}>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+        {t('skip')}
+      </a>
+      <header class="topbar">
+        <a class="brand" href={home(me)}>
+          gridflow
+        </a>
+        <nav aria-label={t('nav')}>
+          <ul>
+            {NAV.filter((n) => allowed(n.roles)).map((n) => (
+              <li key={n.hash}>
+                <a href={n.hash} aria-current={current === n.hash ? 'page' : undefined}>
+                  {n.label()}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="who">
+          <span>
+            {t('signedInAs')}: {me.name}（{roleName(me.role)}）
+          </span>
+          {langButton}
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              saveToken(null);
+              setMe(null);
+              location.hash = '';
+            }}
+          >
+            {t('signOut')}
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1} key={hash}>
+        {page}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);
