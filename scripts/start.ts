@@ -178,7 +178,8 @@ async function main() {
     );
     const apiUrl = `http://${config.host}:${port}`;
     say('gridflow is up:');
-    say(`  API          ${apiUrl}  (OpenAPI: ${apiUrl}/api/openapi.json)`);
+    say(`  Console      ${apiUrl}/  (sign in with a token below)`);
+    say(`  API          ${apiUrl}/api  (OpenAPI: ${apiUrl}/api/openapi.json)`);
     say(`  Temporal     ${temporalAddress}${uiUrl ? `  (UI: ${uiUrl})` : ''}`);
     say(`  Metrics      ${apiUrl}/metrics  (worker's Temporal SDK: http://${config.workerMetrics ?? workerMetrics}/metrics)`);
     say(`  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);

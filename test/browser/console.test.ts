@@ -259,6 +259,8 @@ test('a grid worker starts, checks in and submits a patrol on a phone and sees t
   await signIn(page, h.baseUrl, workerToken);
   await page.getByRole('heading', { level: 1, name: '我的任务' }).waitFor();
   await page.getByText('实时更新中').waitFor();
+  // A grid worker's navigation has only their own page; the managers' pages say no.
+  await expect(page.getByRole('navigation', { name: '主导航' }).getByRole('link').allTextContents()).resolves.toEqual(['我的任务']);
   const first = await until('the first task', taskOf);
   const card = page.locator(`li[data-task="${first.id}"]`);
   await expect(card.locator('h3').textContent()).resolves.toBe('开始今日网格巡查');
@@ -296,6 +298,10 @@ test('a grid worker starts, checks in and submits a patrol on a phone and sees t
   const detail = await h.call('GET', `/api/processes/${encodeURIComponent(id)}`);
   expect(detail.body).toMatchObject({ status: 'completed', state: 'submitted' });
   expect(detail.body.history.map((s: { event: string }) => s.event)).toEqual(expect.arrayContaining(['START', 'CHECK_IN', 'SUBMIT']));
+
+  await page.goto(`${h.baseUrl}/#/dashboard`);
+  await page.getByRole('alert').filter({ hasText: '无权查看' }).waitFor();
+  await page.goto(`${h.baseUrl}/#/my`);
 
   // Read the reminder; the desktop view of the same page.
   await notice.getByRole('button', { name: /标为已读/ }).click();

@@ -207,4 +207,7 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app') as HTMLElement);
+const root = document.getElementById('app') as HTMLElement;
+// The page's own "loading" line goes once the app takes over.
+root.textContent = '';
+render(<App />, root);

@@ -88,18 +88,17 @@ function useValidation(text: string) {
 }
 
 function YamlEditor({ text, onChange, errorLines, editorRef }: { text: string; onChange: (s: string) => void; errorLines: Set<number>; editorRef: { current: HTMLTextAreaElement | null } }) {
-  const gutter = useRef<HTMLPreElement>(null);
+  const gutter = useRef<HTMLDivElement>(null);
   const lines = text.split('\n').length;
   return (
     <div class="code-editor">
-      <pre class="gutter" aria-hidden="true" ref={gutter}>
+      <div class="gutter" aria-hidden="true" ref={gutter}>
         {Array.from({ length: lines }, (_, i) => (
-          <span key={i} class={errorLines.has(i + 1) ? 'bad' : undefined}>
+          <div key={i} class={errorLines.has(i + 1) ? 'bad' : undefined}>
             {i + 1}
-            {'\n'}
-          </span>
+          </div>
         ))}
-      </pre>
+      </div>
       <textarea
         id="definition-yaml"
         ref={editorRef}
@@ -178,7 +177,8 @@ function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
   const grids = useLoad(loadGrids, []);
   const [startAt, setStartAt] = useState(todayAt0830);
   const [grid, setGrid] = useState('grid-01');
-  const [rows, setRows] = useState<SimRow[]>([{ at: '+1h', type: eventTypes[0] ?? '', data: '' }]);
+  const firstEvent = Object.keys(doc?.machine?.states?.[doc?.machine?.initial]?.on ?? {})[0] ?? '';
+  const [rows, setRows] = useState<SimRow[]>([{ at: '+1h', type: firstEvent, data: '' }]);
   const [result, setResult] = useState<any>();
   const [error, setError] = useState<Error>();
   const update = (i: number, patch: Partial<SimRow>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -250,7 +250,7 @@ function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
               </label>
               <label>
                 {t('data')} {i + 1}
-                <input value={r.data} onInput={(e) => update(i, { data: e.currentTarget.value })} size={28} placeholder='{"site":"1号楼"}' />
+                <input value={r.data} onInput={(e) => update(i, { data: e.currentTarget.value })} size={28} placeholder="{…}" />
               </label>
               <button type="button" onClick={() => setRows(rows.filter((_, j) => j !== i))} aria-label={`${t('remove')} ${i + 1}`}>
                 {t('remove')}
@@ -402,7 +402,9 @@ function Publish({ doc, valid, onPublished }: { doc: any; valid: boolean; onPubl
     <section aria-labelledby="pub-h" class="card">
       <h2 id="pub-h">{t('publish')}</h2>
       <form onSubmit={publish}>
-        <label for="change-note">{t('changeNote')}</label>
+        <label for="change-note" class="block">
+          {t('changeNote')}
+        </label>
         <textarea id="change-note" rows={2} maxLength={500} required value={note} onInput={(e) => setNote(e.currentTarget.value)} aria-describedby="change-note-help" />
         <p id="change-note-help" class="muted">
           {valid ? t('changeNoteHelp') : t('fixFirst')}
@@ -421,10 +423,57 @@ function Publish({ doc, valid, onPublished }: { doc: any; valid: boolean; onPubl
   );
 }
 
+const TOP = ['key', 'title', 'description', 'timezone', 'businessKey', 'grid', 'schedule', 'input', 'prefill', 'events', 'templates', 'machine'];
+const STATE = ['id', 'type', 'initial', 'context', 'meta', 'always', 'on', 'states'];
+const META = ['task', 'reminders', 'escalations', 'timers'];
+
+function ordered(obj: Record<string, unknown>, first: string[]): Record<string, unknown> {
+  const keys = [...first.filter((k) => k in obj), ...Object.keys(obj).filter((k) => !first.includes(k))];
+  return Object.fromEntries(keys.map((k) => [k, obj[k]]));
+}
+
+/** A state's children in the order a reader follows them: the initial one, then by transitions. */
+function orderStates(states: Record<string, any>, initial: string | undefined): Record<string, unknown> {
+  const names = Object.keys(states);
+  const seen: string[] = [];
+  const queue = [initial && initial in states ? initial : names[0]];
+  while (queue.length) {
+    const name = queue.shift() as string;
+    if (!name || seen.includes(name)) continue;
+    seen.push(name);
+    for (const tr of Object.values(states[name]?.on ?? {})) {
+      for (const x of Array.isArray(tr) ? tr : [tr]) {
+        const target = typeof x === 'string' ? x : (x as { target?: string })?.target;
+        if (typeof target === 'string' && target in states) queue.push(target);
+      }
+    }
+  }
+  const finals = names.filter((n) => !seen.includes(n));
+  return Object.fromEntries([...seen, ...finals].map((n) => [n, presentState(states[n])]));
+}
+
+function presentState(s: any): unknown {
+  if (!s || typeof s !== 'object' || Array.isArray(s)) return s;
+  const out = ordered(s, STATE);
+  if (out.meta && typeof out.meta === 'object') out.meta = ordered(out.meta as Record<string, unknown>, META);
+  if (out.states && typeof out.states === 'object') out.states = orderStates(out.states as Record<string, any>, s.initial);
+  return out;
+}
+
+/**
+ * Stored documents come back with their keys sorted (PostgreSQL jsonb); shown to a person they read
+ * in the document's own order: key and title first, the machine last, states from the initial one.
+ */
+export function presentable(doc: Record<string, unknown>): Record<string, unknown> {
+  const out = ordered(doc, TOP);
+  if (out.machine && typeof out.machine === 'object') out.machine = presentState(out.machine);
+  return out;
+}
+
 export function DefinitionEditor({ definitionKey }: { definitionKey: string }) {
   const loaded = useLoad(async () => {
     const { version, createdAt: _c, ...doc } = await get<Record<string, unknown> & { version: number; createdAt: string }>(`/api/definitions/${encodeURIComponent(definitionKey)}`);
-    return { version, text: stringify(doc, { lineWidth: 0 }) };
+    return { version, text: stringify(presentable(doc), { lineWidth: 0 }) };
   }, [definitionKey]);
   return (
     <>
