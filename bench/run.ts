@@ -22,7 +22,7 @@ import { apiPath, readApi, type ApiPathResult, type ReadApiResult } from './lib/
 import { engineOverhead, type EngineResult } from './lib/engine';
 import { childEnv, forkChild, log, startBenchEnv } from './lib/env';
 import { parkedMemory, type MemoryResult } from './lib/memory';
-import { starter } from './lib/paths';
+import { IMPLS, starter } from './lib/paths';
 import { replayCost, type ReplayRow } from './lib/replay';
 import { transitionCost, type TransitionResult } from './lib/transition';
 import { renderTable } from './lib/report';
@@ -32,7 +32,7 @@ const num = (name: string, full: number, small: number) => Number(process.env[na
 const cfg = {
   n: num('BENCH_N', 2000, 200),
   concurrency: num('BENCH_CONCURRENCY', 20, 20),
-  rounds: num('BENCH_ROUNDS', 4, 2),
+  rounds: num('BENCH_ROUNDS', 8, 2),
   apiProcesses: num('BENCH_API_N', 300, 60),
   apiConcurrency: num('BENCH_API_CONCURRENCY', 10, 10),
   transitionPaths: num('BENCH_TRANSITION_PATHS', 2000, 500),
@@ -98,11 +98,13 @@ async function main() {
       save();
     }
 
-    const taskQueue = `bench-${run}`;
+    // One worker process per implementation, each with its own bundle and task queue; the rounds
+    // alternate, so only one of them is busy at a time.
+    const queues = { interpreter: `bench-${run}-interpreter`, 'hand-written': `bench-${run}-hand-written` };
     const needWorker = want('engine') || want('api') || want('replay');
-    const worker = needWorker ? await forkChild('worker-child.ts', childEnv(env, { BENCH_TASK_QUEUE: taskQueue, BENCH_BUNDLE: env.bundlePath })) : undefined;
-    if (worker) log(`bench worker running on ${taskQueue} (sticky cache ${worker.ready.maxCached as number})`);
-    const start = starter(env.client, taskQueue, issue, calendar);
+    const workers = needWorker ? await Promise.all(IMPLS.map((impl) => forkChild('worker-child.ts', childEnv(env, { BENCH_TASK_QUEUE: queues[impl], BENCH_BUNDLE: env.bundles[impl].path })))) : [];
+    if (workers.length) log(`bench workers running on ${Object.values(queues).join(' and ')} (sticky cache ${workers[0].ready.maxCached as number})`);
+    const start = starter(env.client, queues, issue, calendar);
     try {
       if (want('engine')) {
         log(`1. engine overhead: ${cfg.n} processes each, concurrency ${cfg.concurrency}, ${cfg.rounds} rounds`);
@@ -111,16 +113,16 @@ async function main() {
       }
       if (want('api')) {
         log(`2. through the API: ${cfg.apiProcesses} processes, concurrency ${cfg.apiConcurrency}`);
-        results.api = await apiPath(env, start, taskQueue, { n: cfg.apiProcesses, concurrency: cfg.apiConcurrency, rounds: 2, prefix: `bench/${run}/api-baseline` });
+        results.api = await apiPath(env, start, queues.interpreter, { n: cfg.apiProcesses, concurrency: cfg.apiConcurrency, rounds: 2, prefix: `bench/${run}/api-baseline` });
         save();
       }
       if (want('replay')) {
         log(`4. replay cost: histories of ${cfg.replaySizes.join(', ')} events`);
-        results.replay = await replayCost(env.client, start, { sizes: cfg.replaySizes, rounds: cfg.replayRounds, copies: 3, prefix: `bench/${run}/replay`, bundleCode: env.bundleCode, codec: env.codec });
+        results.replay = await replayCost(env.client, start, { sizes: cfg.replaySizes, rounds: cfg.replayRounds, copies: 3, prefix: `bench/${run}/replay`, bundles: env.bundles, codec: env.codec });
         save();
       }
     } finally {
-      await worker?.stop();
+      for (const w of workers) await w.stop();
     }
     if (want('read')) {
       log(`6. read API: ${cfg.readInstances} instances, ${cfg.readConnections} connections`);

@@ -25,8 +25,8 @@ export interface BenchEnv {
   databaseUrl: string;
   dataKey: string;
   adminToken: string;
-  bundlePath: string;
-  bundleCode: string;
+  /** Workflow bundles by implementation: the production one (workflows/) and the baseline's own. */
+  bundles: Record<'interpreter' | 'hand-written', { path: string; code: string }>;
   codec: EncryptionCodec;
   connection: Connection;
   client: Client;
@@ -87,11 +87,16 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   await new CommunityService(orm, new DataKey(dataKey)).protectPhones();
   const [{ version }] = await orm.em.fork().getConnection().execute<{ version: string }[]>('select version()');
 
-  log('bundling workflows (interpreter + hand-written)');
+  log('bundling workflows: the interpreter (workflows/) and the hand-written baseline (bench/workflows/)');
   const quiet = { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet as never });
-  const bundlePath = path.join(dir, 'bench-workflow-bundle.js');
-  fs.writeFileSync(bundlePath, code);
+  const bundle = async (name: string, workflowsPath: string) => {
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet as never });
+    const file = path.join(dir, `${name}-bundle.js`);
+    fs.writeFileSync(file, code);
+    log(`  ${name}: ${Math.round(code.length / 1024)} KB`);
+    return { path: file, code };
+  };
+  const bundles = { interpreter: await bundle('interpreter', require.resolve('../../workflows')), 'hand-written': await bundle('hand-written', require.resolve('../workflows')) };
 
   const codec = new EncryptionCodec(new DataKey(dataKey));
   const connection = await Connection.connect({ address: temporal.address });
@@ -102,8 +107,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     databaseUrl: pg.url,
     dataKey,
     adminToken: crypto.randomBytes(24).toString('base64url'),
-    bundlePath,
-    bundleCode: code,
+    bundles,
     codec,
     connection,
     client,

@@ -37,12 +37,12 @@ export async function parkedMemory(env: BenchEnv, orm: MikroORM, issue: { key: s
   const byImpl = {} as MemoryResult['byImpl'];
   for (const impl of IMPLS) {
     const taskQueue = `${opts.prefix}-${impl}`;
-    const worker = await forkChild('worker-child.ts', childEnv(env, { BENCH_TASK_QUEUE: taskQueue, BENCH_BUNDLE: env.bundlePath, BENCH_MAX_CACHED: String(opts.maxCached) }), ['--expose-gc']);
+    const worker = await forkChild('worker-child.ts', childEnv(env, { BENCH_TASK_QUEUE: taskQueue, BENCH_BUNDLE: env.bundles[impl].path, BENCH_MAX_CACHED: String(opts.maxCached) }), ['--expose-gc']);
     let crashed = false;
     worker.process.once('exit', (code) => {
       crashed = code !== 0;
     });
-    const start = starter(env.client as Client, taskQueue, issue, calendar);
+    const start = starter(env.client as Client, { interpreter: taskQueue, 'hand-written': taskQueue }, issue, calendar);
     const read = async (parked: number): Promise<MemoryPoint> => {
       const m = await worker.request<{ memory: Mem; cached: number }>({ type: 'memory' }, 'memory');
       const r1 = (n: number) => Math.round((n / MB) * 10) / 10;

@@ -27,7 +27,7 @@ export interface Starter {
 }
 
 /** Starts an issue by the interpreter (the published definition, as the API does) or by hand. */
-export function starter(client: Client, taskQueue: string, issue: { key: string; version: number; document: DefinitionDocument }, calendar: WorkCalendar): Starter {
+export function starter(client: Client, queues: Record<Impl, string>, issue: { key: string; version: number; document: DefinitionDocument }, calendar: WorkCalendar): Starter {
   return async (impl, workflowId) => {
     const grid = 'grid-03';
     const searchAttributes = [
@@ -37,10 +37,10 @@ export function starter(client: Client, taskQueue: string, issue: { key: string;
     ];
     if (impl === 'interpreter') {
       const args: RunProcessInput = { definition: issue, calendar, businessKey: workflowId, grid, input: { ...ISSUE_INPUT }, startedBy: 'bench' };
-      return client.workflow.start('runProcess', { taskQueue, workflowId, args: [args], typedSearchAttributes: searchAttributes });
+      return client.workflow.start('runProcess', { taskQueue: queues.interpreter, workflowId, args: [args], typedSearchAttributes: searchAttributes });
     }
     const args: HandIssueInput = { businessKey: workflowId, grid, input: { ...ISSUE_INPUT } };
-    return client.workflow.start('handIssue', { taskQueue, workflowId, args: [args], typedSearchAttributes: searchAttributes });
+    return client.workflow.start('handIssue', { taskQueue: queues['hand-written'], workflowId, args: [args], typedSearchAttributes: searchAttributes });
   };
 }
 

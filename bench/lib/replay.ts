@@ -21,7 +21,7 @@ export interface ReplayRow {
  * fetched from Temporal and replayed with Worker.runReplayHistories (the bench bundle, the payload
  * codec), `copies` at a time so the replay worker's start-up is shared; rounds alternate.
  */
-export async function replayCost(client: Client, start: Starter, opts: { sizes: number[]; rounds: number; copies: number; prefix: string; bundleCode: string; codec: PayloadCodec }): Promise<ReplayRow[]> {
+export async function replayCost(client: Client, start: Starter, opts: { sizes: number[]; rounds: number; copies: number; prefix: string; bundles: Record<Impl, { code: string }>; codec: PayloadCodec }): Promise<ReplayRow[]> {
   const histories = new Map<string, History>();
   const lengths: Record<string, number> = {};
   await Promise.all(
@@ -51,7 +51,7 @@ export async function replayCost(client: Client, start: Starter, opts: { sizes: 
     const history = histories.get(`${impl}/${size}`) as History;
     const copies = Array.from({ length: opts.copies }, (_, k) => ({ workflowId: `${impl}-${size}-${k}`, history }));
     const t0 = process.hrtime.bigint();
-    for await (const r of Worker.runReplayHistories({ workflowBundle: { code: opts.bundleCode }, dataConverter: { payloadCodecs: [opts.codec] } }, copies)) {
+    for await (const r of Worker.runReplayHistories({ workflowBundle: { code: opts.bundles[impl].code }, dataConverter: { payloadCodecs: [opts.codec] } }, copies)) {
       if (r.error) throw new Error(`replay of the ${impl} history (${size}) failed: ${r.error.message}`);
     }
     return ms(t0) / opts.copies;

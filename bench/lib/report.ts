@@ -41,7 +41,6 @@ export function renderTable(r: EngineBenchResults): string {
       const hp = h.perInstanceKb[k];
       const ip = i.points[k];
       row('5', `worker memory per parked instance at ${p.parked.toLocaleString('en')} (KB RSS; worker RSS MB)`, `${p.rssKb} (${f(ip.rssMb, 0)})`, hp ? `${hp.rssKb} (${f(h.points[k].rssMb, 0)})` : 'n/a', hp ? f(p.rssKb / hp.rssKb, 2) : 'n/a', '<= 1 MB each', ok(p.rssKb <= 1024 && !i.crashed));
-      row('5', `  of which V8 heap (KB)`, String(p.heapKb), hp ? String(hp.heapKb) : 'n/a', hp ? f(p.heapKb / hp.heapKb, 2) : 'n/a');
     });
     row('5', `worker survived (sticky cache ${mem.maxCachedWorkflows.toLocaleString('en')})`, i.crashed ? 'crashed' : 'yes', h.crashed ? 'crashed' : 'yes', '', 'no crash', ok(!i.crashed));
   }
