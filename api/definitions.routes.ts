@@ -50,7 +50,7 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     const checked = validateDocument(body.document);
     if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors.map((e) => ({ ...e, path: `document.${e.path}` })));
     const { document: _doc, ...sim } = body;
-    const compiled = definitions.compileDraft(body.document as unknown as DefinitionDocument);
+    const compiled = definitions.compileDraft(checked.document as DefinitionDocument);
     try {
       res.json({ key: String(body.document.key), version: 'draft', ...simulate(compiled, sim) });
     } catch (e) {
@@ -63,7 +63,8 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     const body = draftDiffBody.parse(req.body);
     const checked = validateDocument(body.document);
     if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors.map((e) => ({ ...e, path: `document.${e.path}` })));
-    res.json(await definitions.diffDraft(body.document as unknown as DefinitionDocument, body.from));
+    // Compared as it would be stored: the validated, normalised document.
+    res.json(await definitions.diffDraft(checked.document as DefinitionDocument, body.from));
   });
 
   r.post('/', requireRole('ops'), async (req, res) => {

@@ -24,7 +24,13 @@ interface FlatState {
   leaf: boolean;
 }
 
-const json = (v: unknown) => JSON.stringify(v ?? null);
+/** JSON with object keys sorted: stored documents come back from jsonb with their keys reordered. */
+const json = (v: unknown): string => JSON.stringify(canonical(v ?? null));
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return v;
+}
 
 function normalize(t: TransitionConfig | undefined): unknown {
   if (t === undefined) return undefined;

@@ -165,3 +165,52 @@ describe('thirty malformed or unsafe documents get 422 with the path and what wo
     if (typeof doc.key === 'string') expect((await h.call('GET', `/api/definitions/${enc(doc.key)}`)).status).toBe(404);
   });
 });
+
+test('a draft is simulated and compared with the published version without being stored', async () => {
+  const key = `care-draft-${uniq()}`;
+  const doc = careVisit(key, '1h', '2h');
+  const events = [
+    { at: '2026-11-23T10:00:00+08:00', type: 'VISIT', data: { household: '5号楼' } },
+    { at: '2026-11-23T11:00:00+08:00', type: 'DONE' },
+  ];
+  // Before it is published: a draft still simulates; a diff has nothing to compare with.
+  const sim = await h.call('POST', '/api/definitions/draft/simulate', { document: doc, grid: 'grid-02', startAt: '2026-11-23T09:00:00+08:00', events });
+  expect(sim.status).toBe(200);
+  expect(sim.body).toMatchObject({ key, version: 'draft', final: { state: 'done', status: 'completed' } });
+  expect(sim.body.steps.map((s: { event: string }) => s.event)).toEqual(['@start', '@reminder:remind', 'VISIT', '@escalation:overdue', 'DONE']);
+  expect((await h.call('POST', '/api/definitions/draft/diff', { document: doc })).status).toBe(404);
+  expect((await h.call('GET', `/api/definitions/${key}`)).status).toBe(404);
+
+  // An invalid draft: 422 with the path inside the document; a bad body: 400.
+  const broken = clone(doc) as any;
+  broken.machine.states.visiting.on.DONE.target = 'don';
+  const refused = await h.call('POST', '/api/definitions/draft/simulate', { document: broken, events });
+  expect(refused.status).toBe(422);
+  expect(refused.body.errors[0].path).toBe('document.machine.states.visiting.on.DONE.target');
+  expect((await h.call('POST', '/api/definitions/draft/simulate', { events })).status).toBe(400);
+
+  // Published, then changed: the diff names the change and the running instances of that version.
+  expect((await h.call('POST', '/api/definitions', doc)).status).toBe(201);
+  expect((await h.call('POST', '/api/processes', { definition: key, grid: 'grid-02' })).status).toBe(201);
+  const changed = clone(doc) as any;
+  changed.machine.states.visiting.on.CANCEL = 'done';
+  // The read model has the new instance once the worker has projected its start.
+  let diff = await h.call('POST', '/api/definitions/draft/diff', { document: changed });
+  for (let i = 0; i < 100 && diff.body.runningTotal === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    diff = await h.call('POST', '/api/definitions/draft/diff', { document: changed });
+  }
+  expect(diff.status).toBe(200);
+  expect(diff.body).toMatchObject({ key, from: 1, to: 'draft', runningTotal: 1, running: [{ state: 'visiting', running: 1, changes: 1 }] });
+  expect(diff.body.changes).toEqual([expect.objectContaining({ subject: 'transition', kind: 'added', state: 'visiting', name: 'CANCEL' })]);
+  expect((await h.call('GET', `/api/definitions/${key}/versions`)).body.items).toHaveLength(1);
+});
+
+test('GET /api/me says who the token is', async () => {
+  const me = await h.call('GET', '/api/me');
+  expect(me).toMatchObject({ status: 200, body: { name: 'admin', role: 'admin', grids: 'all', member: null } });
+  const created = await h.call('POST', '/api/tokens', { role: 'grid-worker', name: 'w', memberId: 'm-grid-06-worker', grids: ['grid-06'] });
+  const worker = await h.call('GET', '/api/me', undefined, { authorization: `Bearer ${created.body.token}` });
+  expect(worker.body).toEqual({ name: 'w', role: 'grid-worker', grids: ['grid-06'], member: 'm-grid-06-worker' });
+  expect((await h.call('GET', '/api/me', undefined, { authorization: 'Bearer nope' })).status).toBe(401);
+});
