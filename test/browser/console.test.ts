@@ -328,15 +328,22 @@ test('the console is usable by keyboard, switches to English and keeps the API s
   await page.getByLabel('Access token').fill(await token('manager'));
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1, name: 'What is running' }).waitFor();
-  // The skip link is the first stop and moves focus to the main content.
-  await page.keyboard.press('Tab');
-  await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Skip to main content');
+  // Opening a page by keyboard puts focus on its heading, so a screen reader announces it.
+  await page.getByRole('navigation').getByRole('link', { name: 'Processes' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Processes' }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Processes');
+  // The skip link shows itself when focused and moves focus to the main content.
+  const skip = page.getByRole('link', { name: 'Skip to main content' });
+  await skip.focus();
+  expect((await skip.boundingBox())?.x).toBeGreaterThanOrEqual(0);
   await page.keyboard.press('Enter');
   await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('main');
-  // Every focusable element shows a focus ring (outline) when reached by keyboard.
+  // The next Tab reaches a control, and it shows a focus ring.
   await page.keyboard.press('Tab');
-  const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
-  expect(outline).not.toBe('none');
+  const focused = await page.evaluate(() => ({ tag: document.activeElement?.tagName, outline: getComputedStyle(document.activeElement as Element).outlineStyle }));
+  expect(['A', 'BUTTON', 'INPUT', 'SELECT']).toContain(focused.tag);
+  expect(focused.outline).not.toBe('none');
   const headers = await (await fetch(`${h.baseUrl}/`)).headers;
   expect(headers.get('content-security-policy')).toContain("script-src 'self'");
   // The API keeps its own stricter policy and never answers with HTML.
