@@ -4,7 +4,7 @@
  * their transitions as text. Styled by web/diagram.css (classes only: the page's CSP forbids inline
  * styles). Each state's <g> carries data-state="<dotted path>".
  */
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { JSX } from 'preact';
 import { DIAGRAM, layoutMachine, type DiagramEdge, type DiagramLayout, type DiagramNode } from './diagram-layout';
 
@@ -72,11 +72,20 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
   const cls = (n: DiagramNode, base: string) =>
     [base, n.final && 'final', currentNode?.id === n.id && 'current', visitedIds.has(n.id) && 'visited'].filter(Boolean).join(' ');
   const bucket = Math.max(1, Math.min(12, Math.round(layout.width / 200)));
+  // On a narrow screen the diagram scrolls sideways: bring the current state into view.
+  const scroller = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = scroller.current;
+    const svg = el?.querySelector('svg');
+    if (!el || !svg || !currentNode || el.scrollWidth <= el.clientWidth) return;
+    const scale = svg.getBoundingClientRect().width / layout.width;
+    el.scrollLeft = Math.max(0, (currentNode.x + currentNode.w / 2) * scale - el.clientWidth / 2);
+  }, [currentNode?.id, layout]);
 
   return (
     <figure class="diagram">
       <figcaption>{title}</figcaption>
-      <div class="diagram-scroll">
+      <div class="diagram-scroll" ref={scroller}>
         <svg
           class={`diagram-svg dw-${bucket}`}
           role="img"
