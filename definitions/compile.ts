@@ -1,6 +1,6 @@
 import { assign, setup, type AnyStateMachine, type AnyStateNode } from 'xstate';
 import type { ActionRef, DefinitionDocument, GuardRef, StateConfig, StateMeta, TransitionConfig } from './document.schema';
-import { compare, readPath, resolveValue, type COMPARE_OPS } from './library';
+import { compare, readPath, resolveValue, type COMPARE_OPS } from './expressions';
 import type { WorkCalendar } from './calendar';
 import { DEFAULT_ZONE } from './time';
 

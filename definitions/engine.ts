@@ -2,8 +2,8 @@ import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateNo
 import { metaOf, type CompiledDefinition, type Context } from './compile';
 import { checkData, type PathError } from './data-schema';
 import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
-import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './calendar';
-import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './library';
+import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './working-days';
+import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './expressions';
 import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
 
 /**
