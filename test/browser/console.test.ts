@@ -201,6 +201,16 @@ test('an operator fixes an invalid definition guided by the error, simulates it 
   const latest = await h.call('GET', `/api/definitions/${key}`);
   expect(latest.body.machine.states.visited.on.REVISIT).toBe('scheduled');
 
+  // In the editor Tab indents; Esc then Tab leaves it, so keyboard users are never trapped.
+  await editor.focus();
+  await page.keyboard.press('Control+End');
+  const before = await editor.inputValue();
+  await page.keyboard.press('Tab');
+  await expect(editor.inputValue()).resolves.toBe(`${before}  `);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Tab');
+  await expect(page.evaluate(() => document.activeElement?.id)).resolves.not.toBe('definition-yaml');
+
   const phone = await newPage(PHONE);
   await signIn(phone, h.baseUrl, await token('ops'));
   await phone.goto(`${h.baseUrl}/#/definitions/${key}`);

@@ -107,7 +107,7 @@ function YamlEditor({ text, onChange, errorLines, editorRef }: { text: string; o
         autoComplete="off"
         wrap="off"
         value={text}
-        aria-describedby="validation-summary"
+        aria-describedby="editor-keys validation-summary"
         aria-invalid={errorLines.size > 0}
         onInput={(e) => onChange(e.currentTarget.value)}
         onScroll={(e) => {
@@ -503,6 +503,9 @@ function Editor({ initial, published: firstPublished }: { initial: string; publi
         <label for="definition-yaml" class="block">
           {t('document')}
         </label>
+        <p id="editor-keys" class="muted small">
+          {t('editorKeys')}
+        </p>
         <YamlEditor text={text} onChange={setText} errorLines={errorLines} editorRef={editorRef} />
         <section aria-labelledby="validation-h" class="validation">
           <h2 id="validation-h">{t('validation')}</h2>
