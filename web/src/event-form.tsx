@@ -4,7 +4,8 @@ import { eventName, fieldName, t } from './i18n';
 import { ErrorBox } from './util';
 
 interface FieldSchema {
-  type?: string;
+  type?: string | string[];
+  items?: FieldSchema;
   enum?: unknown[];
   minLength?: number;
   maxLength?: number;
@@ -22,6 +23,17 @@ export interface EventSchema {
 export const hasFields = (schema: EventSchema | undefined) => Object.keys(schema?.properties ?? {}).length > 0;
 
 let formSeq = 0;
+
+type Kind = 'text' | 'number' | 'boolean' | 'list' | 'json';
+/** How a field is typed in: a list of words is comma-separated, anything structured is JSON. */
+function kindOf(f: FieldSchema): Kind {
+  const type = Array.isArray(f.type) ? f.type.find((x) => x !== 'null') : f.type;
+  if (type === 'integer' || type === 'number') return 'number';
+  if (type === 'boolean') return 'boolean';
+  if (type === 'array') return f.items?.type === 'string' && !f.items.enum ? 'list' : 'json';
+  if (type === 'object') return 'json';
+  return 'text';
+}
 
 /**
  * A form for one event built from the definition's schema of its data: text, number, choice. The
@@ -43,7 +55,16 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
     for (const [name, f] of props) {
       const v = values[name];
       if (v === undefined || v === '') continue;
-      data[name] = f.type === 'integer' || f.type === 'number' ? Number(v) : f.type === 'boolean' ? v === 'true' : v;
+      const kind = kindOf(f);
+      if (kind === 'json') {
+        try {
+          data[name] = JSON.parse(v);
+        } catch {
+          setError(new ApiError(400, 'Bad Request', `${fieldName(name)}: JSON`, [{ path: `data.${name}`, message: t('jsonHelp') }]));
+          setBusy(false);
+          return;
+        }
+      } else data[name] = kind === 'number' ? Number(v) : kind === 'boolean' ? v === 'true' : kind === 'list' ? v.split(/[,，、\n]/).map((s) => s.trim()).filter(Boolean) : v;
     }
     try {
       const result = await post<{ state: string; status: string }>(path, { type, ...(props.length ? { data } : {}), requestId: crypto.randomUUID() });
@@ -73,7 +94,15 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
         return (
           <div class="field" key={name}>
             <label for={fid}>{label}</label>
-            {f.enum ? (
+            {kindOf(f) === 'boolean' ? (
+              <select {...common} onChange={common.onInput} aria-describedby={describedBy}>
+                <option value="">—</option>
+                <option value="true">{t('yes')}</option>
+                <option value="false">{t('no')}</option>
+              </select>
+            ) : kindOf(f) === 'json' ? (
+              <textarea {...common} rows={3} placeholder="JSON" aria-describedby={describedBy ?? `${fid}-hint`} />
+            ) : f.enum ? (
               <select {...common} onChange={common.onInput} aria-describedby={describedBy}>
                 <option value="">—</option>
                 {f.enum.map((o) => (
@@ -82,7 +111,7 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
                   </option>
                 ))}
               </select>
-            ) : f.type === 'integer' || f.type === 'number' ? (
+            ) : kindOf(f) === 'number' ? (
               <input {...common} type="number" inputMode="numeric" min={f.minimum} max={f.maximum} step={f.type === 'integer' ? 1 : 'any'} aria-describedby={describedBy} />
             ) : (f.maxLength ?? 0) > 200 ? (
               <textarea {...common} rows={3} maxLength={f.maxLength} aria-describedby={describedBy} />
@@ -96,6 +125,12 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
                 ))}
               </datalist>
             ) : null}
+            {kindOf(f) === 'list' && <p class="muted small">{t('listHelp')}</p>}
+            {kindOf(f) === 'json' && (
+              <p id={`${fid}-hint`} class="muted small">
+                {t('jsonHelp')}
+              </p>
+            )}
             {fieldError && (
               <p id={`${fid}-err`} class="field-error">
                 {fieldError.message}
