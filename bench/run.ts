@@ -108,7 +108,7 @@ async function main() {
     try {
       if (want('engine')) {
         log(`1. engine overhead: ${cfg.n} processes each, concurrency ${cfg.concurrency}, ${cfg.rounds} rounds`);
-        results.engine = await engineOverhead(start, { n: cfg.n, concurrency: cfg.concurrency, rounds: cfg.rounds, prefix: `bench/${run}/engine` });
+        results.engine = await engineOverhead(start, { n: cfg.n, concurrency: cfg.concurrency, rounds: cfg.rounds, prefix: `bench/${run}/engine`, pids: { workers: { interpreter: workers[0]?.process.pid, 'hand-written': workers[1]?.process.pid }, server: env.temporalPid } });
         save();
       }
       if (want('api')) {

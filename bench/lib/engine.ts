@@ -1,4 +1,4 @@
-import { dist, ms, pool, log, type Dist } from './env';
+import { cpuSeconds, dist, ms, pool, log, type Dist } from './env';
 import { IMPLS, ISSUE_PATH, send, type Impl, type Starter } from './paths';
 
 export interface EngineRound {
@@ -7,13 +7,16 @@ export interface EngineRound {
   processes: number;
   seconds: number;
   perSecond: number;
+  /** CPU milliseconds per process in the implementation's worker process and in the Temporal server. */
+  workerCpuMs: number;
+  serverCpuMs: number;
 }
 
 export interface EngineResult {
   n: number;
   concurrency: number;
   rounds: EngineRound[];
-  byImpl: Record<Impl, { processes: number; seconds: number; perSecond: number; start: Dist; event: Dist; process: Dist }>;
+  byImpl: Record<Impl, { processes: number; seconds: number; perSecond: number; workerCpuMs: number; serverCpuMs: number; start: Dist; event: Dist; process: Dist }>;
   ratio: { throughput: number; eventP50: number; eventP99: number; startP50: number; startP99: number };
 }
 
@@ -21,7 +24,7 @@ export interface EngineResult {
  * Measurement 1: the issue path (start, six events by Update, completion) N times per
  * implementation at a fixed concurrency, in rounds that alternate which implementation goes first.
  */
-export async function engineOverhead(start: Starter, opts: { n: number; concurrency: number; rounds: number; prefix: string }): Promise<EngineResult> {
+export async function engineOverhead(start: Starter, opts: { n: number; concurrency: number; rounds: number; prefix: string; pids: { workers: Record<Impl, number | undefined>; server?: number } }): Promise<EngineResult> {
   const per = Math.ceil(opts.n / opts.rounds);
   const lat: Record<Impl, { start: number[]; event: number[]; process: number[] }> = { interpreter: { start: [], event: [], process: [] }, 'hand-written': { start: [], event: [], process: [] } };
   const rounds: EngineRound[] = [];
@@ -31,6 +34,7 @@ export async function engineOverhead(start: Starter, opts: { n: number; concurre
     const order = r % 2 === 0 ? IMPLS : [...IMPLS].reverse();
     for (const impl of order) {
       const t0 = process.hrtime.bigint();
+      const cpu0 = { worker: cpuSeconds(opts.pids.workers[impl]), server: cpuSeconds(opts.pids.server) };
       await pool(per, opts.concurrency, async (i) => {
         const l = await one(impl, `${opts.prefix}/${impl}/${r}/${i}`);
         lat[impl].start.push(l.start);
@@ -38,8 +42,10 @@ export async function engineOverhead(start: Starter, opts: { n: number; concurre
         lat[impl].process.push(l.process);
       });
       const seconds = ms(t0) / 1000;
-      rounds.push({ round: r + 1, impl, processes: per, seconds: Math.round(seconds * 100) / 100, perSecond: Math.round((per / seconds) * 100) / 100 });
-      log(`engine round ${r + 1}/${opts.rounds} ${impl}: ${per} processes in ${seconds.toFixed(1)} s = ${(per / seconds).toFixed(1)}/s`);
+      const workerCpuMs = Math.round(((cpuSeconds(opts.pids.workers[impl]) - cpu0.worker) * 1000) / per);
+      const serverCpuMs = Math.round(((cpuSeconds(opts.pids.server) - cpu0.server) * 1000) / per);
+      rounds.push({ round: r + 1, impl, processes: per, seconds: Math.round(seconds * 100) / 100, perSecond: Math.round((per / seconds) * 100) / 100, workerCpuMs, serverCpuMs });
+      log(`engine round ${r + 1}/${opts.rounds} ${impl}: ${per} processes in ${seconds.toFixed(1)} s = ${(per / seconds).toFixed(1)}/s; CPU per process: worker ${workerCpuMs} ms, Temporal ${serverCpuMs} ms`);
     }
   }
 
@@ -62,7 +68,8 @@ export async function engineOverhead(start: Starter, opts: { n: number; concurre
     const mine = rounds.filter((x) => x.impl === impl);
     const processes = mine.reduce((s, x) => s + x.processes, 0);
     const seconds = mine.reduce((s, x) => s + x.seconds, 0);
-    byImpl[impl] = { processes, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((processes / seconds) * 100) / 100, start: dist(lat[impl].start), event: dist(lat[impl].event), process: dist(lat[impl].process) };
+    const avg = (k: 'workerCpuMs' | 'serverCpuMs') => Math.round(mine.reduce((s, x) => s + x[k] * x.processes, 0) / processes);
+    byImpl[impl] = { processes, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((processes / seconds) * 100) / 100, workerCpuMs: avg('workerCpuMs'), serverCpuMs: avg('serverCpuMs'), start: dist(lat[impl].start), event: dist(lat[impl].event), process: dist(lat[impl].process) };
   }
   const i = byImpl.interpreter;
   const h = byImpl['hand-written'];

@@ -22,6 +22,8 @@ export const log = (s: string) => process.stderr.write(`[bench ${new Date().toIS
 export interface BenchEnv {
   dir: string;
   temporalAddress: string;
+  /** The dev server's process id, for its CPU time. */
+  temporalPid?: number;
   databaseUrl: string;
   dataKey: string;
   adminToken: string;
@@ -42,7 +44,7 @@ export interface BenchEnv {
  * replay measurement needs one run of 5,000 history events, and the server suggests
  * continue-as-new at 4,096 events or 4 MB by default (the interpreter follows the suggestion).
  */
-async function startTemporal(dir: string): Promise<{ address: string; stop(): Promise<void> }> {
+async function startTemporal(dir: string): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
   const cli = ensureTemporalCli(loadConfig().cacheDir, log);
   const port = await freePort();
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--headless'];
@@ -59,6 +61,7 @@ async function startTemporal(dir: string): Promise<{ address: string; stop(): Pr
   await waitForTemporal(address);
   return {
     address,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -104,6 +107,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   return {
     dir,
     temporalAddress: temporal.address,
+    temporalPid: temporal.pid,
     databaseUrl: pg.url,
     dataKey,
     adminToken: crypto.randomBytes(24).toString('base64url'),
@@ -200,6 +204,17 @@ export function dist(xs: number[]): Dist {
   const s = [...xs].sort((a, b) => a - b);
   const r = (n: number) => Math.round(n * 1000) / 1000;
   return { n: s.length, p50: r(percentile(s, 50)), p99: r(percentile(s, 99)), mean: r(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)) };
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far; Linux only, else NaN. */
+export function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 export const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;

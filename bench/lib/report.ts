@@ -21,6 +21,7 @@ export function renderTable(r: EngineBenchResults): string {
     row('1', `issue path, ${e.n.toLocaleString('en')} processes each, concurrency ${e.concurrency}: completed / s`, f(i.perSecond), f(h.perSecond), f(e.ratio.throughput, 2), '>= 0.9 x hand-written', ok(e.ratio.throughput >= 0.9));
     row('1', 'start latency p50 / p99 (ms)', `${f(i.start.p50)} / ${f(i.start.p99)}`, `${f(h.start.p50)} / ${f(h.start.p99)}`, `${f(e.ratio.startP50, 2)} / ${f(e.ratio.startP99, 2)}`);
     row('1', 'event (Update) latency p50 / p99 (ms)', `${f(i.event.p50)} / ${f(i.event.p99)}`, `${f(h.event.p50)} / ${f(h.event.p99)}`, `${f(e.ratio.eventP50, 2)} / ${f(e.ratio.eventP99, 2)}`);
+    row('1', 'CPU per process: worker / Temporal server (ms)', `${i.workerCpuMs} / ${i.serverCpuMs}`, `${h.workerCpuMs} / ${h.serverCpuMs}`, `${f(i.workerCpuMs / h.workerCpuMs, 2)} / ${f(i.serverCpuMs / h.serverCpuMs, 2)}`);
     row('1', 'whole process p50 / p99 (ms)', `${f(i.process.p50, 0)} / ${f(i.process.p99, 0)}`, `${f(h.process.p50, 0)} / ${f(h.process.p99, 0)}`, f(i.process.p50 / h.process.p50, 2));
   }
   const a = r.api;
