@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, qs } from '../api';
-import { statusName, t, when } from '../i18n';
+import { roleName, statusName, t, when } from '../i18n';
 import { ErrorBox, PageTitle, Show, navigate, useLoad } from '../util';
 import { loadDefinitions, loadGrids } from './common';
 
@@ -22,7 +22,7 @@ export interface Summary {
 export const defKey = (d: Summary['definition']) => (typeof d === 'string' ? d : d.key);
 export const processHref = (id: string) => `#/processes/${encodeURIComponent(id)}`;
 
-const FILTERS = ['definition', 'grid', 'state', 'status', 'overdue', 'q'] as const;
+const FILTERS = ['definition', 'grid', 'state', 'status', 'assignee', 'startedFrom', 'startedTo', 'overdue', 'q'] as const;
 
 export function ProcessList({ query }: { query: URLSearchParams }) {
   const filters = Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? ''])) as Record<(typeof FILTERS)[number], string>;
@@ -87,6 +87,25 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
         <label>
           {t('stateLabel')}
           <input value={form.state} onInput={set('state')} size={12} />
+        </label>
+        <label>
+          {t('assignee')}
+          <select value={form.assignee} onChange={set('assignee')}>
+            <option value="">{t('all')}</option>
+            {['grid-worker', 'grid-leader', 'grid-part-time', 'grid-police', 'party-secretary', 'community-manager'].map((r) => (
+              <option key={r} value={r}>
+                {roleName(r)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('startedFrom')}
+          <input type="date" value={form.startedFrom} onInput={set('startedFrom')} />
+        </label>
+        <label>
+          {t('startedTo')}
+          <input type="date" value={form.startedTo} onInput={set('startedTo')} />
         </label>
         <label>
           {t('search')}
