@@ -113,6 +113,9 @@ test('a manager finds an overdue issue of grid-04 from the dashboard and opens i
   await phone.getByRole('heading', { level: 1, name: '运行总览' }).waitFor();
   await phone.locator('tr[data-grid="grid-04"]').waitFor();
   await screenshot(phone, 'manager-dashboard-phone');
+  await phone.goto(`${h.baseUrl}/#/processes?grid=grid-04&overdue=true&q=${businessKey}`);
+  await phone.locator(`tr[data-workflow-id="${id}"]`).waitFor();
+  await screenshot(phone, 'manager-processes-phone');
   await phone.goto(`${h.baseUrl}/#/processes/${encodeURIComponent(id)}`);
   await phone.locator('g.current[data-state="handling"]').waitFor();
   await screenshot(phone, 'manager-process-phone');
@@ -141,6 +144,7 @@ test('an operator fixes an invalid definition guided by the error, simulates it 
   const page = await newPage();
   await signIn(page, h.baseUrl, await token('ops'));
   await page.getByRole('heading', { level: 1, name: '流程定义' }).waitFor();
+  await screenshot(page, 'ops-definitions-desktop');
   await page.getByRole('link', { name: '编辑 困难群众上门探访' }).click();
   await page.getByRole('heading', { level: 1, name: `编辑流程定义：${key}` }).waitFor();
   const editor = page.getByLabel('定义文档（YAML）');
@@ -213,6 +217,8 @@ test('an operator fixes an invalid definition guided by the error, simulates it 
 
   const phone = await newPage(PHONE);
   await signIn(phone, h.baseUrl, await token('ops'));
+  await phone.getByRole('link', { name: '编辑 困难群众上门探访' }).waitFor();
+  await screenshot(phone, 'ops-definitions-phone');
   await phone.goto(`${h.baseUrl}/#/definitions/${key}`);
   await phone.locator('#validation-summary').filter({ hasText: '定义有效' }).waitFor();
   await screenshot(phone, 'ops-editor-phone');

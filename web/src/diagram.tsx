@@ -6,6 +6,7 @@
  */
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { JSX } from 'preact';
+import { currentLang } from './i18n';
 import { DIAGRAM, layoutMachine, type DiagramEdge, type DiagramLayout, type DiagramNode } from './diagram-layout';
 
 export interface MachineDiagramProps {
@@ -54,8 +55,11 @@ export function findState(nodes: DiagramNode[], ref: string | null | undefined):
   );
 }
 
+/** Chinese or English, as the console is set. */
+const L = (zh: string, en: string) => (currentLang() === 'zh' ? zh : en);
+
 function edgeText(e: DiagramEdge): string {
-  return `${e.event}${e.guard ? ` [${e.guard}]` : ''} → ${e.to}${e.back ? '（返回）' : ''}`;
+  return `${e.event}${e.guard ? ` [${e.guard}]` : ''} → ${e.to}${e.back ? L('（返回）', ' (back)') : ''}`;
 }
 
 export function MachineDiagram({ machine, current = null, visited = [], title }: MachineDiagramProps) {
@@ -66,9 +70,13 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
   const clusters = layout.nodes.filter((n) => n.compound);
 
   const summary = layout.nodes.length
-    ? `状态图：${layout.mainPath.join(' → ')}（共 ${leaves.length} 个状态、${layout.edges.length} 个转换）` +
-      (currentNode ? `；当前状态 ${currentNode.id}` : current ? `；当前状态 ${current}（图中没有）` : '')
-    : '状态图：还没有状态';
+    ? L(
+        `状态图：${layout.mainPath.join(' → ')}（共 ${leaves.length} 个状态、${layout.edges.length} 个转换）` +
+          (currentNode ? `；当前状态 ${currentNode.id}` : current ? `；当前状态 ${current}（图中没有）` : ''),
+        `State diagram: ${layout.mainPath.join(' → ')} (${leaves.length} states, ${layout.edges.length} transitions)` +
+          (currentNode ? `; current state ${currentNode.id}` : current ? `; current state ${current} (not in the diagram)` : ''),
+      )
+    : L('状态图：还没有状态', 'State diagram: no states yet');
   const cls = (n: DiagramNode, base: string) =>
     [base, n.final && 'final', currentNode?.id === n.id && 'current', visitedIds.has(n.id) && 'visited'].filter(Boolean).join(' ');
   const bucket = Math.max(1, Math.min(12, Math.round(layout.width / 200)));
@@ -96,7 +104,7 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
         >
           {!layout.nodes.length && (
             <text class="state-label" x={layout.width / 2} y={layout.height / 2} text-anchor="middle" dominant-baseline="central">
-              还没有状态
+              {L('还没有状态', 'No states yet')}
             </text>
           )}
           {clusters.map((n) => (
@@ -157,7 +165,10 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
         </svg>
       </div>
       <ol class="sr-only">{stateItems(layout, null, currentNode?.id, visitedIds)}</ol>
-      {layout.machineTransitions.length > 0 && <p class="diagram-note">任意状态：{layout.machineTransitions.join('；')}</p>}
+      {layout.machineTransitions.length > 0 && <p class="diagram-note">
+          {L('任意状态：', 'In any state: ')}
+          {layout.machineTransitions.join(L('；', '; '))}
+        </p>}
     </figure>
   );
 }
@@ -170,7 +181,7 @@ function badge(n: DiagramNode): JSX.Element {
     <g class="badge">
       <rect x={x} y={y} width={w} height={16} rx={8} />
       <text x={x + w / 2} y={y + 8} text-anchor="middle" dominant-baseline="central">
-        当前
+        {L('当前', 'now')}
       </text>
     </g>
   );
@@ -182,27 +193,27 @@ function stateItems(layout: DiagramLayout, parent: string | null, current: strin
     .filter((n) => n.parent === parent)
     .map((n) => {
       const flags = [
-        n.compound && '复合状态',
-        n.initial && '初始',
-        n.final && '终态',
-        n.id === current && '当前',
-        visited.has(n.id) && '已经过',
+        n.compound && L('复合状态', 'compound'),
+        n.initial && L('初始', 'initial'),
+        n.final && L('终态', 'final'),
+        n.id === current && L('当前', 'current'),
+        visited.has(n.id) && L('已经过', 'visited'),
       ].filter(Boolean);
       const moves = [
         ...layout.edges.filter((e) => e.from === n.id).map(edgeText),
         ...n.internal.map((i) =>
           i.unresolved
-            ? `${i.event}${i.guard ? ` [${i.guard}]` : ''} → ${i.unresolved}（目标未找到）`
-            : `${i.event}${i.guard ? ` [${i.guard}]` : ''}（不离开状态${i.count > 1 ? `，${i.count} 个分支` : ''}）`,
+            ? `${i.event}${i.guard ? ` [${i.guard}]` : ''} → ${i.unresolved}${L('（目标未找到）', ' (target not found)')}`
+            : `${i.event}${i.guard ? ` [${i.guard}]` : ''}${L(`（不离开状态${i.count > 1 ? `，${i.count} 个分支` : ''}）`, ` (stays${i.count > 1 ? `, ${i.count} branches` : ''})`)}`,
         ),
       ];
       const children = n.compound ? stateItems(layout, n.id, current, visited) : [];
       return (
         <li key={n.id}>
           {n.id}
-          {flags.length > 0 && `（${flags.join('，')}）`}
-          {n.task && `：${n.task}`}
-          {moves.length > 0 && `。转换：${moves.join('；')}`}
+          {flags.length > 0 && L(`（${flags.join('，')}）`, ` (${flags.join(', ')})`)}
+          {n.task && L(`：${n.task}`, `: ${n.task}`)}
+          {moves.length > 0 && L(`。转换：${moves.join('；')}`, `. Transitions: ${moves.join('; ')}`)}
           {children.length > 0 && <ol>{children}</ol>}
         </li>
       );
