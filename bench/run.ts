@@ -33,7 +33,7 @@ const cfg = {
   n: num('BENCH_N', 2000, 200),
   concurrency: num('BENCH_CONCURRENCY', 20, 20),
   rounds: num('BENCH_ROUNDS', 8, 2),
-  apiProcesses: num('BENCH_API_N', 300, 60),
+  apiProcesses: num('BENCH_API_N', 200, 60),
   apiConcurrency: num('BENCH_API_CONCURRENCY', 10, 10),
   transitionPaths: num('BENCH_TRANSITION_PATHS', 2000, 500),
   replaySizes: quick ? [100, 1000] : [100, 1000, 5000],
@@ -42,7 +42,7 @@ const cfg = {
   maxCached: num('BENCH_MAX_CACHED', 6000, 6000),
   readInstances: num('BENCH_INSTANCES', 200_000, 20_000),
   readConnections: num('BENCH_CONNECTIONS', 10, 10),
-  readSeconds: num('BENCH_SECONDS', 10, 3),
+  readSeconds: num('BENCH_SECONDS', 8, 3),
   readRounds: num('BENCH_READ_ROUNDS', 3, 2),
 };
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
