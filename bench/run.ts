@@ -33,6 +33,7 @@ const cfg = {
   n: num('BENCH_N', 2000, 200),
   concurrency: num('BENCH_CONCURRENCY', 20, 20),
   rounds: num('BENCH_ROUNDS', 8, 2),
+  apiIdleProcesses: num('BENCH_API_IDLE_N', 40, 10),
   apiProcesses: num('BENCH_API_N', 200, 60),
   apiConcurrency: num('BENCH_API_CONCURRENCY', 10, 10),
   transitionPaths: num('BENCH_TRANSITION_PATHS', 2000, 500),
@@ -57,6 +58,8 @@ export interface EngineBenchResults {
   transition?: TransitionResult;
   engine?: EngineResult;
   api?: ApiPathResult;
+  /** The same path one process at a time: latency without queueing. */
+  apiIdle?: ApiPathResult;
   replay?: ReplayRow[];
   memory?: MemoryResult;
   read?: ReadApiResult;
@@ -112,7 +115,9 @@ async function main() {
         save();
       }
       if (want('api')) {
-        log(`2. through the API: ${cfg.apiProcesses} processes, concurrency ${cfg.apiConcurrency}`);
+        log(`2. through the API: ${cfg.apiIdleProcesses} processes one at a time, then ${cfg.apiProcesses} with concurrency ${cfg.apiConcurrency}`);
+        results.apiIdle = await apiPath(env, start, queues.interpreter, { n: cfg.apiIdleProcesses, concurrency: 1, rounds: 2, prefix: `bench/${run}/api-idle-baseline` });
+        save();
         results.api = await apiPath(env, start, queues.interpreter, { n: cfg.apiProcesses, concurrency: cfg.apiConcurrency, rounds: 2, prefix: `bench/${run}/api-baseline` });
         save();
       }

@@ -49,7 +49,7 @@ async function startTemporal(dir: string): Promise<{ address: string; pid?: numb
   const port = await freePort();
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--headless'];
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
-  args.push('--db-filename', path.join(dir, 'temporal.db'));
+  if (process.env.BENCH_TEMPORAL_FILE === '1') args.push('--db-filename', path.join(dir, 'temporal.db'));
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
   args.push('--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000');
   args.push('--dynamic-config-value', 'limit.historySize.suggestContinueAsNew=100000000');
