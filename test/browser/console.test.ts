@@ -225,7 +225,7 @@ test('an operator fixes an invalid definition guided by the error, simulates it 
   expect([...pageErrors(page), ...pageErrors(phone)]).toEqual([]);
 }, 120_000);
 
-test('a grid worker starts, checks in and submits a patrol on a phone and sees the reminder arrive', async () => {
+test('a grid worker starts, checks in, reports an issue and submits a patrol on a phone and sees the reminder arrive', async () => {
   const key = `browser-patrol-${run}`;
   const grid = 'grid-07';
   expect(
@@ -237,6 +237,16 @@ test('a grid worker starts, checks in and submits a patrol on a phone and sees t
         events: {
           START: { type: 'object', properties: { note: { type: 'string', maxLength: 500 } } },
           CHECK_IN: { type: 'object', required: ['site'], properties: { site: { type: 'string', minLength: 1, maxLength: 100 }, households: { type: 'integer', minimum: 0, maximum: 1000 } } },
+          REPORT_ISSUE: {
+            type: 'object',
+            required: ['category', 'description'],
+            properties: {
+              category: { type: 'string', minLength: 1, maxLength: 50 },
+              description: { type: 'string', minLength: 1, maxLength: 2000 },
+              location: { type: 'string', maxLength: 200 },
+              urgency: { type: 'string', enum: ['normal', 'urgent'] },
+            },
+          },
           SUBMIT: { type: 'object', properties: { summary: { type: 'string', maxLength: 2000 } } },
         },
         templates: { nudge: { title: '巡查提醒：{{context.grid}} 今日巡查请在 18:00 前提交', body: '已签到 {{context.checkIns}} 处，走访完成后请提交。' } },
@@ -253,6 +263,7 @@ test('a grid worker starts, checks in and submits a patrol on a phone and sees t
               },
               on: {
                 CHECK_IN: { actions: [{ type: 'assign', params: { increment: { checkIns: 1 } } }] },
+                REPORT_ISSUE: { actions: [{ type: 'record', params: { kind: 'issue-reported', data: { category: { $ref: 'event.data.category' }, description: { $ref: 'event.data.description' } } } }] },
                 SUBMIT: { guard: { type: 'compare', params: { left: { $ref: 'context.checkIns' }, op: 'gte', right: 1 } }, target: 'submitted' },
               },
             },
@@ -301,6 +312,15 @@ test('a grid worker starts, checks in and submits a patrol on a phone and sees t
   await patrol.getByRole('button', { name: '确认签到' }).click();
   await page.getByText('签到 · 已完成：patrolling').waitFor();
 
+  // Report an issue: a form of text fields, no photos.
+  await patrol.getByRole('button', { name: '上报问题' }).click();
+  await patrol.getByLabel(/问题类别/).fill('环境卫生');
+  await patrol.getByLabel(/问题描述/).fill('5号楼楼道堆放杂物，影响通行');
+  await patrol.getByLabel('位置').fill('5号楼2单元');
+  await patrol.getByLabel('紧急程度').selectOption('normal');
+  await patrol.getByRole('button', { name: '确认上报问题' }).click();
+  await page.getByText('上报问题 · 已完成：patrolling').waitFor();
+
   // The reminder (4 s into the patrol) arrives in the inbox by itself, over the live stream.
   const notice = page.locator('.notices .notice').filter({ hasText: `巡查提醒：${grid} 今日巡查请在 18:00 前提交` });
   await notice.waitFor({ timeout: 20_000 });
@@ -313,7 +333,7 @@ test('a grid worker starts, checks in and submits a patrol on a phone and sees t
   await page.locator(`li[data-task="${second.id}"]`).waitFor({ state: 'detached' });
   const detail = await h.call('GET', `/api/processes/${encodeURIComponent(id)}`);
   expect(detail.body).toMatchObject({ status: 'completed', state: 'submitted' });
-  expect(detail.body.history.map((s: { event: string }) => s.event)).toEqual(expect.arrayContaining(['START', 'CHECK_IN', 'SUBMIT']));
+  expect(detail.body.history.map((s: { event: string }) => s.event)).toEqual(expect.arrayContaining(['START', 'CHECK_IN', 'REPORT_ISSUE', 'SUBMIT']));
 
   await page.goto(`${h.baseUrl}/#/dashboard`);
   await page.getByRole('alert').filter({ hasText: '无权查看' }).waitFor();
