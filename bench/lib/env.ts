@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,11 +11,10 @@ import { seedCommunity } from '../../db/community.seed';
 import { migrate, openOrm } from '../../db/orm';
 import { EncryptionCodec } from '../../infra/codec';
 import { DataKey } from '../../infra/crypto';
-import { freePort, startEmbeddedPostgres } from '../../infra/postgres';
-import { DEV_SERVER_DYNAMIC_CONFIG, ensureTemporalCli, waitForTemporal } from '../../infra/temporal';
+import { startEmbeddedPostgres } from '../../infra/postgres';
+import { ensureTemporalCli, startTemporalDevServer, type DevServer } from '../../infra/temporal';
 import { CommunityService } from '../../services/community.service';
 import { DefinitionService } from '../../services/definitions.service';
-import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
 export const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
@@ -40,40 +39,23 @@ export interface BenchEnv {
 }
 
 /**
- * The Temporal dev server, started as infra/temporal.ts does, plus dynamic configuration: the
+ * The Temporal dev server as infra/temporal.ts starts it, with more dynamic configuration: the
  * replay measurement needs one run of 5,000 history events, and the server suggests
  * continue-as-new at 4,096 events or 4 MB by default (the interpreter follows the suggestion).
+ * BENCH_DYNAMIC_CONFIG adds `KEY=VALUE` pairs, space-separated.
  */
-async function startTemporal(dir: string): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
-  const cli = ensureTemporalCli(loadConfig().cacheDir, log);
-  const port = await freePort();
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--headless'];
-  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
-  if (process.env.BENCH_TEMPORAL_FILE === '1') args.push('--db-filename', path.join(dir, 'temporal.db'));
-  for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
-  args.push('--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000');
-  args.push('--dynamic-config-value', 'limit.historySize.suggestContinueAsNew=100000000');
-  // As infra/temporal.ts starts it, then whatever BENCH_DYNAMIC_CONFIG adds (BENCH_DYNAMIC_CONFIG=none drops the defaults).
-  const extra = (process.env.BENCH_DYNAMIC_CONFIG ?? '').split(/\s+/).filter(Boolean);
-  for (const kv of extra[0] === 'none' ? extra.slice(1) : [...DEV_SERVER_DYNAMIC_CONFIG, ...extra]) args.push('--dynamic-config-value', kv);
-  const out = fs.openSync(path.join(dir, 'temporal.log'), 'a');
-  const child = spawn(cli, args, { stdio: ['ignore', out, out] });
-  const killOnExit = () => child.exitCode === null && child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const address = `127.0.0.1:${port}`;
-  await waitForTemporal(address);
-  return {
-    address,
-    pid: child.pid,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+async function startTemporal(dir: string): Promise<DevServer> {
+  return startTemporalDevServer({
+    cli: ensureTemporalCli(loadConfig().cacheDir, log),
+    headless: true,
+    logFile: path.join(dir, 'temporal.log'),
+    ...(process.env.BENCH_TEMPORAL_FILE === '1' ? { dbFile: path.join(dir, 'temporal.db') } : {}),
+    dynamicConfig: [
+      'limit.historyCount.suggestContinueAsNew=100000',
+      'limit.historySize.suggestContinueAsNew=100000000',
+      ...(process.env.BENCH_DYNAMIC_CONFIG ?? '').split(/\s+/).filter(Boolean),
+    ],
+  });
 }
 
 export async function startBenchEnv(): Promise<BenchEnv> {
@@ -110,7 +92,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   return {
     dir,
     temporalAddress: temporal.address,
-    temporalPid: temporal.pid,
+    temporalPid: temporal.process.pid,
     databaseUrl: pg.url,
     dataKey,
     adminToken: crypto.randomBytes(24).toString('base64url'),
