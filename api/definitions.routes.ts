@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { SimulationError, simulate } from '../definitions/simulate';
+import { SimulationError, simulate, type SimulationInput } from '../definitions/simulate';
+import type { CompiledDefinition } from '../definitions/compile';
 import { validateDocument } from '../definitions/validate';
 import type { DefinitionDocument } from '../definitions/document.schema';
 import type { DefinitionService } from '../services/definitions.service';
@@ -31,6 +32,23 @@ const migrateBody = z.strictObject({
   dryRun: z.boolean().default(false),
 });
 
+/** The document of a draft request, validated and normalised as publishing would store it; 422 with paths under `document.`. */
+function validDraft(document: unknown): DefinitionDocument {
+  const checked = validateDocument(document);
+  if (!checked.valid || !checked.document) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors.map((e) => ({ ...e, path: `document.${e.path}` })));
+  return checked.document;
+}
+
+/** A simulation's result; events it cannot run are a 400 naming them. */
+function simulated(compiled: CompiledDefinition, sim: SimulationInput) {
+  try {
+    return simulate(compiled, sim);
+  } catch (e) {
+    if (e instanceof SimulationError) throw badRequest(e.message, e.errors);
+    throw e;
+  }
+}
+
 export function definitionRoutes(definitions: DefinitionService, processes: ProcessService): Router {
   const r = Router();
 
@@ -46,25 +64,14 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
 
   // The editor's draft: simulated and compared with the published version without being stored.
   r.post('/draft/simulate', (req, res) => {
-    const body = draftSimulateBody.parse(req.body);
-    const checked = validateDocument(body.document);
-    if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors.map((e) => ({ ...e, path: `document.${e.path}` })));
-    const { document: _doc, ...sim } = body;
-    const compiled = definitions.compileDraft(checked.document as DefinitionDocument);
-    try {
-      res.json({ key: String(body.document.key), version: 'draft', ...simulate(compiled, sim) });
-    } catch (e) {
-      if (e instanceof SimulationError) throw badRequest(e.message, e.errors);
-      throw e;
-    }
+    const { document, ...sim } = draftSimulateBody.parse(req.body);
+    const draft = validDraft(document);
+    res.json({ key: draft.key, version: 'draft', ...simulated(definitions.compileDraft(draft), sim) });
   });
 
   r.post('/draft/diff', async (req, res) => {
     const body = draftDiffBody.parse(req.body);
-    const checked = validateDocument(body.document);
-    if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors.map((e) => ({ ...e, path: `document.${e.path}` })));
-    // Compared as it would be stored: the validated, normalised document.
-    res.json(await definitions.diffDraft(checked.document as DefinitionDocument, body.from));
+    res.json(await definitions.diffDraft(validDraft(body.document), body.from));
   });
 
   r.post('/', requireRole('ops'), async (req, res) => {
@@ -98,12 +105,7 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
   r.post('/:key/simulate', async (req, res) => {
     const body = simulateBody.parse(req.body);
     const def = await definitions.get(req.params.key, body.version);
-    try {
-      res.json({ key: def.key, version: def.version, ...simulate(def.compiled, body) });
-    } catch (e) {
-      if (e instanceof SimulationError) throw badRequest(e.message, e.errors);
-      throw e;
-    }
+    res.json({ key: def.key, version: def.version, ...simulated(def.compiled, body) });
   });
 
   r.post('/:key/migrate', requireRole('ops'), async (req, res) => {
