@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, get, saveToken, savedToken, whenUnauthorized, type Me } from './api';
+import { get, saveToken, savedToken, whenUnauthorized, type Me } from './api';
 import { currentLang, roleName, setLang, t } from './i18n';
 import { parseRoute, navigate, ErrorBox, PageTitle } from './util';
 import { Dashboard } from './pages/dashboard';
@@ -43,13 +43,10 @@ function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      const me = await get<Me>('/api/me').catch((err) => {
-        throw err;
-      });
-      onSignedIn(me);
+      onSignedIn(await get<Me>('/api/me'));
     } catch (err) {
       saveToken(null);
-      setError(err instanceof ApiError && err.status === 401 ? new Error(err.message) : (err as Error));
+      setError(err as Error);
     } finally {
       setBusy(false);
     }

@@ -12,26 +12,24 @@ export interface DefinitionInfo {
   updatedAt: string;
 }
 
-let grids: Promise<GridInfo[]> | undefined;
-let definitions: Promise<DefinitionInfo[]> | undefined;
+const cache = new Map<string, Promise<unknown>>();
 
-/** The grids the caller may see, fetched once a page load. */
-export function loadGrids(): Promise<GridInfo[]> {
-  grids ??= get<{ items: GridInfo[] }>('/api/grids').then((r) => r.items, (e) => {
-    grids = undefined;
-    throw e;
-  });
-  return grids;
+/** A GET answered once a page load and shared; a failure is forgotten so the next call retries. */
+export function once<T>(path: string, pick: (body: any) => T, fresh = false): Promise<T> {
+  if (fresh) cache.delete(path);
+  let p = cache.get(path) as Promise<T> | undefined;
+  if (!p) {
+    p = get(path).then(pick);
+    cache.set(path, p);
+    p.catch(() => cache.delete(path));
+  }
+  return p;
 }
 
-export function loadDefinitions(fresh = false): Promise<DefinitionInfo[]> {
-  if (fresh) definitions = undefined;
-  definitions ??= get<{ items: DefinitionInfo[] }>('/api/definitions').then((r) => r.items, (e) => {
-    definitions = undefined;
-    throw e;
-  });
-  return definitions;
-}
+/** The grids the caller may see. */
+export const loadGrids = () => once<GridInfo[]>('/api/grids', (r) => r.items);
+
+export const loadDefinitions = (fresh = false) => once<DefinitionInfo[]>('/api/definitions', (r) => r.items, fresh);
 
 /** This month in the community's zone, as YYYY-MM. */
 export function thisMonth(now = new Date()): string {

@@ -3,6 +3,7 @@ import { get, post, qs, stream, type Me } from '../api';
 import { EventForm, hasFields, type EventSchema } from '../event-form';
 import { eventName, t, when } from '../i18n';
 import { ErrorBox, PageTitle, Show, useLoad } from '../util';
+import { once } from './common';
 
 interface Task {
   id: string;
@@ -25,34 +26,13 @@ interface Notice {
   readAt: string | null;
 }
 
-const schemas = new Map<string, Promise<Record<string, EventSchema>>>();
 /** The event schemas of a task's definition (the workflow id starts with the definition's key). */
-function eventSchemas(workflowId: string): Promise<Record<string, EventSchema>> {
-  const key = workflowId.split('/')[0];
-  if (!schemas.has(key))
-    schemas.set(
-      key,
-      get<{ events?: Record<string, EventSchema> }>(`/api/definitions/${encodeURIComponent(key)}`).then(
-        (d) => d.events ?? {},
-        () => ({}),
-      ),
-    );
-  return schemas.get(key) as Promise<Record<string, EventSchema>>;
-}
+const eventSchemas = (workflowId: string) =>
+  once<Record<string, EventSchema>>(`/api/definitions/${encodeURIComponent(workflowId.split('/')[0])}`, (d) => d.events ?? {}).catch((): Record<string, EventSchema> => ({}));
 
-const sites = new Map<string, Promise<string[]>>();
-function gridSites(grid: string | null): Promise<string[]> {
-  if (!grid) return Promise.resolve([]);
-  if (!sites.has(grid))
-    sites.set(
-      grid,
-      get<{ sites: { name: string }[] }>(`/api/grids/${encodeURIComponent(grid)}`).then(
-        (g) => g.sites.map((s) => s.name),
-        () => [],
-      ),
-    );
-  return sites.get(grid) as Promise<string[]>;
-}
+/** The grid's site names, suggested at check-in. */
+const gridSites = (grid: string | null) =>
+  grid ? once<string[]>(`/api/grids/${encodeURIComponent(grid)}`, (g) => g.sites.map((s: { name: string }) => s.name)).catch((): string[] => []) : Promise.resolve([]);
 
 function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string) => void }) {
   const [open, setOpen] = useState<string | null>(null);
