@@ -5,7 +5,7 @@
  * per group of users, with screenshots at desktop and phone width for the README.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type Harness } from '../support/harness';
 import { DESKTOP, PHONE, launchChromium, screenshot, signIn, unlabelled } from '../support/browser';
 
 let h: Harness;
@@ -43,16 +43,6 @@ async function newPage(viewport = DESKTOP): Promise<Page> {
 }
 const pageErrors = (page: Page) => (page as unknown as { problems: string[] }).problems;
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 test('a manager finds an overdue issue of grid-04 from the dashboard and opens its timeline', async () => {
   const key = `browser-issue-${run}`;
   const steps = { raised: ['受理诉求', 'DELIBERATE', 'deliberating'], deliberating: ['组织议事协商', 'HANDLE', 'handling'], handling: ['办理诉求', 'VERIFY', 'verifying'], verifying: ['核实办理结果', 'EVALUATE', 'evaluating'] } as const;
@@ -68,10 +58,10 @@ test('a manager finds an overdue issue of grid-04 from the dashboard and opens i
   const id = started.body.workflowId as string;
   for (const type of ['DELIBERATE', 'HANDLE']) expect((await h.call('POST', `/api/processes/${encodeURIComponent(id)}/events`, { type })).status).toBe(200);
   // The handling step is due 2 s after it began: wait until the read model calls it overdue.
-  await until('the issue to be overdue', async () => {
+  await eventually(async () => {
     const r = await h.call('GET', `/api/processes?grid=grid-04&overdue=true&q=${businessKey}`);
     return r.body.items?.length ? true : undefined;
-  });
+  }, 20_000);
 
   const page = await newPage();
   await signIn(page, h.baseUrl, await token('manager'));
@@ -288,7 +278,7 @@ test('a grid worker starts, checks in, reports an issue and submits a patrol on 
   await page.getByText('实时更新中').waitFor();
   // A grid worker's navigation has only their own page; the managers' pages say no.
   await expect(page.getByRole('navigation', { name: '主导航' }).getByRole('link').allTextContents()).resolves.toEqual(['我的任务']);
-  const first = await until('the first task', taskOf);
+  const first = await eventually(taskOf, 20_000);
   const card = page.locator(`li[data-task="${first.id}"]`);
   await expect(card.locator('h3').textContent()).resolves.toBe('开始今日网格巡查');
   expect(await unlabelled(page)).toEqual([]);
@@ -297,10 +287,10 @@ test('a grid worker starts, checks in, reports an issue and submits a patrol on 
   // One tap starts the patrol; the next task takes its place.
   await card.getByRole('button', { name: '开始巡查' }).click();
   await page.getByText('开始巡查 · 已完成：patrolling').waitFor();
-  const second = await until('the patrol task', async () => {
+  const second = await eventually(async () => {
     const t = await taskOf();
     return t && t.title === '走访签到并提交今日巡查' ? t : undefined;
-  });
+  }, 20_000);
   const patrol = page.locator(`li[data-task="${second.id}"]`);
   await patrol.waitFor();
 

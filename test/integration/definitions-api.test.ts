@@ -195,11 +195,10 @@ test('a draft is simulated and compared with the published version without being
   const changed = clone(doc) as any;
   changed.machine.states.visiting.on.CANCEL = 'done';
   // The read model has the new instance once the worker has projected its start.
-  let diff = await h.call('POST', '/api/definitions/draft/diff', { document: changed });
-  for (let i = 0; i < 100 && diff.body.runningTotal === 0; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    diff = await h.call('POST', '/api/definitions/draft/diff', { document: changed });
-  }
+  const diff = await eventually(async () => {
+    const d = await h.call('POST', '/api/definitions/draft/diff', { document: changed });
+    return d.body.runningTotal > 0 && d;
+  });
   expect(diff.status).toBe(200);
   expect(diff.body).toMatchObject({ key, from: 1, to: 'draft', runningTotal: 1, running: [{ state: 'visiting', running: 1, changes: 1 }] });
   expect(diff.body.changes).toEqual([expect.objectContaining({ subject: 'transition', kind: 'added', state: 'visiting', name: 'CANCEL' })]);
