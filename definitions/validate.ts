@@ -14,6 +14,7 @@ import {
 import { ACTION_TYPES, actionParams, GUARD_TYPES, guardParams, ROLES } from './library';
 import { parseWorkingDays } from './calendar';
 import { parseClock, parseDuration, ZONE_OFFSETS } from './time';
+import { zeroDelayTimerCycles } from './timer-cycles';
 
 /**
  * Checks a definition document before it is published: its shape (the zod schema), then what the
@@ -753,6 +754,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
     checkReachable();
     checkEventlessLoops();
   }
+  if (!targetErrors && !structureErrors) errors.push(...zeroDelayTimerCycles(doc));
 
   function initialLeaves(node: StateNode): StateNode[] {
     if (node.kind === 'parallel') return [...node.children.values()].flatMap(initialLeaves);
