@@ -1,12 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Notice } from '../definitions/engine';
+import type { Actor } from '../definitions/access';
+import type { DeliveryOutcome } from '../workflows/messages';
 
 export interface ProcessStarter {
   /** Starts (or finds) a process; the same key always gives the same workflow. */
   startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }>;
-  /** Delivers an event to another process exactly once per request id. */
-  signalEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string }): Promise<void>;
+  /**
+   * Delivers an event to another process exactly once per request id and says whether the target
+   * applied it; the target checks the sender against its access rules like any other event.
+   */
+  deliverEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string; by: Actor }): Promise<DeliveryOutcome>;
 }
 
 export class PermanentEffectError extends Error {}
@@ -85,8 +90,8 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
       return providers.run(p.provider, p.params, { grid: p.grid, workflowId: p.workflowId });
     },
 
-    async sendEvent(p: { fromWorkflowId: string; key: string; to: string; type: string; data?: Record<string, unknown> }): Promise<void> {
-      await processes.signalEvent({ workflowId: p.to, type: p.type, data: p.data, requestId: `${p.fromWorkflowId}#${p.key}`, actor: p.fromWorkflowId });
+    async sendEvent(p: { fromWorkflowId: string; key: string; to: string; type: string; data?: Record<string, unknown>; by: Actor }): Promise<DeliveryOutcome> {
+      return processes.deliverEvent({ workflowId: p.to, type: p.type, data: p.data, requestId: `${p.fromWorkflowId}#${p.key}`, actor: p.fromWorkflowId, by: p.by });
     },
   };
 }

@@ -21,6 +21,8 @@ export const eventBody = z.strictObject({
   type: eventType,
   data: dataObject.optional(),
   requestId: z.string().min(1).max(200).optional(),
+  /** A manager acting for a member (audited); the rules are checked for that member. */
+  onBehalfOf: z.string().min(1).max(100).optional(),
 });
 
 export const cancelBody = z.strictObject({ reason: z.string().min(1, 'say why').max(500) });
@@ -66,7 +68,7 @@ export function processRoutes(processes: ProcessService, stats?: StatsService): 
       if (!body.grid) throw forbidden(`a ${p.role} starts processes of its own grids only; give "grid"`);
       if (!mayReach(p, body.grid)) throw forbidden(`grid "${body.grid}" is not one of yours`);
     }
-    const result = await processes.start(body, p.memberId ?? p.name);
+    const result = await processes.start(body, p.memberId ?? p.name, p);
     const { created, ...rest } = result;
     res.status(created ? 201 : 200).location(`/api/processes/${encodeURIComponent(rest.workflowId)}`).json(rest);
   });
@@ -82,12 +84,15 @@ export function processRoutes(processes: ProcessService, stats?: StatsService): 
   });
 
   r.get('/:id', async (req, res) => {
-    res.json(await processes.get(String(req.params.id)));
+    const id = String(req.params.id);
+    res.json(await processes.get(id, await processes.actorOf(req.principal as Principal, id)));
   });
 
   r.post('/:id/events', async (req, res) => {
-    const body = eventBody.parse(req.body);
-    res.json(await processes.sendEvent(String(req.params.id), body, req.principal?.memberId ?? req.principal?.name));
+    const { onBehalfOf, ...body } = eventBody.parse(req.body);
+    const id = String(req.params.id);
+    const by = await processes.actorOf(req.principal as Principal, id, onBehalfOf, body.type);
+    res.json(await processes.sendEvent(id, body, by));
   });
 
   r.post('/:id/cancel', requireRole('manager'), async (req, res) => {

@@ -14,6 +14,7 @@ const completeBody = z.strictObject({
   type: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in SCREAMING_CASE'),
   data: z.record(z.string(), z.unknown()).optional(),
   requestId: z.string().min(1).max(200).optional(),
+  onBehalfOf: z.string().min(1).max(100).optional(),
 });
 const reassignBody = z.strictObject({ memberId: z.string().min(1) });
 

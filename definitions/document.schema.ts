@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessBlock } from './access';
 
 /**
  * The shape of a definition document. `machine` is a plain-JSON XState v5 config; the engine's
@@ -216,6 +217,13 @@ export const definitionDocument = z.strictObject({
   templates: z.record(z.string(), template).optional(),
   schedule: scheduleSpec.optional(),
   prefill: prefillSpec.optional(),
+  /**
+   * The days an instance may be started for, around today in `timezone`, when the business key
+   * names a day: `{ daysBefore: 1, daysAfter: 1 }` is yesterday to tomorrow.
+   */
+  startWindow: z.strictObject({ daysBefore: z.number().int().min(0).max(366), daysAfter: z.number().int().min(0).max(366) }).optional(),
+  /** Who may send each event (see access.ts); an event without a rule is for the current task's role. */
+  access: accessBlock.optional(),
   machine: machineConfig,
 });
 export type DefinitionDocument = z.infer<typeof definitionDocument>;

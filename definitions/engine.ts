@@ -5,6 +5,7 @@ import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
 import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './working-days';
 import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './expressions';
 import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
+import { checkAccess, identities, type AccessContext, type Actor } from './access';
 
 /**
  * The pure engine: start an instance, apply an event, fire due deadlines. The Temporal workflow,
@@ -17,6 +18,8 @@ export interface EngineEvent {
   data?: Record<string, unknown>;
   at: number;
   actor?: string;
+  /** Who sends it; the engine checks the definition's access rules when it is given. */
+  by?: Actor;
 }
 
 export type DeadlineKind = 'timer' | 'reminder' | 'escalation';
@@ -41,6 +44,8 @@ export interface Instance {
   /** Entry time of each active state node. */
   entered: Record<string, number>;
   deadlines: Deadline[];
+  /** Identities behind the latest event of each type, for separation of duties; absent in early instances. */
+  actors?: Record<string, string[]>;
 }
 
 export interface Notice {
@@ -65,6 +70,8 @@ export interface Step {
   event: string;
   data?: Record<string, unknown>;
   actor?: string;
+  /** Who sent the event, when the engine checked it (see access.ts). */
+  by?: Actor;
   from: string;
   to: string;
   /** The event completed a task after its due time. */
@@ -83,7 +90,7 @@ export interface TaskView {
   events: string[];
 }
 
-export type RejectionCode = 'ended' | 'not-accepted' | 'invalid-data' | 'guard';
+export type RejectionCode = 'ended' | 'not-accepted' | 'invalid-data' | 'guard' | 'forbidden' | 'too-late';
 
 export class EventRejected extends Error {
   constructor(
@@ -297,6 +304,7 @@ function advance(def: CompiledDefinition, prev: Instance | undefined, prevNodes:
     seq,
     entered,
     deadlines: done ? [] : sortDeadlines(deadlines),
+    ...(prev?.actors ? { actors: prev.actors } : {}),
   };
 }
 
@@ -369,6 +377,9 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
   }
   const accepts = acceptedEvents(def, inst);
   const snapshot = snapshotOf(def, inst);
+  if (source === 'client' && ev.by && def.internalEvents.has(ev.type)) {
+    throw new EventRejected('forbidden', `event "${ev.type}" is sent by the engine (a timer or a fetch), never by a person or another process`, accepts);
+  }
   if (source === 'client' && !accepts.includes(ev.type)) {
     const why = def.internalEvents.has(ev.type) ? ' (it is sent by the engine: a timer or a fetch)' : '';
     throw new EventRejected(
@@ -376,6 +387,10 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
       `event "${ev.type}" is not accepted in state "${state}"${why}; accepted: ${accepts.join(', ') || 'none'}`,
       accepts,
     );
+  }
+  if (source === 'client' && ev.by) {
+    const denial = checkAccess(accessContext(def, inst, ev.type, ev.at), ev.by);
+    if (denial) throw new EventRejected(denial.code, denial.message, accepts);
   }
   const schema = def.doc.events?.[ev.type];
   if (schema) {
@@ -402,6 +417,8 @@ export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
   const [next, actions] = transition(def.machine, snapshot, xev as never);
   const seq = inst.seq + 1;
   const instance = advance(def, inst, prevNodes, next, ev.at, seq);
+  const who = ev.by ? identities(ev.by) : ev.actor && source === 'client' ? [ev.actor] : undefined;
+  if (who) instance.actors = { ...(inst.actors ?? {}), [ev.type]: who };
   const stillActive = new Set(activeNodes(next).map((n) => n.id));
   return {
     seq,
@@ -409,6 +426,7 @@ export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
     event: ev.type,
     data: ev.data,
     actor: ev.actor,
+    ...(ev.by ? { by: ev.by } : {}),
     from: stateName(inst.value),
     to: stateName(next.value),
     late: lateTasks.some((n) => !stillActive.has(n.id)),
@@ -530,6 +548,7 @@ export function migrateInstance(
   const snapshot = to.machine.resolveState({ value: pathToValue(path) as never, context });
   const seq = inst.seq + 1;
   const instance = advance(to, undefined, [], snapshot, at, seq);
+  if (inst.actors) instance.actors = inst.actors;
   return {
     seq,
     at,
@@ -542,4 +561,35 @@ export function migrateInstance(
     effects: [],
     instance,
   };
+}
+
+/** What the access rules need to know about an instance now, for one event type. */
+export function accessContext(def: CompiledDefinition, inst: Instance, type: string, at: number): AccessContext {
+  const tasks = tasksOf(def, inst);
+  const due = tasks.find((t) => t.dueAt !== undefined)?.dueAt;
+  return {
+    definition: def.doc.key,
+    event: type,
+    state: stateName(inst.value),
+    grid: typeof inst.context.grid === 'string' ? inst.context.grid : null,
+    context: inst.context,
+    rule: def.doc.access?.[type],
+    tasks: tasks.map((t) => ({ state: t.state, role: t.role })),
+    actors: inst.actors ?? {},
+    dueAt: due,
+    at,
+    zone: def.zone,
+  };
+}
+
+/** The events `actor` may send now: accepted in the state and allowed by the access rules (guards aside). */
+export function allowedEvents(def: CompiledDefinition, inst: Instance, actor: Actor, at: number): string[] {
+  return acceptedEvents(def, inst).filter((type) => checkAccess(accessContext(def, inst, type, at), actor) === undefined);
+}
+
+/** A step that changes no state and only records something (an event another process refused). */
+export function noteStep(inst: Instance, at: number, event: string, data: Record<string, unknown>, actor?: string): Step {
+  const seq = inst.seq + 1;
+  const state = stateName(inst.value);
+  return { seq, at, event, data, actor, from: state, to: state, late: false, effects: [], instance: { ...inst, seq } };
 }

@@ -333,6 +333,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
     }
   }
   if (doc.businessKey !== undefined) checkBusinessKey(doc, error, warn);
+  if (doc.access !== undefined) checkAccessBlock(doc, error, warn);
   for (const key of Object.keys(doc.machine.context ?? {})) {
     if (ENGINE_CONTEXT_KEYS.includes(key)) {
       error(`machine.context.${key}`, `context key "${key}" is set by the engine when an instance starts (${ENGINE_CONTEXT_KEYS.join(', ')}); use another name`);
@@ -880,4 +881,56 @@ function checkBusinessKey(
   if (/[{}]/.test(template.replace(/\{[^{}]*\}/g, ''))) {
     error('businessKey', `businessKey "${template}" has an unmatched brace; ${valid}`);
   }
+}
+
+/** Events the machine handles (`on` keys anywhere) and events its timers send. */
+function machineEvents(doc: DefinitionDocument): { handled: Set<string>; timers: Set<string> } {
+  const handled = new Set<string>();
+  const timers = new Set<string>();
+  const visit = (state: StateConfig) => {
+    for (const e of Object.keys(state.on ?? {})) handled.add(e);
+    for (const t of state.meta?.timers ?? []) timers.add(t.send);
+    for (const child of Object.values(state.states ?? {})) visit(child);
+  };
+  visit(doc.machine as StateConfig);
+  return { handled, timers };
+}
+
+function checkAccessBlock(
+  doc: DefinitionDocument,
+  error: (path: string, message: string) => void,
+  warn: (path: string, message: string) => void,
+) {
+  const { handled, timers } = machineEvents(doc);
+  const events = [...handled].filter((e) => !timers.has(e)).sort();
+  for (const [event, rule] of Object.entries(doc.access ?? {})) {
+    const path = `access.${event}`;
+    if (timers.has(event)) {
+      error(path, `event "${event}" is sent by a timer, never by a person or a process; remove its rule`);
+      continue;
+    }
+    if (!handled.has(event)) error(path, `no state handles event "${event}"; events: ${list(events)}`);
+    const actingRoles: readonly string[] = [...ROLES, 'manager'];
+    const roleLists: [string, string[]][] = [[`${path}.roles`, rule.roles ?? []], ...Object.entries(rule.rolesBy?.values ?? {}).map(([v, r]): [string, string[]] => [`${path}.rolesBy.values.${v}`, r])];
+    for (const [at, roles] of roleLists) {
+      for (const [i, role] of roles.entries()) {
+        if (!actingRoles.includes(role)) error(`${at}.${i}`, `unknown role "${role}"${suggest(role, actingRoles)}; known: ${actingRoles.join(', ')}`);
+      }
+    }
+    for (const [i, earlier] of (rule.notBy ?? []).entries()) {
+      if (!handled.has(earlier)) error(`${path}.notBy.${i}`, `"${earlier}" is no event of this machine, so nobody sent it; events: ${list(events)}`);
+    }
+    if (!rule.roles?.length && !rule.processes?.length && !rule.rolesBy && rule.assignee === false) {
+      error(path, `the rule for "${event}" lets nobody send it; name roles, processes or leave assignee on`);
+    }
+    if (rule.beforeDue && !hasTaskDueFor(doc.machine as StateConfig, event)) {
+      warn(`${path}.beforeDue`, `no state that handles "${event}" has a task with a due time, so beforeDue never refuses`);
+    }
+  }
+}
+
+function hasTaskDueFor(state: StateConfig, event: string, inherited = false): boolean {
+  const handles = inherited || Object.prototype.hasOwnProperty.call(state.on ?? {}, event);
+  if (handles && state.meta?.task?.due) return true;
+  return Object.values(state.states ?? {}).some((child) => hasTaskDueFor(child, event, handles));
 }

@@ -8,7 +8,10 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { checkData, type PathError } from '../definitions/data-schema';
-import { MigrationRefused, migrateInstance, startInstance, type Instance } from '../definitions/engine';
+import { MigrationRefused, allowedEvents, migrateInstance, startInstance, type Instance } from '../definitions/engine';
+import type { Actor } from '../definitions/access';
+import { addDays } from '../definitions/time';
+import { mayReach, type Principal } from '../api/auth';
 import type { WorkCalendar } from '../definitions/calendar';
 import { formatLocal, isoWeek, localDate } from '../definitions/time';
 import type { ProcessStarter } from '../activities';
@@ -22,6 +25,7 @@ import {
   searchAttributeKeys,
   sendEventUpdate,
   snapshotQuery,
+  type DeliveryOutcome,
   type EventRejectedDetails,
   type EventResult,
   type ProcessSnapshot,
@@ -30,9 +34,10 @@ import {
 } from '../workflows/messages';
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
 import type { ProviderService } from './providers.service';
+import type { ActorService } from './actors.service';
 import { metrics } from '../infra/metrics';
 import { processWhere, type ProcessFilters } from './process-filters';
-import { ProblemError, badRequest, conflict, notFound } from './errors';
+import { ProblemError, badRequest, conflict, forbidden, notFound } from './errors';
 
 export interface StartRequest {
   definition: string;
@@ -166,6 +171,7 @@ export class ProcessService implements ProcessStarter {
       client: Client;
       definitions: DefinitionService;
       providers: ProviderService;
+      actors: ActorService;
       calendar: WorkCalendar;
       taskQueue: string;
       gridExists?: (grid: string) => Promise<boolean>;
@@ -211,6 +217,29 @@ export class ProcessService implements ProcessStarter {
     return `${def.key}/${filled}`;
   }
 
+  /**
+   * What a person may not choose when starting: the business key of a definition that renders its
+   * own, a day outside the definition's start window (admin excepted), and inputs the engine fills.
+   */
+  private checkCaller(def: LoadedDefinition, req: StartRequest, day: string, caller: Principal): void {
+    const errors: PathError[] = [];
+    if (req.businessKey !== undefined && def.document.businessKey) {
+      errors.push({ path: 'businessKey', message: `"${def.key}" renders its business key from "${def.document.businessKey}"; leave businessKey out` });
+    }
+    const prefill = def.document.prefill;
+    if (prefill && req.input?.[prefill.into] !== undefined) {
+      errors.push({ path: `input.${prefill.into}`, message: `"${prefill.into}" is filled by the engine (${prefill.provider}) when the process starts; leave it out` });
+    }
+    const window = def.document.startWindow;
+    if (window && caller.role !== 'admin') {
+      const today = localDate(Date.now(), def.compiled.zone);
+      const first = addDays(today, -window.daysBefore);
+      const last = addDays(today, window.daysAfter);
+      if (day < first || day > last) errors.push({ path: 'input.date', message: `"${def.key}" starts for a day from ${first} to ${last}; ${day} is outside that window` });
+    }
+    if (errors.length) throw badRequest(`cannot start "${def.key}": ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  }
+
   /** Checks a start request against its definition without touching anything. */
   private checkStart(def: LoadedDefinition, req: StartRequest): { day: string } {
     const errors: PathError[] = [];
@@ -225,9 +254,14 @@ export class ProcessService implements ProcessStarter {
     return { day: typeof date === 'string' ? date : localDate(Date.now(), def.compiled.zone) };
   }
 
-  async start(req: StartRequest, actor = 'api'): Promise<StartResult> {
+  /**
+   * Starts an instance. A person's start (`caller`) may not name a rendered key, a day outside the
+   * window or a prefilled input, and an existing instance is only shown to a caller who may read it.
+   */
+  async start(req: StartRequest, actor = 'api', caller?: Principal): Promise<StartResult> {
     const def = await this.deps.definitions.get(req.definition, req.version);
     const { day } = this.checkStart(def, req);
+    if (caller) this.checkCaller(def, req, day, caller);
     if (req.grid && this.deps.gridExists && !(await this.deps.gridExists(req.grid))) {
       throw badRequest(`grid "${req.grid}" does not exist in the community registry`, [{ path: 'grid', message: 'unknown grid; see GET /api/grids' }]);
     }
@@ -265,6 +299,10 @@ export class ProcessService implements ProcessStarter {
       });
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        if (caller) {
+          const found = await this.gridOf(workflowId);
+          if (!found || !mayReach(caller, found.grid)) throw notFound(`process "${workflowId}" does not exist`);
+        }
         const existing = await this.current(workflowId);
         return { created: false, workflowId, definition: existing.definition, state: existing.state, status: existing.status };
       }
@@ -349,7 +387,14 @@ export class ProcessService implements ProcessStarter {
     }));
   }
 
-  async get(workflowId: string) {
+  /** The events `actor` may send to a live instance now (accepted in its state and allowed by the rules). */
+  private async mayNowSend(snap: ProcessSnapshot, actor: Actor): Promise<string[]> {
+    const def = await this.deps.definitions.get(snap.definition.key, snap.definition.version);
+    const inst: Instance = { value: snap.value, context: snap.context, status: 'running', seq: snap.seq, entered: snap.entered ?? {}, deadlines: [], actors: snap.actors ?? {} };
+    return allowedEvents(def.compiled, inst, actor, Date.now());
+  }
+
+  async get(workflowId: string, caller?: Actor) {
     const row = await this.row(workflowId);
     // Ended instances are final in the read model: no need to wake a worker for them.
     const snap = row && row.status !== 'running' ? undefined : await this.live(workflowId);
@@ -380,18 +425,26 @@ export class ProcessService implements ProcessStarter {
         delete summary.assignee;
         delete summary.dueAt;
       }
-      return { ...summary, live: true, temporalUrl: this.temporalUrl(workflowId), context: snap.context, accepts: snap.accepts, tasks: snap.tasks, deadlines: snap.deadlines, children, history };
+      const youMaySend = caller ? await this.mayNowSend(snap, caller) : snap.accepts;
+      return { ...summary, live: true, temporalUrl: this.temporalUrl(workflowId), context: snap.context, accepts: snap.accepts, youMaySend, tasks: snap.tasks, deadlines: snap.deadlines, children, history };
     }
     const r = row as InstanceRow;
-    return { ...summaryOf(r, now), live: false, temporalUrl: this.temporalUrl(workflowId), context: r.context, accepts: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], children, history };
+    return { ...summaryOf(r, now), live: false, temporalUrl: this.temporalUrl(workflowId), context: r.context, accepts: [] as string[], youMaySend: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], children, history };
   }
 
-  async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, actor = 'api'): Promise<EventResult> {
+  /** The caller as the access rules see them, or the member a manager acts for (audited). */
+  actorOf(caller: Principal, workflowId: string, onBehalfOf?: string, event?: string): Promise<Actor> {
+    return this.deps.actors.of(caller, workflowId, onBehalfOf, event);
+  }
+
+  /** Sends an event as `by`; the workflow checks the definition's access rules and answers with the new state. */
+  async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, by: Actor, shownAs?: string): Promise<EventResult> {
     const handle = this.deps.client.workflow.getHandle(workflowId);
+    const actor = shownAs ?? (by.by ? `${by.id} (by ${by.by.id})` : by.id);
     try {
       return await this.deps.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
         handle.executeUpdate(sendEventUpdate, {
-          args: [{ type: req.type, data: req.data, requestId: req.requestId, actor }],
+          args: [{ type: req.type, data: req.data, requestId: req.requestId, actor, by }],
           ...(req.requestId ? { updateId: req.requestId } : {}),
         }),
       );
@@ -400,6 +453,7 @@ export class ProcessService implements ProcessStarter {
       if (rejection) {
         metrics.eventsRefused.inc({ definition: workflowId.split('/')[0], reason: rejection.details.code });
         if (rejection.details.code === 'invalid-data') throw badRequest(rejection.message, rejection.details.errors);
+        if (rejection.details.code === 'forbidden') throw forbidden(rejection.message);
         throw conflict(rejection.message, { accepts: rejection.details.accepts });
       }
       if (e instanceof WorkflowNotFoundError || (e instanceof WorkflowUpdateFailedError && /completed|closed|not found/i.test(e.message))) {
@@ -540,8 +594,15 @@ export class ProcessService implements ProcessStarter {
     return rows.map((r) => r.workflow_id);
   }
 
-  async signalEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string }): Promise<void> {
-    await this.deps.client.workflow.getHandle(p.workflowId).signal(eventSignal, { type: p.type, data: p.data, requestId: p.requestId, actor: p.actor });
+  /** ProcessStarter: an event from another process, checked by the target like any other; a refusal is an outcome, not a retry. */
+  async deliverEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string; by: Actor }): Promise<DeliveryOutcome> {
+    try {
+      await this.sendEvent(p.workflowId, { type: p.type, data: p.data, requestId: p.requestId }, p.by, p.actor);
+      return { outcome: 'applied' };
+    } catch (e) {
+      if (e instanceof ProblemError && e.status < 500) return { outcome: 'refused', reason: e.message };
+      throw e;
+    }
   }
 }
 

@@ -171,11 +171,13 @@ export class TaskService {
   }
 
   /** Completes a task with one of its events: the same as sending the event to its process. */
-  async complete(taskId: string, body: { type: string; data?: Record<string, unknown>; requestId?: string }, principal: Principal) {
+  async complete(taskId: string, body: { type: string; data?: Record<string, unknown>; requestId?: string; onBehalfOf?: string }, principal: Principal) {
     const task = await this.one(taskId, principal);
     if (!task.events.includes(body.type)) {
       throw conflict(`task "${taskId}" is completed with ${task.events.join(', ')}, not "${body.type}"`, { accepts: task.events });
     }
-    return this.deps.processes.sendEvent(task.workflowId, body, principal.memberId ?? principal.name);
+    const { onBehalfOf, ...event } = body;
+    const by = await this.deps.processes.actorOf(principal, task.workflowId, onBehalfOf, body.type);
+    return this.deps.processes.sendEvent(task.workflowId, event, by);
   }
 }

@@ -1,9 +1,18 @@
 import crypto from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '../api/auth';
+import type { CommunityService } from './community.service';
 import { badRequest } from './errors';
 
 const ROLES: Principal['role'][] = ['admin', 'ops', 'manager', 'grid-leader', 'grid-worker'];
+/** The registry roles a token of each role may speak for: a token cannot lend a member more power than its role. */
+const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {
+  admin: [],
+  ops: [],
+  manager: ['party-secretary', 'community-manager'],
+  'grid-leader': ['grid-leader'],
+  'grid-worker': ['grid-worker', 'grid-part-time', 'grid-police'],
+};
 const hash = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
 /**
@@ -11,12 +20,31 @@ const hash = (token: string) => crypto.createHash('sha256').update(token).digest
  * reach, an optional member it speaks for, an expiry and revocation.
  */
 export class TokenService {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly community?: CommunityService,
+  ) {}
+
+  /** A token that names a member must fit them: a role the member holds and, for grid roles, the member's own grid. */
+  private async checkMember(p: { role: Principal['role']; memberId?: string; grids?: string[] }): Promise<void> {
+    if (!p.memberId || !this.community) return;
+    const member = await this.community.member(p.memberId);
+    if (!member) throw badRequest(`member "${p.memberId}" does not exist or is not active`, [{ path: 'memberId', message: 'see GET /api/grids/:id for members' }]);
+    const fits = MEMBER_ROLES_OF[p.role];
+    if (!fits.includes(member.role)) {
+      const roles = Object.entries(MEMBER_ROLES_OF).filter(([, m]) => m.includes(member.role)).map(([r]) => r);
+      throw badRequest(`member "${member.id}" is ${member.role}; a ${p.role} token cannot speak for them; use role ${roles.join(' or ') || '(none)'}`, [{ path: 'role', message: `${roles.join(' or ')}` }]);
+    }
+    if (member.gridId && p.grids && (p.grids.length !== 1 || p.grids[0] !== member.gridId)) {
+      throw badRequest(`member "${member.id}" works in ${member.gridId}; the token's grids must be ["${member.gridId}"]`, [{ path: 'grids', message: `["${member.gridId}"]` }]);
+    }
+  }
 
   async create(p: { role: Principal['role']; name: string; memberId?: string; grids?: string[]; ttlDays?: number }): Promise<{ id: string; token: string }> {
     if (!ROLES.includes(p.role)) throw badRequest(`unknown role "${p.role}"; roles: ${ROLES.join(', ')}`, [{ path: 'role', message: `one of ${ROLES.join(', ')}` }]);
     const gridScoped = p.role === 'grid-leader' || p.role === 'grid-worker';
     if (gridScoped && !p.grids?.length) throw badRequest(`a ${p.role} token needs the grids it may reach`, [{ path: 'grids', message: 'e.g. ["grid-03"]' }]);
+    await this.checkMember({ ...p, grids: gridScoped ? p.grids : undefined });
     const id = crypto.randomBytes(6).toString('hex');
     const token = `gf_${id}_${crypto.randomBytes(24).toString('base64url')}`;
     await this.orm.em.fork().getConnection().execute(

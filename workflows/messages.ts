@@ -3,6 +3,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { DefinitionDocument } from '../definitions/document.schema';
 import type { WorkCalendar } from '../definitions/calendar';
 import type { Instance } from '../definitions/engine';
+import type { Actor } from '../definitions/access';
 
 /** Everything a process workflow needs; the definition travels whole so replay never reads the database. */
 export interface RunProcessInput {
@@ -32,7 +33,16 @@ export interface EventRequest {
   type: string;
   data?: Record<string, unknown>;
   requestId?: string;
+  /** The sender as the history shows it (a member id, a workflow id). */
   actor?: string;
+  /** The sender as the access rules see it; an event without one is refused. */
+  by?: Actor;
+}
+
+/** What became of an event one process sent another. */
+export interface DeliveryOutcome {
+  outcome: 'applied' | 'refused';
+  reason?: string;
 }
 
 export interface EventResult {
@@ -68,6 +78,9 @@ export interface ProcessSnapshot {
   seq: number;
   startedAt: string;
   runs: number;
+  /** Entry time of each active state node and the senders of the latest events: what the access rules read. */
+  entered?: Record<string, number>;
+  actors?: Record<string, string[]>;
 }
 
 export interface ProcessResult {

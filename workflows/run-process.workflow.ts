@@ -7,6 +7,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -23,6 +24,7 @@ import {
   acceptedEvents,
   fireDue,
   nextDeadline,
+  noteStep,
   startInstance,
   stateName,
   tasksOf,
@@ -31,6 +33,7 @@ import {
   type Instance,
   type Step,
 } from '../definitions/engine';
+import type { Actor } from '../definitions/access';
 import { redactEvent, redactInput } from '../definitions/redact';
 import { formatLocal } from '../definitions/time';
 import {
@@ -59,6 +62,12 @@ const { recordSteps, notify, record, startProcess, sendEvent, markEnded, fetchDa
 });
 
 const REMEMBERED_REQUESTS = 500;
+/** Events from people and other processes are checked against the definition's access rules. */
+const WHO_MAY_ACT = 'who-may-act';
+
+function unsigned(type: string): EventRejected {
+  return new EventRejected('forbidden', `event "${type}" names no sender; events reach a process through the API or another process, which say who sends them`, []);
+}
 
 function toFailure(e: unknown): unknown {
   if (e instanceof EventRejected) {
@@ -115,6 +124,17 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
 
   // Results of `fetch` effects, applied as events once the step that asked for them is recorded.
   let fetched: EngineEvent[] = [];
+  // Events other processes refused, recorded in this process's history after the step that sent them.
+  let refusals: Step[] = [];
+
+  /** This process as the sender of an event to another, with the person whose event caused it. */
+  const asSender = (step: Step): Actor => ({
+    kind: 'process',
+    id: workflowId,
+    role: current.key,
+    grids: grid === null ? 'all' : [grid],
+    ...(step.by ? { by: step.by } : {}),
+  });
 
   async function runEffect(effect: Effect, step: Step): Promise<void> {
     try {
@@ -140,9 +160,15 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       case 'startProcess':
         await startProcess({ parentWorkflowId: workflowId, key: effect.key, definition: String(p.definition), input: (p.input ?? {}) as Record<string, unknown>, grid: (p.grid as string | undefined) ?? grid });
         break;
-      case 'sendEvent':
-        await sendEvent({ fromWorkflowId: workflowId, key: effect.key, to: String(p.to), type: String(p.type), data: p.data as Record<string, unknown> | undefined });
+      case 'sendEvent': {
+        const outcome = await sendEvent({ fromWorkflowId: workflowId, key: effect.key, to: String(p.to), type: String(p.type), data: p.data as Record<string, unknown> | undefined, by: asSender(step) });
+        // Histories from before the rules have no outcome: the event was signalled and not checked.
+        if (outcome && outcome.outcome === 'refused') {
+          const last = refusals.length ? refusals[refusals.length - 1].instance : instance;
+          refusals.push(noteStep(last, Date.now(), `@refused:${String(p.type)}`, { to: String(p.to), reason: outcome.reason }, workflowId));
+        }
         break;
+      }
       case 'fetch': {
         const data = await fetchData({ workflowId, grid, provider: String(p.provider), params: (p.params ?? {}) as Record<string, unknown> });
         fetched.push({ type: String(p.send), data, at: Date.now(), actor: `provider:${String(p.provider)}` });
@@ -170,6 +196,11 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       steps: steps.map((s) => ({ seq: s.seq, at: iso(s.at), event: s.event, from: s.from, to: s.to, actor: s.actor, data: redactEvent(current.document, s.event, s.data) as Record<string, unknown> | undefined, late: s.late })),
     });
     upsertSearchAttributes([{ key: searchAttributeKeys.state, value: stateName(instance.value) }]);
+    if (refusals.length) {
+      const notes = refusals;
+      refusals = [];
+      await commit(notes);
+    }
     const results = fetched;
     fetched = [];
     for (const ev of results) {
@@ -187,6 +218,11 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     const ev: EngineEvent = { type: req.type, data: req.data, at: Date.now(), actor: req.actor };
     let step: Step;
     try {
+      // Events recorded before the rules existed replay as they ran; every newer one is checked.
+      if (patched(WHO_MAY_ACT)) {
+        if (!req.by) throw unsigned(req.type);
+        ev.by = req.by;
+      }
       step = applyEvent(def, instance, ev);
     } catch (e) {
       throw toFailure(e);
@@ -227,13 +263,16 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     seq: instance.seq,
     startedAt: iso(startedAt),
     runs,
+    entered: instance.entered,
+    actors: instance.actors ?? {},
   }));
 
   setHandler(sendEventUpdate, (req) => serial(() => apply(req)), {
     validator: (req) => {
       if (req.requestId && requests.has(req.requestId)) return;
       try {
-        checkEvent(def, instance, { type: req.type, data: req.data, at: Date.now(), actor: req.actor });
+        if (!req.by) throw unsigned(req.type);
+        checkEvent(def, instance, { type: req.type, data: req.data, at: Date.now(), actor: req.actor, by: req.by });
       } catch (e) {
         throw toFailure(e);
       }

@@ -171,7 +171,7 @@ describe('layoutMachine on the built-in definitions', () => {
     expect(back).toEqual(['active.deliberation DECIDE', 'awaiting-evaluation EVALUATE', 'verification VERIFY_FAIL']);
     // Internal transitions are listed under their state, guarded alternatives folded.
     expect(byId(l, 'active').internal.map((i) => i.label)).toEqual(['↻ ESCALATE [compare] ×2']);
-    expect(byId(l, 'active.handling').internal.map((i) => i.event)).toEqual(['PROGRESS', 'EXTEND', 'OVERDUE_ESCALATE']);
+    expect(byId(l, 'active.handling').internal.map((i) => i.event)).toEqual(['PROGRESS', 'EXTEND', 'APPROVE_EXTENSION', 'REFUSE_EXTENSION', 'OVERDUE_ESCALATE']);
   });
 
   it('puts the daily patrol in a container and applies its transitions to its children', () => {

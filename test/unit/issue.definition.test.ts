@@ -115,11 +115,29 @@ describe('issue: the five steps', () => {
     expect(notices(steps).at(-1)).toBe('2026-12-04T18:00 party-secretary+community-manager: 上报社区：grid-04 问题「环境卫生」');
   });
 
-  test('EXTEND moves the due date and its reminders', () => {
-    const inst = send(inHandling('2026-12-01'), 'EXTEND', t('2026-11-28', '10:00'), { due: '2026-12-08', reason: '苗木到货延迟' }).instance;
-    expect(tasksOf(def, inst).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-08T18:00']);
-    expect(notices(fireDue(def, inst, t('2026-12-05', '00:00')).steps)).toEqual([]);
-    expect(inst.context.extensions).toEqual([{ due: '2026-12-08', reason: '苗木到货延迟', at: '2026-11-28T10:00:00.000+08:00' }]);
+  test('EXTEND asks for a later date; approved, it is recorded but lateness and 督办 keep the decided date', () => {
+    const asked = send(inHandling('2026-12-01'), 'EXTEND', t('2026-11-28', '10:00'), { due: '2026-12-08', reason: '苗木到货延迟' });
+    expect(notices([asked])).toEqual(['2026-11-28T10:00 grid-leader: 延期申请：grid-04 问题「环境卫生」申请延期至 2026-12-08']);
+    expect(asked.instance.context.pendingExtension).toMatchObject({ due: '2026-12-08', reason: '苗木到货延迟' });
+    const inst = send(asked.instance, 'APPROVE_EXTENSION', t('2026-11-28', '11:00'), { comment: '同意' }).instance;
+    expect(inst.context.extendedDue).toBe('2026-12-08');
+    expect(inst.context.pendingExtension).toBeNull();
+    expect(inst.context.extensions).toEqual([
+      { due: '2026-12-08', reason: '苗木到货延迟', askedBy: 'tester', decision: 'approved', decidedBy: 'tester', at: '2026-11-28T11:00:00.000+08:00', comment: '同意' },
+    ]);
+    // The task is still due on the decided date: the overdue notice to the grid leader comes then.
+    expect(tasksOf(def, inst).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-01T18:00']);
+    expect(notices(fireDue(def, inst, t('2026-12-01', '18:00')).steps)).toContain('2026-12-01T18:00 grid-leader: 督办：grid-04 问题「环境卫生」办理超时');
+  });
+
+  test('an extension is asked at most twice; APPROVE_EXTENSION needs a pending request', () => {
+    let inst = inHandling('2026-12-01');
+    expect(() => send(inst, 'APPROVE_EXTENSION', t('2026-11-28', '10:00'))).toThrow(/requires context\.pendingExtension is set/);
+    inst = send(inst, 'EXTEND', t('2026-11-28', '10:00'), { due: '2026-12-08', reason: 'a' }).instance;
+    inst = send(inst, 'REFUSE_EXTENSION', t('2026-11-28', '11:00'), { comment: '理由不充分' }).instance;
+    expect(inst.context.extensions).toMatchObject([{ decision: 'refused', comment: '理由不充分' }]);
+    inst = send(inst, 'EXTEND', t('2026-11-29', '10:00'), { due: '2026-12-08', reason: 'b' }).instance;
+    expect(() => send(inst, 'EXTEND', t('2026-11-29', '11:00'), { due: '2026-12-09', reason: 'c' })).toThrow(/requires context\.extensionRequests < 2/);
   });
 
   test('ESCALATE raises the level grid -> community -> street, then is refused', () => {

@@ -1,0 +1,51 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { ACTING_FOR_ROLES, type Actor } from '../definitions/access';
+import type { Principal } from '../api/auth';
+import type { CommunityService } from './community.service';
+import { badRequest, forbidden } from './errors';
+
+/**
+ * Turns an authenticated caller into the actor the engine's access rules check: the member the
+ * token names (role and grid from the registry), the tasks they hold in the process, and, when a
+ * manager acts for someone with `onBehalfOf`, that member with the manager behind them (audited).
+ */
+export class ActorService {
+  constructor(private readonly deps: { orm: MikroORM; community: CommunityService }) {}
+
+  private async holds(memberId: string, workflowId: string): Promise<string[]> {
+    const rows = await this.deps.orm.em.fork().getConnection().execute<{ task_id: string }[]>(
+      `select task_id from task_claim where workflow_id = ? and member_id = ?`,
+      [workflowId, memberId],
+    );
+    return rows.map((r) => r.task_id.slice(r.task_id.lastIndexOf('#') + 1));
+  }
+
+  /** The caller as themselves. */
+  async self(p: Principal, workflowId: string): Promise<Actor> {
+    if (!p.memberId) return { kind: 'person', id: p.name, role: p.role, grids: p.grids };
+    const member = await this.deps.community.member(p.memberId);
+    // A token whose member has left acts as nobody in particular: its own role, no tasks held.
+    if (!member) return { kind: 'person', id: p.memberId, role: p.role, grids: p.grids };
+    return { kind: 'person', id: member.id, role: member.role, grids: p.grids, holds: await this.holds(member.id, workflowId) };
+  }
+
+  /** The caller, or the member they act for; `onBehalfOf` is only for managers and is audited. */
+  async of(p: Principal, workflowId: string, onBehalfOf?: string, what?: string): Promise<Actor> {
+    const me = await this.self(p, workflowId);
+    if (onBehalfOf === undefined) return me;
+    if (!(ACTING_FOR_ROLES as readonly string[]).includes(me.role) || p.grids !== 'all') {
+      throw forbidden(`only a manager or admin acts for someone else ("onBehalfOf"); you are ${me.role}. Send it as yourself, or ask a manager`);
+    }
+    const member = await this.deps.community.member(onBehalfOf);
+    if (!member) throw badRequest(`member "${onBehalfOf}" does not exist or is not active`, [{ path: 'onBehalfOf', message: 'a member id, see GET /api/grids/:id' }]);
+    await this.deps.community.audit(me.id, 'event.on-behalf-of', workflowId, { member: member.id, role: member.role, event: what });
+    return {
+      kind: 'person',
+      id: member.id,
+      role: member.role,
+      grids: member.gridId ? [member.gridId] : 'all',
+      holds: await this.holds(member.id, workflowId),
+      by: me,
+    };
+  }
+}
