@@ -9,6 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { CommunityService } from '../../services/community.service';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
+/** Each process here runs in its own grid; its worker sends the events. */
+const workerOf = (workflowId: string) => `m-${workflowId.split('/')[1]}-worker`;
+
 /**
  * PostgreSQL stops for a while under load: the API answers 503 while it is away, workflows keep
  * their state and retry their projections, and when it is back the read model converges to the
@@ -90,9 +93,11 @@ test('stopping PostgreSQL for a while under load loses and doubles nothing; the 
   }
   await eventually(async () => (await h?.call('GET', `/api/processes/${enc(ids[7])}`))?.status === 200);
 
+  // Tokens are looked up in PostgreSQL: each worker's is made while it is still up.
+  for (const id of ids) await h.as(workerOf(id)).token();
   await stopPostgres();
   // Load while it is away: events go to the workflows (Temporal is up); their projections wait.
-  const during = await Promise.all(ids.map((id) => h?.call('POST', `/api/processes/${enc(id)}/events`, { type: 'PING', requestId: 'during' })));
+  const during = await Promise.all(ids.map((id) => h?.send(id, { type: 'PING', requestId: 'during' }, workerOf(id))));
   const ready = await h.call('GET', '/readyz');
   // Timers fire and steps are taken meanwhile (Temporal is up): their projections retry.
   expect(ready.status).toBe(503);
@@ -104,7 +109,7 @@ test('stopping PostgreSQL for a while under load loses and doubles nothing; the 
   // Retries of the same requests after it is back are the same steps.
   for (const id of ids) {
     const r = await eventually(async () => {
-      const res = await h?.call('POST', `/api/processes/${enc(id)}/events`, { type: 'PING', requestId: 'during' });
+      const res = await h?.send(id, { type: 'PING', requestId: 'during' }, workerOf(id));
       return res?.status === 200 && res;
     }, 60_000, 500);
     expect(r.body.state).toBe('open');

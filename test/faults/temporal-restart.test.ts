@@ -7,6 +7,9 @@ import { freePort } from '../../infra/postgres';
 import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../infra/temporal';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
+/** Each process here runs in its own grid; its worker sends the events. */
+const workerOf = (workflowId: string) => `m-${workflowId.split('/')[1]}-worker`;
+
 /**
  * The Temporal server stops (SIGTERM) and comes back on the same database file while processes are
  * waiting on timers and events: every process finishes, each step once, and the read model ends
@@ -58,11 +61,11 @@ test('stopping and restarting the Temporal server loses and doubles nothing', as
     expect(res.status).toBe(201);
     ids.push(res.body.workflowId);
   }
-  for (const id of ids) expect((await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'PING', requestId: 'before' })).status).toBe(200);
+  for (const id of ids) expect((await h.send(id, { type: 'PING', requestId: 'before' }, workerOf(id))).status).toBe(200);
 
   await server.stop();
   // While it is down the API says so, and changes nothing.
-  const down = await h.call('POST', `/api/processes/${enc(ids[0])}/events`, { type: 'PING', requestId: 'during' });
+  const down = await h.send(ids[0], { type: 'PING', requestId: 'during' }, workerOf(ids[0]));
   expect([503, 500]).toContain(down.status);
   await new Promise((r) => setTimeout(r, 2000));
   server = await startTemporalDevServer({ cli, dbFile, port, headless: true });
@@ -71,7 +74,7 @@ test('stopping and restarting the Temporal server loses and doubles nothing', as
   // backoff can outlast the timer on a loaded machine: then the process has ended, which is fine).
   for (const id of ids) {
     const again = await eventually(async () => {
-      const r = await h?.call('POST', `/api/processes/${enc(id)}/events`, { type: 'PING', requestId: 'after' });
+      const r = await h?.send(id, { type: 'PING', requestId: 'after' }, workerOf(id));
       return (r?.status === 200 || (r?.status === 409 && /has ended/.test(r.body.detail))) && r;
     }, 90_000, 500);
     expect(again.status === 200 ? again.body.state : 'ended').toMatch(/open|ended/);

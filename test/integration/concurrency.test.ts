@@ -21,11 +21,11 @@ test('the same start and the same event sent many times at once make one run and
   expect(starts.filter((s) => s.status === 201)).toHaveLength(1);
   expect(starts.filter((s) => s.status === 200)).toHaveLength(9);
 
-  const events = await Promise.all(Array.from({ length: 10 }, () => h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'START', requestId: 'start-once' })));
+  const events = await Promise.all(Array.from({ length: 10 }, () => h.send(id, { type: 'START', requestId: 'start-once' }, 'm-grid-12-worker')));
   expect(events.map((e) => e.status)).toEqual(Array(10).fill(200));
   expect(new Set(events.map((e) => e.body.seq)).size).toBe(1);
   // Concurrent retries of one check-in (same request id) are one check-in.
-  const raw = await Promise.all(Array.from({ length: 5 }, () => h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'CHECK_IN', data: { site: '新西南平房' }, requestId: 'check-in-once' })));
+  const raw = await Promise.all(Array.from({ length: 5 }, () => h.send(id, { type: 'CHECK_IN', data: { site: '新西南平房' }, requestId: 'check-in-once' }, 'm-grid-12-worker')));
   expect(raw.map((e) => e.status)).toEqual(Array(5).fill(200));
   const d = await eventually(async () => {
     const r = await h.call('GET', `/api/processes/${enc(id)}`);
@@ -56,9 +56,10 @@ test('SIGTERM drains the API: a request in flight is answered, then the process 
   });
   expect(started.status).toBe(201);
   // An event waits for the workflow's answer (a few hundred ms); SIGTERM arrives meanwhile.
+  const worker = await h.as('m-grid-11-worker').token();
   const inFlight = fetch(`http://127.0.0.1:${port}/api/processes/${enc(`daily-patrol/grid-11/${day}`)}/events`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${worker}`, 'content-type': 'application/json' },
     body: JSON.stringify({ type: 'START' }),
   });
   await new Promise((r) => setTimeout(r, 30));

@@ -90,7 +90,7 @@ test('a new process is written, validated, simulated, published and run through 
   expect(started.status).toBe(201);
   const id: string = started.body.workflowId;
   expect(id).toMatch(new RegExp(`^${key}/grid-03/\\d{4}-W\\d{2}$`));
-  expect((await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'VISIT', data: { household: '3号楼2单元' } })).body.state).toBe('visiting');
+  expect((await h.send(id, { type: 'VISIT', data: { household: '3号楼2单元' } })).body.state).toBe('visiting');
   // The reminder and the escalation arrive on the real clock, to grid-03's worker and leader.
   const notes = await eventually(async () => {
     const rows = await h.services.orm.em.fork().getConnection().execute<{ member_id: string; kind: string }[]>(
@@ -100,7 +100,7 @@ test('a new process is written, validated, simulated, published and run through 
     return rows.length === 2 && rows;
   }, 15_000, 250);
   expect(notes.map((n) => `${n.kind}:${n.member_id}`)).toEqual(['reminder:m-grid-03-worker', 'escalation:m-grid-03-leader']);
-  expect((await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'DONE' })).body).toMatchObject({ state: 'done', status: 'completed' });
+  expect((await h.send(id, { type: 'DONE' })).body).toMatchObject({ state: 'done', status: 'completed' });
 
   const list = await h.call('GET', '/api/definitions');
   expect(list.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ key, latestVersion: 1 })]));

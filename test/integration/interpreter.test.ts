@@ -40,7 +40,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const post = (id: string, body: unknown) => h.call('POST', `/api/processes/${enc(id)}/events`, body);
+const post = (id: string, body: unknown) => h.send(id, body);
 
 test('a process continues as new carrying its state, deadlines and request ids, and its timer still fires', async () => {
   const workflowId = `test-can-patrol/grid-04/${Date.now()}`;

@@ -71,7 +71,7 @@ describe('a daily patrol driven through the API', () => {
 
   test('an event the state does not accept gets 409 listing the accepted events, and changes nothing', async () => {
     const before = await readModelState();
-    const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'SUBMIT' });
+    const res = await h.send(id, { type: 'SUBMIT' });
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 409, title: 'Conflict', accepts: ['START'] });
@@ -80,10 +80,10 @@ describe('a daily patrol driven through the API', () => {
     expect((await detail()).history).toHaveLength(1);
   });
 
-  test('an event sent by the definition\'s own timer cannot be sent by a client', async () => {
-    const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'DAY_END' });
-    expect(res.status).toBe(409);
-    expect(res.body.detail).toContain('sent by the engine: a timer or a fetch');
+  test('an event sent by the definition\'s own timer cannot be sent by a client: 403 saying the engine sends it', async () => {
+    const res = await h.send(id, { type: 'DAY_END' });
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toBe('event "DAY_END" is sent by the engine (a timer or a fetch), never by a person or another process');
   });
 
   test('malformed bodies get 400 with the path of what is wrong, and change nothing', async () => {
@@ -95,7 +95,7 @@ describe('a daily patrol driven through the API', () => {
       [{ type: 'START', data: 'x' }, 'data'],
     ];
     for (const [body, pathHint] of cases) {
-      const res = await h.call('POST', `/api/processes/${enc(id)}/events`, body);
+      const res = await h.send(id, body);
       expect(res.status).toBe(400);
       expect(res.body.title).toBe('Bad Request');
       if (pathHint !== '$') expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(pathHint);
@@ -104,31 +104,31 @@ describe('a daily patrol driven through the API', () => {
   });
 
   test('START moves the patrol to patrolling, visible in GET and the read model at once', async () => {
-    const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'START', requestId: 'start-1' });
+    const res = await h.send(id, { type: 'START', requestId: 'start-1' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ state: 'patrolling', status: 'running' });
     const d = await detail();
     expect(d.state).toBe('patrolling');
     expect(d.accepts).toEqual(['CHECK_IN', 'REPORT_ISSUE', 'SUBMIT']);
-    expect(d.history.at(-1)).toMatchObject({ event: 'START', from: 'assigned', to: 'patrolling', actor: 'admin' });
+    expect(d.history.at(-1)).toMatchObject({ event: 'START', from: 'assigned', to: 'patrolling', actor: 'm-grid-01-worker' });
     expect(await readModelState()).toMatchObject({ state: 'patrolling' });
   });
 
   test('the same requestId sent twice is applied once', async () => {
-    const again = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'START', requestId: 'start-1' });
+    const again = await h.send(id, { type: 'START', requestId: 'start-1' });
     expect(again.status).toBe(200);
     expect(again.body.state).toBe('patrolling');
     expect((await detail()).history.filter((x: { event: string }) => x.event === 'START')).toHaveLength(1);
   });
 
   test('SUBMIT before any check-in is refused with the rule it breaks', async () => {
-    const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'SUBMIT' });
+    const res = await h.send(id, { type: 'SUBMIT' });
     expect(res.status).toBe(409);
     expect(res.body.detail).toBe('event "SUBMIT" is refused in state "patrolling": requires context.checkIns >= 1');
   });
 
   test('CHECK_IN with invalid data gets 400 naming the field', async () => {
-    const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'CHECK_IN', data: { households: -1 } });
+    const res = await h.send(id, { type: 'CHECK_IN', data: { households: -1 } });
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual(
       expect.arrayContaining([
@@ -140,7 +140,7 @@ describe('a daily patrol driven through the API', () => {
 
   test('CHECK_IN is repeatable and recorded; SUBMIT completes the patrol', async () => {
     for (const [site, households] of [['信达家园', 12], ['新西南平房', 8]] as const) {
-      const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'CHECK_IN', data: { site, households } });
+      const res = await h.send(id, { type: 'CHECK_IN', data: { site, households } });
       expect(res.status).toBe(200);
       expect(res.body.state).toBe('patrolling');
     }
@@ -150,7 +150,7 @@ describe('a daily patrol driven through the API', () => {
     );
     expect(records.map((r) => r.data.site)).toEqual(['信达家园', '新西南平房']);
 
-    const submit = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'SUBMIT', data: { summary: '走访正常' } });
+    const submit = await h.send(id, { type: 'SUBMIT', data: { summary: '走访正常' } });
     expect(submit.status).toBe(200);
     expect(submit.body).toMatchObject({ state: 'completed', status: 'completed' });
 
@@ -184,7 +184,7 @@ describe('a daily patrol driven through the API', () => {
   });
 
   test('an ended patrol takes no more events (409), and the list shows it completed', async () => {
-    const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'CHECK_IN', data: { site: 'x' } });
+    const res = await h.send(id, { type: 'CHECK_IN', data: { site: 'x' } });
     expect(res.status).toBe(409);
     expect(res.body.accepts).toEqual([]);
     const list = await h.call('GET', `/api/processes?definition=daily-patrol&grid=${grid}&status=completed`);
@@ -226,7 +226,7 @@ describe('requests the API refuses', () => {
 
   test('an unknown process gets 404 for GET and for events', async () => {
     expect((await h.call('GET', `/api/processes/${enc('daily-patrol/grid-09/1999-01-01')}`)).status).toBe(404);
-    expect((await h.call('POST', `/api/processes/${enc('daily-patrol/grid-09/1999-01-01')}/events`, { type: 'START' })).status).toBe(404);
+    expect((await h.send('daily-patrol/grid-09/1999-01-01', { type: 'START' })).status).toBe(404);
   });
 
   test('no token gets 401 and a wrong token gets 401, as problem+json', async () => {

@@ -44,8 +44,9 @@ test('a canary phone number is never in clear in Temporal\'s history, the databa
     const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const call = async (method: string, route: string, body?: unknown) => {
-    const r = await fetch(`${base}${route}`, { method, headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const worker = await h.as('m-grid-07-worker').token();
+  const call = async (method: string, route: string, body?: unknown, token = h.token) => {
+    const r = await fetch(`${base}${route}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: r.status, body: (await r.json()) as any };
   };
   const res = await call('POST', '/api/processes', {
@@ -55,7 +56,7 @@ test('a canary phone number is never in clear in Temporal\'s history, the databa
   });
   expect(res.status).toBe(201);
   const id: string = res.body.workflowId;
-  await call('POST', `/api/processes/${enc(id)}/events`, { type: 'ACCEPT' });
+  await call('POST', `/api/processes/${enc(id)}/events`, { type: 'ACCEPT' }, worker);
   const d = await eventually(async () => {
     const r = await call('GET', `/api/processes/${enc(id)}`);
     return r.body.history?.length >= 2 && r.body;
@@ -70,7 +71,7 @@ test('a canary phone number is never in clear in Temporal\'s history, the databa
   expect(shown).not.toContain(Buffer.from(CANARY).toString('base64').slice(0, 12));
   expect(shown).not.toContain('楼下商铺');
   // A refused event with the canary in it: the caller is told, the logs are not.
-  const refused = await call('POST', `/api/processes/${enc(id)}/events`, { type: 'HANDLE_IN_GRID', data: { note: CANARY, extra: CANARY } });
+  const refused = await call('POST', `/api/processes/${enc(id)}/events`, { type: 'HANDLE_IN_GRID', data: { note: CANARY, extra: CANARY } }, worker);
   expect(refused.status).toBe(400);
   await new Promise((r) => setTimeout(r, 500));
   for (const spy of spies) spy.mockRestore();

@@ -83,8 +83,8 @@ test('pausing and resuming a schedule through the API', async () => {
 test('a patrol\'s REPORT_ISSUE starts an issue linked back to the patrol', async () => {
   const patrol = `daily-patrol/grid-05/${localDate(Date.now())}`;
   await eventually(async () => (await h.call('GET', `/api/processes/${enc(patrol)}`)).status === 200);
-  expect((await h.call('POST', `/api/processes/${enc(patrol)}/events`, { type: 'START' })).status).toBe(200);
-  const report = await h.call('POST', `/api/processes/${enc(patrol)}/events`, {
+  expect((await h.send(patrol, { type: 'START' })).status).toBe(200);
+  const report = await h.send(patrol, {
     type: 'REPORT_ISSUE',
     data: { category: '环境卫生', description: '2号楼后杂草丛生', location: '盛世华庭南区2号楼' },
     requestId: 'weeds',
@@ -102,7 +102,7 @@ test('a patrol\'s REPORT_ISSUE starts an issue linked back to the patrol', async
   expect(issue.context.input).toMatchObject({ source: 'patrol', category: '环境卫生', parent: patrol });
   expect(issue.tasks).toEqual([expect.objectContaining({ role: 'grid-worker', title: '受理问题' })]);
   // A patrol of the current version, with its REPORT_ISSUE, finished for the determinism gate.
-  await h.call('POST', `/api/processes/${enc(patrol)}/events`, { type: 'CHECK_IN', data: { site: '信达家园', households: 9 } });
-  expect((await h.call('POST', `/api/processes/${enc(patrol)}/events`, { type: 'SUBMIT' })).body.state).toBe('completed');
-  await recordHistory(h, patrol, 'daily-patrol-v2');
+  await h.send(patrol, { type: 'CHECK_IN', data: { site: '信达家园', households: 9 } });
+  expect((await h.send(patrol, { type: 'SUBMIT' })).body.state).toBe('completed');
+  await recordHistory(h, patrol, 'daily-patrol-v3');
 });

@@ -20,8 +20,9 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function event(id: string, type: string, data?: Record<string, unknown>) {
-  const res = await h.call('POST', `/api/processes/${enc(id)}/events`, { type, data });
+/** Sends as the holder of the current task, or as `member`. */
+async function event(id: string, type: string, data?: Record<string, unknown>, member?: string) {
+  const res = await h.send(id, { type, data }, member);
   expect({ type, status: res.status, detail: res.body.detail }).toEqual({ type, status: 200, detail: undefined });
   return res.body as { state: string; status: string };
 }
@@ -57,7 +58,8 @@ test('the gate access control: a party member asks, the property company replace
   const d = await detail(id);
   expect(d.tasks).toEqual([expect.objectContaining({ assignee: '盛世华庭物业公司', dueAt: `${addDays(today, 14)}T18:00:00.000+08:00` })]);
   await event(id, 'RESOLVE', { result: '物业公司已将三处门禁更换为智能门禁' });
-  expect((await event(id, 'VERIFY_OK', { note: '现场核查，三处门禁运行正常' })).state).toBe('awaiting-evaluation');
+  // Someone other than the resolver verifies: the grid leader.
+  expect((await event(id, 'VERIFY_OK', { note: '现场核查，三处门禁运行正常' }, `m-${grid}-leader`)).state).toBe('awaiting-evaluation');
   const done = await detail(id);
   expect(done.context).toMatchObject({ owner: { kind: 'property-company', name: '盛世华庭物业公司' }, result: '物业公司已将三处门禁更换为智能门禁', level: 'grid' });
 });
@@ -102,7 +104,7 @@ test('the weeds behind building 2: found on a patrol, the partner unit replants 
   await event(id, 'DECIDE', { plan: '包联单位出资出力清除杂草、补植绿化并硬化地面', owner: { kind: 'partner-unit', name: '包联单位' }, due: addDays(today, 8) });
   await event(id, 'PROGRESS', { note: '已清除杂草，开始补植' });
   await event(id, 'RESOLVE', { result: '补植绿化 200 平方米，硬化地面 180 平方米，8 天完成' });
-  expect((await event(id, 'VERIFY_OK')).state).toBe('awaiting-evaluation');
+  expect((await event(id, 'VERIFY_OK', undefined, `m-${grid}-part-time-1`)).state).toBe('awaiting-evaluation');
   const history = (await detail(id)).history.map((x: { event: string }) => x.event);
   expect(history).toEqual(['@start', 'ACCEPT', 'NEEDS_DELIBERATION', 'DECIDE', 'PROGRESS', 'RESOLVE', 'VERIFY_OK']);
 });
@@ -117,7 +119,7 @@ test('the weekly report is pre-filled from the week, and approving it escalates 
   expect(d.context.input.summary.openIssues).toEqual(expect.arrayContaining([ids.gates, ids.sewage, ids.weeds]));
   await event(id, 'SUBMIT', { narrative: '本周巡查 1 次，发现并上报问题 3 件，污水管道问题需社区协调', escalate: [ids.sewage] });
   expect((await event(id, 'APPROVE')).state).toBe('approved');
-  await recordHistory(h, id, 'weekly-report-v1');
+  await recordHistory(h, id, 'weekly-report-v2');
   // The escalation arrives as a signal; the history shows it once its step is recorded.
   const sewage = await eventually(async () => {
     const s = await detail(ids.sewage);
@@ -166,8 +168,8 @@ test('the monthly review: minutes start issues, the grids are scored, issues are
     expect(closed.context.satisfaction).toBe(5);
   }
   expect((await event(id, 'CONFIRM', { note: '排名已公布' })).state).toBe('closed');
-  await recordHistory(h, id, 'monthly-review-v1');
-  await recordHistory(h, ids.weeds, 'issue-v1');
+  await recordHistory(h, id, 'monthly-review-v2');
+  await recordHistory(h, ids.weeds, 'issue-v2');
   const ranking = await h.services.orm.em.fork().getConnection().execute<{ data: { month: string; adjustments: unknown[] } }[]>(
     `select data from process_record where workflow_id = ? and kind = 'monthly-ranking'`,
     [id],

@@ -9,7 +9,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const post = (id: string, type: string, data?: Record<string, unknown>) => h.call('POST', `/api/processes/${enc(id)}/events`, { type, data });
+/** As the holder of the current task, or as `member`. */
+const post = (id: string, type: string, data?: Record<string, unknown>, member?: string) => h.send(id, { type, data }, member);
 const get = async (id: string) => (await h.call('GET', `/api/processes/${enc(id)}`)).body;
 
 test('issue v1 instances finish on v1 while new ones start on v2, and the diff names the running ones', async () => {
@@ -49,7 +50,8 @@ test('issue v1 instances finish on v1 while new ones start on v2, and the diff n
   // The old instance carries on, and ends, on the version it started with.
   await post(oldId, 'HANDLE_IN_GRID');
   await post(oldId, 'RESOLVE', { result: '已协调停工' });
-  await post(oldId, 'VERIFY_OK');
+  // Verified by someone other than the resolver.
+  await post(oldId, 'VERIFY_OK', undefined, 'm-grid-06-leader');
   await post(oldId, 'EVALUATE', { satisfaction: 4 });
   const done = await get(oldId);
   expect(done).toMatchObject({ state: 'closed', status: 'completed', definitionVersion: from });

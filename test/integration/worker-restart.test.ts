@@ -81,11 +81,11 @@ test('when the worker is killed mid-patrol, a new worker continues it and its ti
 
   // Generous time for the first worker to boot (ts-node) and answer.
   const start = await eventually(async () => {
-    const r = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'START', requestId: 'start' });
+    const r = await h.send(id, { type: 'START', requestId: 'start' });
     return r.status === 200 && r.body;
   }, 60_000, 500);
   expect(start.state).toBe('patrolling');
-  const one = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'CHECK_IN' });
+  const one = await h.send(id, { type: 'CHECK_IN' });
   expect(one).toMatchObject({ status: 200, body: { state: 'patrolling' } });
 
   await kill9(worker);
@@ -100,7 +100,7 @@ test('when the worker is killed mid-patrol, a new worker continues it and its ti
   worker = startWorkerProcess(h.taskQueue);
   // The new worker picks up where the old one stopped: the check-in count survives.
   const two = await eventually(async () => {
-    const r = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'CHECK_IN', requestId: 'second-check-in' });
+    const r = await h.send(id, { type: 'CHECK_IN', requestId: 'second-check-in' });
     return r.status === 200 && r.body;
   }, 60_000, 500);
   expect(two.state).toBe('patrolling');
@@ -135,7 +135,7 @@ test('an event that waits for the first worker is applied after the start, not l
   // No worker runs: the workflow's first task will carry both its start and the event.
   const started = await h.call('POST', '/api/processes', { definition: 'test-short-patrol', grid: 'grid-09', businessKey: `grid-09/${Date.now()}` });
   const id: string = started.body.workflowId;
-  const pending = h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'START', requestId: 'early-start' });
+  const pending = h.send(id, { type: 'START', requestId: 'early-start' });
   await new Promise((r) => setTimeout(r, 1000));
   await h.startWorker();
   try {

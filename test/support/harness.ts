@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Worker } from '@temporalio/worker';
-import { loadConfig } from '../../config/config';
+import { loadConfig, type Config, type RateLimits } from '../../config/config';
 import { appFromServices } from '../../api/app';
 import { createLogger } from '../../infra/log';
 import { createServices, requireEndpoints, type Services } from '../../services/container';
@@ -14,6 +14,13 @@ export interface Harness {
   services: Services;
   token: string;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The same call with the token of a seeded member (`m-grid-03-worker`, `m-party-secretary`), made on first use. */
+  /**
+   * Sends an event to a process as the person whose task it is now (the grid's member of the task's
+   * role; a community manager when no task is open), or as `memberId`.
+   */
+  send(workflowId: string, body: unknown, memberId?: string): Promise<{ status: number; body: any; headers: Headers }>;
+  as(memberId: string): { call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>; token(): Promise<string> };
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
@@ -24,18 +31,41 @@ export interface Harness {
  * its own so test files never pick up each other's workflows. The worker is optional so a test can
  * run it as a separate process instead.
  */
-export async function startHarness(opts: { worker?: boolean } = {}): Promise<Harness> {
+/** Rate limits no test reaches; the limits have tests of their own. */
+export const NO_RATE_LIMITS: RateLimits = {
+  perRole: { admin: 1e9, ops: 1e9, manager: 1e9, 'grid-leader': 1e9, 'grid-worker': 1e9 },
+  unauthenticated: 1e9,
+};
+
+/** `config` overrides what the environment configures (short stream checks, loopback webhooks). */
+export async function startHarness(opts: { worker?: boolean; config?: Partial<Config> } = {}): Promise<Harness> {
   const taskQueue = `test-${crypto.randomUUID()}`;
-  const config = requireEndpoints({ ...loadConfig(), taskQueue });
+  const config = requireEndpoints({ ...loadConfig(), taskQueue, ...opts.config });
   const services = await createServices(config, { schedulePrefix: `${taskQueue}/` });
   const log = createLogger('warn', { component: 'test-api' });
-  // Tests poll hard; the rate limit has a test of its own.
-  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimit: { perMinute: 1_000_000, burst: 100_000 } });
+  // Tests poll hard.
+  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: NO_RATE_LIMITS });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const token = config.adminToken as string;
+
+  const memberTokens = new Map<string, Promise<string>>();
+  const tokenOf = (memberId: string): Promise<string> => {
+    if (!memberTokens.has(memberId)) {
+      memberTokens.set(
+        memberId,
+        (async () => {
+          const m = await services.community.member(memberId);
+          if (!m) throw new Error(`no seeded member "${memberId}"`);
+          const role = m.role === 'grid-leader' ? 'grid-leader' : m.gridId ? 'grid-worker' : 'manager';
+          return (await services.tokens.create({ role, name: memberId, memberId, grids: m.gridId ? [m.gridId] : undefined })).token;
+        })(),
+      );
+    }
+    return memberTokens.get(memberId) as Promise<string>;
+  };
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -60,6 +90,18 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
         // keep the text
       }
       return { status: res.status, body: parsed, headers: res.headers };
+    },
+    as(memberId) {
+      return {
+        token: () => tokenOf(memberId),
+        call: async (method, path, body, headers = {}) => h.call(method, path, body, { authorization: `Bearer ${await tokenOf(memberId)}`, ...headers }),
+      };
+    },
+    async send(workflowId, body, memberId) {
+      const path = `/api/processes/${encodeURIComponent(workflowId)}/events`;
+      if (memberId) return h.as(memberId).call('POST', path, body);
+      const detail = await h.call('GET', `/api/processes/${encodeURIComponent(workflowId)}`);
+      return h.as(holderOf(detail.body?.grid ?? null, detail.body?.tasks?.[0]?.role)).call('POST', path, body);
     },
     async startWorker() {
       const created = await createWorker({
@@ -90,6 +132,14 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
   };
   if (opts.worker !== false) await h.startWorker();
   return h;
+}
+
+/** The seeded member who holds a task role in a grid (the first one for shared roles). */
+export function holderOf(grid: string | null, role: string | undefined): string {
+  if (!role || !grid || role === 'community-manager') return 'm-community-manager-1';
+  if (role === 'party-secretary') return 'm-party-secretary';
+  const suffix: Record<string, string> = { 'grid-worker': 'worker', 'grid-leader': 'leader', 'grid-part-time': 'part-time-1', 'grid-police': 'police' };
+  return `m-${grid}-${suffix[role] ?? 'worker'}`;
 }
 
 /** Polls `fn` until it returns a truthy value or the time runs out. */
