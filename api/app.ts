@@ -1,4 +1,5 @@
 import express from 'express';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../config/config';
 import { registry } from '../infra/metrics';
 import { rateLimit, requestLog, securityHeaders } from './guard';
 import type { Logger } from '../infra/log';
@@ -26,6 +27,7 @@ import type { CommunityService } from '../services/community.service';
 import { scheduleRoutes } from './schedules.routes';
 import { consoleRoutes } from './console.routes';
 import type { ScheduleService } from '../services/schedules.service';
+import type { SimulationService } from '../services/simulations.service';
 
 export interface AppDeps {
   processes: ProcessService;
@@ -37,19 +39,21 @@ export interface AppDeps {
   definitions: DefinitionService;
   community: CommunityService;
   schedules: ScheduleService;
+  simulations: SimulationService;
   health: HealthChecks;
   adminToken?: string;
   log: Logger;
-  rateLimit?: { perMinute: number; burst: number };
+  /** Requests a minute per caller by role, and failed authentications per address (config/config.ts). */
+  rateLimits?: RateLimits;
 }
 
 /** The app over the services of a container: the API's composition root and the tests use this. */
-export function appFromServices(services: Services, opts: { adminToken?: string; log: Logger; rateLimit?: AppDeps['rateLimit'] }): express.Express {
+export function appFromServices(services: Services, opts: { adminToken?: string; log: Logger; rateLimits?: RateLimits }): express.Express {
   return createApp({
     ...services,
     adminToken: opts.adminToken,
     log: opts.log,
-    rateLimit: opts.rateLimit,
+    rateLimits: opts.rateLimits,
     health: {
       postgres: async () => {
         await services.orm.em.fork().getConnection().execute('select 1');
@@ -78,14 +82,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  app.use('/api', rateLimit(deps.rateLimit ?? { perMinute: 600, burst: 120 }));
-  app.use('/api', authenticate(deps.adminToken, deps.tokens));
+  // Callers are limited as who they are, so authentication comes first; failures are limited by address.
+  const limit = rateLimit(deps.rateLimits ?? DEFAULT_RATE_LIMITS);
+  app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens), limit.countFailedAuth, limit.perCaller);
   app.get('/api/me', (req, res) => {
     const p = req.principal;
     res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null });
   });
   app.use('/api/processes', processRoutes(deps.processes, deps.stats));
-  app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes));
+  app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
   const { channels, deliveries } = deliveryRoutes(deps.delivery);
   app.use('/api/grids', channels);

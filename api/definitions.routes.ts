@@ -1,11 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { SimulationError, simulate, type SimulationInput } from '../definitions/simulate';
-import type { CompiledDefinition } from '../definitions/compile';
 import { validateDocument } from '../definitions/validate';
 import type { DefinitionDocument } from '../definitions/document.schema';
 import type { DefinitionService } from '../services/definitions.service';
 import type { ProcessService } from '../services/processes.service';
+import type { SimulationService } from '../services/simulations.service';
 import { requireRole } from './auth';
 import { badRequest, unprocessable } from '../services/errors';
 
@@ -39,17 +38,10 @@ function validDraft(document: unknown): DefinitionDocument {
   return checked.document;
 }
 
-/** A simulation's result; events it cannot run are a 400 naming them. */
-function simulated(compiled: CompiledDefinition, sim: SimulationInput) {
-  try {
-    return simulate(compiled, sim);
-  } catch (e) {
-    if (e instanceof SimulationError) throw badRequest(e.message, e.errors);
-    throw e;
-  }
-}
+// Simulations are computed in worker threads within limits; still, only those who edit or run processes start them.
+const SIMULATORS = ['ops', 'manager'] as const;
 
-export function definitionRoutes(definitions: DefinitionService, processes: ProcessService): Router {
+export function definitionRoutes(definitions: DefinitionService, processes: ProcessService, simulations: SimulationService): Router {
   const r = Router();
 
   r.get('/', async (_req, res) => {
@@ -63,10 +55,10 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
   });
 
   // The editor's draft: simulated and compared with the published version without being stored.
-  r.post('/draft/simulate', (req, res) => {
+  r.post('/draft/simulate', requireRole(...SIMULATORS), async (req, res) => {
     const { document, ...sim } = draftSimulateBody.parse(req.body);
     const draft = validDraft(document);
-    res.json({ key: draft.key, version: 'draft', ...simulated(definitions.compileDraft(draft), sim) });
+    res.json({ key: draft.key, version: 'draft', ...(await simulations.run(draft, sim)) });
   });
 
   r.post('/draft/diff', async (req, res) => {
@@ -102,10 +94,10 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     res.json({ ...def.document, version: def.version, createdAt: def.createdAt });
   });
 
-  r.post('/:key/simulate', async (req, res) => {
-    const body = simulateBody.parse(req.body);
-    const def = await definitions.get(req.params.key, body.version);
-    res.json({ key: def.key, version: def.version, ...simulated(def.compiled, body) });
+  r.post('/:key/simulate', requireRole(...SIMULATORS), async (req, res) => {
+    const { version, ...sim } = simulateBody.parse(req.body);
+    const def = await definitions.get(String(req.params.key), version);
+    res.json({ key: def.key, version: def.version, ...(await simulations.run(def.document, sim)) });
   });
 
   r.post('/:key/migrate', requireRole('ops'), async (req, res) => {

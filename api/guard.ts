@@ -1,8 +1,11 @@
 import crypto from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { RateLimits } from '../config/config';
 import type { Logger } from '../infra/log';
 import { metrics } from '../infra/metrics';
 import { ProblemError } from '../services/errors';
+import { callerKey } from '../services/tokens.service';
+import type { Principal } from './auth';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -40,28 +43,62 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/**
- * A token bucket per caller (token, else address): `perMinute` requests a minute with bursts up to
- * `burst`; beyond that 429 with Retry-After.
- */
-export function rateLimit(opts: { perMinute: number; burst: number }): RequestHandler {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const rate = opts.perMinute / 60_000;
-  return (req, res, next) => {
-    const key = crypto.createHash('sha256').update(req.get('authorization') ?? req.ip ?? 'anonymous').digest('hex').slice(0, 32);
-    const now = Date.now();
-    const b = buckets.get(key) ?? { tokens: opts.burst, at: now };
-    b.tokens = Math.min(opts.burst, b.tokens + (now - b.at) * rate);
+/** Token buckets by key: `perMinute` a minute, in bursts of up to a fifth of that. */
+class Buckets {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Refills `key`'s bucket; the seconds until one more request may pass, or 0 when one may now. */
+  wait(key: string, perMinute: number, now = Date.now()): number {
+    const burst = Math.max(1, Math.ceil(perMinute / 5));
+    const rate = perMinute / 60_000;
+    const b = this.buckets.get(key) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + (now - b.at) * rate);
     b.at = now;
-    if (b.tokens < 1) {
-      buckets.set(key, b);
-      metrics.rateLimited.inc();
-      res.set('Retry-After', String(Math.ceil((1 - b.tokens) / rate / 1000)));
-      return next(new ProblemError(429, 'Too Many Requests', `more than ${opts.perMinute} requests a minute from this caller; retry after the time in Retry-After`));
-    }
-    b.tokens -= 1;
-    buckets.set(key, b);
-    if (buckets.size > 10_000) for (const [k, v] of buckets) if (now - v.at > 120_000) buckets.delete(k);
-    next();
+    this.buckets.set(key, b);
+    if (this.buckets.size > 10_000) for (const [k, v] of this.buckets) if (now - v.at > 120_000) this.buckets.delete(k);
+    return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) / rate / 1000);
+  }
+
+  take(key: string): void {
+    const b = this.buckets.get(key);
+    if (b) b.tokens -= 1;
+  }
+}
+
+function tooMany(res: Response, seconds: number, detail: string): ProblemError {
+  metrics.rateLimited.inc();
+  res.set('Retry-After', String(seconds));
+  return new ProblemError(429, 'Too Many Requests', `${detail}; retry after ${seconds} s (Retry-After)`);
+}
+
+/**
+ * Rate limits in three parts around authentication. Before it, an address that has sent too many
+ * requests that failed to authenticate is refused without looking its token up; after it, failures
+ * are counted against their address and each authenticated caller (role, token name and member,
+ * however its Authorization header is spaced) gets its role's requests a minute.
+ */
+export function rateLimit(limits: RateLimits): { failedAuthGate: RequestHandler; countFailedAuth: ErrorRequestHandler; perCaller: RequestHandler } {
+  const failures = new Buckets();
+  const callers = new Buckets();
+  const address = (req: Request) => `address:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  const failedTooOften = (n: number) => `more than ${n} requests a minute from this address failed to authenticate; send a valid token`;
+  return {
+    failedAuthGate: (req, res, next) => {
+      const wait = failures.wait(address(req), limits.unauthenticated);
+      next(wait ? tooMany(res, wait, failedTooOften(limits.unauthenticated)) : undefined);
+    },
+    countFailedAuth: (err, req, _res, next) => {
+      if (err instanceof ProblemError && err.status === 401) failures.take(address(req));
+      next(err);
+    },
+    perCaller: (req, res, next) => {
+      const p = req.principal as Principal;
+      const perMinute = limits.perRole[p.role];
+      const key = callerKey(p);
+      const wait = callers.wait(key, perMinute);
+      if (wait) return next(tooMany(res, wait, `more than ${perMinute} requests a minute from ${p.role} "${p.name}", the limit for ${p.role}`));
+      callers.take(key);
+      next();
+    },
   };
 }

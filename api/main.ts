@@ -9,7 +9,7 @@ async function main() {
   const config = requireEndpoints(loadConfigOrExit());
   const log = createLogger(config.logLevel, { component: 'api' });
   const services = await createServices(config);
-  const app = appFromServices(services, { adminToken: config.adminToken, log });
+  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: config.rateLimits });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     log.info('api listening', { url: `http://${config.host}:${port}` });

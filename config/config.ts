@@ -1,6 +1,46 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+export type Role = 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker';
+
+/** Requests a minute per caller, by role; failed authentications a minute per address. */
+export interface RateLimits {
+  perRole: Record<Role, number>;
+  unauthenticated: number;
+}
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  perRole: { admin: 1200, ops: 600, manager: 600, 'grid-leader': 300, 'grid-worker': 300 },
+  unauthenticated: 60,
+};
+
+/** How far one simulation may go: steps, virtual days and milliseconds of computing. */
+export interface SimulationLimits {
+  maxSteps: number;
+  maxDays: number;
+  timeoutMs: number;
+}
+export const DEFAULT_SIMULATION_LIMITS: SimulationLimits = { maxSteps: 5000, maxDays: 400, timeoutMs: 2000 };
+
+/** Open notification streams per caller, and how often an open stream's token is checked again. */
+export interface StreamLimits {
+  perCaller: number;
+  recheckMs: number;
+}
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { perCaller: 5, recheckMs: 30_000 };
+
+/** Where chat webhooks may point: host names, and whether private, loopback and link-local addresses are allowed. */
+export interface WebhookPolicy {
+  hosts: string[];
+  allowPrivate: boolean;
+}
+export const DEFAULT_WEBHOOK_POLICY: WebhookPolicy = { hosts: ['qyapi.weixin.qq.com'], allowPrivate: false };
+
+const count = (fallback: number, max: number, unit: string) => {
+  const valid = `must be a whole number of ${unit} from 1 to ${max}`;
+  return z.coerce.number({ error: valid }).int(valid).min(1, valid).max(max, valid).default(fallback);
+};
+const perMinute = (fallback: number) => count(fallback, 1_000_000_000, 'requests a minute');
+
 /**
  * The one place that reads process.env. A bad value stops the process with a message naming the
  * variable; unset DATABASE_URL / TEMPORAL_ADDRESS mean "start the embedded one" (see scripts/start.ts).
@@ -29,6 +69,28 @@ const schema = z.object({
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
     .optional(),
   GRIDFLOW_WORKER_METRICS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:9464').optional(),
+  GRIDFLOW_RATE_LIMIT_ADMIN: perMinute(DEFAULT_RATE_LIMITS.perRole.admin),
+  GRIDFLOW_RATE_LIMIT_OPS: perMinute(DEFAULT_RATE_LIMITS.perRole.ops),
+  GRIDFLOW_RATE_LIMIT_MANAGER: perMinute(DEFAULT_RATE_LIMITS.perRole.manager),
+  GRIDFLOW_RATE_LIMIT_GRID_LEADER: perMinute(DEFAULT_RATE_LIMITS.perRole['grid-leader']),
+  GRIDFLOW_RATE_LIMIT_GRID_WORKER: perMinute(DEFAULT_RATE_LIMITS.perRole['grid-worker']),
+  GRIDFLOW_RATE_LIMIT_UNAUTHENTICATED: perMinute(DEFAULT_RATE_LIMITS.unauthenticated),
+  GRIDFLOW_SIMULATION_MAX_STEPS: count(DEFAULT_SIMULATION_LIMITS.maxSteps, 1_000_000, 'steps'),
+  GRIDFLOW_SIMULATION_MAX_DAYS: count(DEFAULT_SIMULATION_LIMITS.maxDays, 3660, 'days'),
+  GRIDFLOW_SIMULATION_TIMEOUT_MS: count(DEFAULT_SIMULATION_LIMITS.timeoutMs, 600_000, 'milliseconds'),
+  GRIDFLOW_STREAMS_PER_CALLER: count(DEFAULT_STREAM_LIMITS.perCaller, 1000, 'streams'),
+  GRIDFLOW_STREAM_RECHECK_SECONDS: count(DEFAULT_STREAM_LIMITS.recheckMs / 1000, 86_400, 'seconds'),
+  GRIDFLOW_WEBHOOK_HOSTS: z
+    .string()
+    .default(DEFAULT_WEBHOOK_POLICY.hosts.join(','))
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .refine((hosts) => hosts.length > 0 && hosts.every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[?[0-9a-f:.]+\]?$/.test(h)), {
+      message: 'must be a comma-separated list of host names or addresses, e.g. "qyapi.weixin.qq.com" or "*.example.com,127.0.0.1"',
+    }),
+  GRIDFLOW_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+    .default('false')
+    .transform((v) => v === 'true'),
   HOME: z.string().default('/root'),
 });
 
@@ -49,6 +111,10 @@ export interface Config {
   workerMetrics?: string;
   /** Encrypts personal data at rest and every Temporal payload. */
   dataKey?: string;
+  rateLimits: RateLimits;
+  simulation: SimulationLimits;
+  streams: StreamLimits;
+  webhooks: WebhookPolicy;
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +141,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.GRIDFLOW_LOG_LEVEL,
     workerMetrics: e.GRIDFLOW_WORKER_METRICS,
     dataKey: e.GRIDFLOW_DATA_KEY,
+    rateLimits: {
+      perRole: {
+        admin: e.GRIDFLOW_RATE_LIMIT_ADMIN,
+        ops: e.GRIDFLOW_RATE_LIMIT_OPS,
+        manager: e.GRIDFLOW_RATE_LIMIT_MANAGER,
+        'grid-leader': e.GRIDFLOW_RATE_LIMIT_GRID_LEADER,
+        'grid-worker': e.GRIDFLOW_RATE_LIMIT_GRID_WORKER,
+      },
+      unauthenticated: e.GRIDFLOW_RATE_LIMIT_UNAUTHENTICATED,
+    },
+    simulation: { maxSteps: e.GRIDFLOW_SIMULATION_MAX_STEPS, maxDays: e.GRIDFLOW_SIMULATION_MAX_DAYS, timeoutMs: e.GRIDFLOW_SIMULATION_TIMEOUT_MS },
+    streams: { perCaller: e.GRIDFLOW_STREAMS_PER_CALLER, recheckMs: e.GRIDFLOW_STREAM_RECHECK_SECONDS * 1000 },
+    webhooks: { hosts: e.GRIDFLOW_WEBHOOK_HOSTS, allowPrivate: e.GRIDFLOW_WEBHOOK_ALLOW_PRIVATE },
   };
 }
 

@@ -17,6 +17,7 @@ import { TokenService } from './tokens.service';
 import type { Logger } from '../infra/log';
 import { ProviderService } from './providers.service';
 import { ScheduleService } from './schedules.service';
+import { SimulationService } from './simulations.service';
 import type { WorkCalendar } from '../definitions/calendar';
 
 
@@ -36,6 +37,7 @@ export interface Services {
   notifications: NotificationService;
   delivery: DeliveryService;
   stats: StatsService;
+  simulations: SimulationService;
   calendar: WorkCalendar;
   dataKey: DataKey;
   codec: EncryptionCodec;
@@ -59,6 +61,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const tasks = new TaskService({ orm, community, processes });
   const notifications = new NotificationService(orm);
   const delivery = new DeliveryService(orm, options.log);
+  const simulations = new SimulationService(calendar, config.simulation, options.log);
   const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
   return {
     orm,
@@ -74,11 +77,13 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     notifications,
     delivery,
     stats,
+    simulations,
     calendar,
     dataKey,
     codec,
     close: async () => {
       notifications.close();
+      await simulations.close();
       await delivery.stop();
       await connection.close();
       await orm.close();

@@ -4,6 +4,9 @@ import type { Principal } from '../api/auth';
 import type { CommunityService } from './community.service';
 import { badRequest } from './errors';
 
+/** Who a principal is for per-caller limits (requests, open streams): its role, token name and member. */
+export const callerKey = (p: Principal): string => JSON.stringify([p.role, p.name, p.memberId ?? null]);
+
 const ROLES: Principal['role'][] = ['admin', 'ops', 'manager', 'grid-leader', 'grid-worker'];
 /** The registry roles a token of each role may speak for: a token cannot lend a member more power than its role. */
 const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {

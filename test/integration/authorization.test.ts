@@ -1,4 +1,9 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { appFromServices } from '../../api/app';
+import type { RateLimits } from '../../config/config';
 import { addDays, localDate } from '../../definitions/time';
+import { createLogger } from '../../infra/log';
 import { enc, startHarness, type Harness } from '../support/harness';
 
 /**
@@ -40,6 +45,8 @@ const routes: [string, string, unknown, Record<Role, number | number[]>][] = [
   ['GET', '/api/definitions', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 200 }],
   ['POST', '/api/definitions/validate', {}, { admin: 422, ops: 422, manager: 422, 'leader-03': 422, 'worker-03': 422, 'worker-05': 422 }],
   ['POST', '/api/definitions', {}, { admin: 422, ops: 422, manager: 403, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['POST', '/api/definitions/daily-patrol/simulate', { events: [] }, { admin: 400, ops: 400, manager: 400, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
+  ['POST', '/api/definitions/draft/simulate', { events: [] }, { admin: 400, ops: 400, manager: 400, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
   ['POST', '/api/definitions/daily-patrol/migrate', { from: 1, to: 1, dryRun: true }, { admin: 400, ops: 400, manager: 403, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
   ['GET', '/api/schedules', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
   ['POST', `/api/schedules/${enc('no-such-schedule')}/trigger`, undefined, { admin: 404, ops: 404, manager: 403, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
@@ -92,24 +99,38 @@ test('a grid worker\'s list holds only its grid\'s processes', async () => {
   expect(mine.body.items.map((p: { workflowId: string }) => p.workflowId)).toContain(p03);
 });
 
-test('a caller over the rate limit gets 429 with Retry-After; /metrics counts it', async () => {
-  const { appFromServices } = await import('../../api/app');
-  const { createLogger } = await import('../../infra/log');
-  const app = appFromServices(h.services, { adminToken: h.token, log: createLogger('error'), rateLimit: { perMinute: 6, burst: 3 } });
-  const server = await new Promise<import('node:http').Server>((resolve) => {
+/** The API over the test's services with the given rate limits, on a port of its own. */
+async function appWithLimits(limits: { perRole?: Partial<RateLimits['perRole']>; unauthenticated?: number }) {
+  const roomy = 600;
+  const app = appFromServices(h.services, {
+    adminToken: h.token,
+    log: createLogger('error'),
+    rateLimits: {
+      perRole: { admin: roomy, ops: roomy, manager: roomy, 'grid-leader': roomy, 'grid-worker': roomy, ...limits.perRole },
+      unauthenticated: limits.unauthenticated ?? roomy,
+    },
+  });
+  const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('a caller over its role\'s rate limit gets 429 with Retry-After, however it spaces its Authorization header; /metrics counts it', async () => {
+  // 15 a minute is a burst of 3.
+  const { base, close } = await appWithLimits({ perRole: { admin: 15 } });
   try {
-    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
     const statuses: number[] = [];
     let last: Response | undefined;
-    for (let i = 0; i < 5; i++) {
-      last = await fetch(`${base}/api/definitions`, { headers: { authorization: `Bearer ${h.token}` } });
+    for (const header of [`Bearer ${h.token}`, `Bearer ${h.token}`, `Bearer ${h.token}`, `Bearer  ${h.token}`, `Bearer \t ${h.token}`]) {
+      last = await fetch(`${base}/api/definitions`, { headers: { authorization: header } });
       statuses.push(last.status);
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(last?.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect((await last?.json()).detail).toMatch(/^more than 15 requests a minute from admin "admin", the limit for admin; retry after \d+ s \(Retry-After\)$/);
     // Another caller is not held back by the first.
     expect((await fetch(`${base}/api/definitions`, { headers: { authorization: `Bearer ${tokens.manager}` } })).status).toBe(200);
     const m = await (await fetch(`${base}/metrics`)).text();
@@ -119,6 +140,34 @@ test('a caller over the rate limit gets 429 with Retry-After; /metrics counts it
     expect(res.headers.get('x-request-id')).toBe('trace-123');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
   } finally {
-    await new Promise((r) => server.close(r));
+    await close();
+  }
+});
+
+test('each role has its own limit: grid workers at theirs while a manager goes on; each worker token is its own caller', async () => {
+  // 10 a minute is a burst of 2.
+  const { base, close } = await appWithLimits({ perRole: { 'grid-worker': 10 } });
+  const get = (who: string) => fetch(`${base}/api/tasks`, { headers: { authorization: `Bearer ${tokens[who]}` } }).then((r) => r.status);
+  try {
+    expect([await get('worker-03'), await get('worker-03'), await get('worker-03')]).toEqual([200, 200, 429]);
+    expect([await get('worker-05'), await get('worker-05'), await get('worker-05')]).toEqual([200, 200, 429]);
+    expect([await get('manager'), await get('manager'), await get('manager'), await get('manager')]).toEqual([200, 200, 200, 200]);
+  } finally {
+    await close();
+  }
+});
+
+test('requests that fail to authenticate are limited by address, and past the limit refused before their token is looked up', async () => {
+  const { base, close } = await appWithLimits({ unauthenticated: 10 });
+  const get = (authorization?: string) => fetch(`${base}/api/processes`, { headers: authorization ? { authorization } : {} });
+  try {
+    expect([(await get('Bearer gf_nope_nope')).status, (await get()).status]).toEqual([401, 401]);
+    const refused = await get('Bearer gf_still_nope');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await refused.json()).detail).toMatch(/^more than 10 requests a minute from this address failed to authenticate; send a valid token; retry after \d+ s/);
+    expect((await get()).status).toBe(429);
+  } finally {
+    await close();
   }
 });

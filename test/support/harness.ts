@@ -26,18 +26,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/**
- * The API in-process against the real Temporal and PostgreSQL of the test run, on a task queue of
- * its own so test files never pick up each other's workflows. The worker is optional so a test can
- * run it as a separate process instead.
- */
 /** Rate limits no test reaches; the limits have tests of their own. */
 export const NO_RATE_LIMITS: RateLimits = {
   perRole: { admin: 1e9, ops: 1e9, manager: 1e9, 'grid-leader': 1e9, 'grid-worker': 1e9 },
   unauthenticated: 1e9,
 };
 
-/** `config` overrides what the environment configures (short stream checks, loopback webhooks). */
+/**
+ * The API in-process against the real Temporal and PostgreSQL of the test run, on a task queue of
+ * its own so test files never pick up each other's workflows. The worker is optional so a test can
+ * run it as a separate process instead; `config` overrides what the environment configures.
+ */
 export async function startHarness(opts: { worker?: boolean; config?: Partial<Config> } = {}): Promise<Harness> {
   const taskQueue = `test-${crypto.randomUUID()}`;
   const config = requireEndpoints({ ...loadConfig(), taskQueue, ...opts.config });
