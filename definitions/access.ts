@@ -119,6 +119,16 @@ export function describeWho(a: Pick<AccessContext, 'rule' | 'tasks' | 'context' 
 }
 
 /**
+ * Whether a process may touch another at all, asked before anything that would tell it about the
+ * target (its state, whether it has ended): another grid's process is simply out of reach.
+ */
+export function checkReach(target: { definition: string; grid: string | null }, actor: Actor): AccessDenial | undefined {
+  if (actor.kind !== 'process' || reaches(actor, target.grid)) return undefined;
+  const own = actor.grids === 'all' ? 'the community' : actor.grids.join(', ');
+  return { code: 'forbidden', message: `${actor.id} belongs to ${own} and may not touch the ${target.definition} process of another grid` };
+}
+
+/**
  * Checks that `actor` may send the event now. Undefined means yes; otherwise a denial whose message
  * says who may instead.
  */

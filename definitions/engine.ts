@@ -5,7 +5,7 @@ import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
 import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './working-days';
 import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './expressions';
 import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
-import { checkAccess, identities, type AccessContext, type Actor } from './access';
+import { checkAccess, checkReach, identities, type AccessContext, type Actor } from './access';
 
 /**
  * The pure engine: start an instance, apply an event, fire due deadlines. The Temporal workflow,
@@ -372,6 +372,8 @@ export type EventSource = 'client' | 'timer' | 'system';
 
 export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: EventSource = 'client'): void {
   const state = stateName(inst.value);
+  const outOfReach = source === 'client' && ev.by ? checkReach({ definition: def.doc.key, grid: typeof inst.context.grid === 'string' ? inst.context.grid : null }, ev.by) : undefined;
+  if (outOfReach) throw new EventRejected(outOfReach.code, outOfReach.message, []);
   if (inst.status !== 'running') {
     throw new EventRejected('ended', `process has ended in state "${state}"; it accepts no events`, []);
   }

@@ -56,7 +56,7 @@ test('a manager finds an overdue issue of grid-04 from the dashboard and opens i
   const started = await h.call('POST', '/api/processes', { definition: key, grid: 'grid-04', businessKey });
   expect(started.status).toBe(201);
   const id = started.body.workflowId as string;
-  for (const type of ['DELIBERATE', 'HANDLE']) expect((await h.call('POST', `/api/processes/${encodeURIComponent(id)}/events`, { type })).status).toBe(200);
+  for (const type of ['DELIBERATE', 'HANDLE']) expect((await h.send(id, { type }, 'm-grid-04-leader')).status).toBe(200);
   // The handling step is due 2 s after it began: wait until the read model calls it overdue.
   await eventually(async () => {
     const r = await h.call('GET', `/api/processes?grid=grid-04&overdue=true&q=${businessKey}`);

@@ -12,6 +12,8 @@ interface Detail extends Summary {
   temporalUrl?: string;
   context: Record<string, unknown>;
   accepts: string[];
+  /** What the signed-in person may send now: the definition's access rules applied to them. */
+  youMaySend?: string[];
   tasks: { state: string; role: string; assignee?: string; title: string; dueAt?: string | number; events: string[] }[];
   deadlines: { kind: string; id: string; at: string | number; stateId?: string; send?: string }[];
   children: string[];
@@ -32,6 +34,8 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
   return (
     <Show of={data}>
       {({ detail, def }) => {
+        // Only what this person may send (the server applies the definition's rules to them).
+        const mine = detail.youMaySend ?? [];
         const visited = [...new Set(detail.history.flatMap((h) => [h.from, h.to]).filter((s): s is string => Boolean(s)))];
         return (
           <>
@@ -132,11 +136,11 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                     </ul>
                   )}
                 </section>
-                {canAct && detail.status === 'running' && detail.accepts.length > 0 && (
+                {canAct && detail.status === 'running' && mine.length > 0 && (
                   <section aria-labelledby="act-h" class="card">
                     <h2 id="act-h">{t('accepts')}</h2>
                     <div class="buttons">
-                      {detail.accepts.map((type) => (
+                      {mine.map((type) => (
                         <button type="button" key={type} aria-pressed={acting === type} onClick={() => setActing(acting === type ? null : type)}>
                           {eventName(type)}
                         </button>
