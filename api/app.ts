@@ -97,7 +97,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/grids', gridRoutes(deps.community));
   app.use('/api/deliveries', deliveries);
   app.use('/api/tasks', taskRoutes(deps.tasks));
-  app.use('/api/notifications', notificationRoutes(deps.notifications));
+  // An open stream's token is asked again now and then, as authenticate() would.
+  const stillValid = async (token: string) => (deps.adminToken !== undefined && token === deps.adminToken) || (await deps.tokens.authenticate(token)) !== undefined;
+  app.use('/api/notifications', notificationRoutes(deps.notifications, stillValid));
   app.use('/api/tokens', tokenRoutes(deps.tokens));
   app.use('/api', statsRoutes(deps.stats));
   app.use(notFoundRoute);

@@ -11,7 +11,10 @@ const inboxQuery = z.strictObject({
 });
 const streamQuery = z.strictObject({ member: z.string().min(1).optional() });
 
-export function notificationRoutes(notifications: NotificationService): Router {
+/** Whether the token of an open stream still authenticates (not revoked, not expired). */
+export type TokenStillValid = (token: string) => Promise<boolean>;
+
+export function notificationRoutes(notifications: NotificationService, stillValid: TokenStillValid): Router {
   const r = Router();
   r.get('/', async (req, res) => {
     res.json({ items: await notifications.inbox(req.principal as Principal, inboxQuery.parse(req.query)) });
@@ -21,12 +24,21 @@ export function notificationRoutes(notifications: NotificationService): Router {
   r.get('/stream', async (req, res) => {
     const q = streamQuery.parse(req.query);
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const unsubscribe = await notifications.subscribe(req.principal as Principal, q.member, (n) => send('notification', n));
+    // authenticate() accepted this header; the stream asks again with the same token now and then.
+    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    const unsubscribe = await notifications.subscribe(req.principal as Principal, q.member, {
+      notice: (n) => send('notification', n),
+      end: (reason) => {
+        send('closed', { reason });
+        res.end();
+      },
+      stillValid: () => stillValid(token),
+    });
     res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     send('ready', { at: new Date().toISOString() });
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    req.on('close', () => {
+    res.on('close', () => {
       clearInterval(ping);
       unsubscribe();
     });

@@ -59,7 +59,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const tokens = new TokenService(orm, community);
   const stats = new StatsService(orm, providers);
   const tasks = new TaskService({ orm, community, processes });
-  const notifications = new NotificationService(orm);
+  const notifications = new NotificationService(orm, config.streams);
   const delivery = new DeliveryService(orm, options.log);
   const simulations = new SimulationService(calendar, config.simulation, options.log);
   const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });

@@ -1,7 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '../api/auth';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../config/config';
 import { formatLocal } from '../definitions/time';
-import { badRequest, notFound } from './errors';
+import { badRequest, forbidden, notFound, ProblemError } from './errors';
+import { callerKey } from './tokens.service';
 
 export interface InboxItem {
   id: string;
@@ -49,29 +51,59 @@ const item = (r: Row): InboxItem => ({
   readAt: r.read_at ? iso(r.read_at) : null,
 });
 
-type Listener = (n: InboxItem) => void;
+/** What a stream does with what the service tells it. */
+export interface StreamHandlers {
+  notice(n: InboxItem): void;
+  /** The stream is over (its token was revoked or expired); `reason` says why. */
+  end(reason: string): void;
+  /** Whether the caller's token is still good; asked every `recheckMs`. */
+  stillValid(): Promise<boolean>;
+}
+
+interface Listener {
+  principal: Principal;
+  key: string;
+  member?: string;
+  handlers: StreamHandlers;
+}
 
 /** Each member's inbox, and a live feed of new notices for the API's event streams. */
 export class NotificationService {
-  private listeners = new Set<{ principal: Principal; member?: string; fn: Listener }>();
+  private listeners = new Set<Listener>();
   private lastSeq?: number;
   private timer?: NodeJS.Timeout;
+  private recheck?: NodeJS.Timeout;
 
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+  ) {}
 
-  /** Whose inbox a request means: the caller's own member, or (managers) any member. */
+  /**
+   * Whose notices a request means: the caller's own member, or any member for ops, managers and
+   * admins. A grid-scoped token that speaks for a member reads only that member's; one that speaks
+   * for none may name a member, and still sees only its grids (see visible).
+   */
   private who(principal: Principal, member?: string): string | undefined {
     if (!member || member === 'me') {
       if (!principal.memberId && principal.grids !== 'all') throw badRequest('this token speaks for no member; ask for member=<id>');
       return principal.memberId;
     }
-    if (principal.memberId && member !== principal.memberId && principal.grids !== 'all') throw notFound(`no inbox "${member}" for you`);
+    if (principal.memberId && member !== principal.memberId && principal.grids !== 'all') {
+      throw forbidden(`a ${principal.role} token reads only the notices of its own member ("${principal.memberId}"), not "${member}"; ops, managers and admins read any member's`);
+    }
     return member;
   }
 
+  /**
+   * A grid-scoped caller sees its grids' notices only, and with a member, that member's; community
+   * notices (no grid) only when they are addressed to its own member.
+   */
   private visible(principal: Principal, member: string | undefined, r: { member_id: string | null; grid: string | null }): boolean {
-    if (member !== undefined) return r.member_id === member;
-    return principal.grids === 'all' || (r.grid !== null && principal.grids.includes(r.grid));
+    if (member !== undefined && r.member_id !== member) return false;
+    if (principal.grids === 'all') return true;
+    if (r.grid === null) return principal.memberId !== undefined && r.member_id === principal.memberId;
+    return principal.grids.includes(r.grid);
   }
 
   async inbox(principal: Principal, q: { member?: string; unread?: boolean; limit: number; workflowId?: string }): Promise<InboxItem[]> {
@@ -83,8 +115,8 @@ export class NotificationService {
       params.push(member);
     }
     if (principal.grids !== 'all') {
-      where.push('grid = any(?::text[])');
-      params.push(`{${principal.grids.join(',')}}`);
+      where.push('(grid = any(?::text[]) or (grid is null and member_id = ?))');
+      params.push(`{${principal.grids.join(',')}}`, principal.memberId ?? null);
     }
     if (q.unread) where.push('read_at is null');
     if (q.workflowId) {
@@ -102,24 +134,54 @@ export class NotificationService {
     const rows = await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]);
     const row = rows[0];
     // Someone else's notice is indistinguishable from none.
-    if (!row || (principal.memberId ? row.member_id !== principal.memberId : !this.visible(principal, undefined, row))) throw notFound(`notification "${id}" does not exist`);
+    if (!row || !this.visible(principal, principal.memberId, row)) throw notFound(`notification "${id}" does not exist`);
     await this.orm.em.fork().getConnection().execute(`update notification set read_at = coalesce(read_at, now()) where id = ?`, [id]);
     return item((await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]))[0]);
   }
 
-  /** Calls `fn` with each new notice the caller may see, until the returned function is called. */
-  async subscribe(principal: Principal, member: string | undefined, fn: Listener): Promise<() => void> {
+  /**
+   * Gives `handlers.notice` each new notice the caller may see, until the returned function is
+   * called or its token stops being valid. A caller holds at most `perCaller` streams at once.
+   */
+  async subscribe(principal: Principal, member: string | undefined, handlers: StreamHandlers): Promise<() => void> {
     const who = this.who(principal, member);
-    const entry = { principal, member: who, fn };
+    const entry: Listener = { principal, key: callerKey(principal), member: who, handlers };
     if (this.lastSeq === undefined) {
       const [{ max }] = await this.orm.em.fork().getConnection().execute<{ max: string | null }[]>(`select max(seq) as max from notification`);
       this.lastSeq = Number(max ?? 0);
     }
+    const open = [...this.listeners].filter((l) => l.key === entry.key).length;
+    if (open >= this.limits.perCaller) {
+      throw new ProblemError(
+        429,
+        'Too Many Requests',
+        `${principal.role} "${principal.name}" already has ${open} open notification streams, the most one caller may hold; close one before opening another`,
+      );
+    }
     this.listeners.add(entry);
     this.poll();
+    this.scheduleRecheck();
     return () => {
       this.listeners.delete(entry);
     };
+  }
+
+  // Every open stream's token is asked again now and then; a revoked or expired one ends its stream.
+  private scheduleRecheck() {
+    if (this.recheck || this.listeners.size === 0) return;
+    this.recheck = setTimeout(async () => {
+      await Promise.all(
+        [...this.listeners].map(async (l) => {
+          // When the database is away the token can not be checked: keep the stream until it can.
+          const valid = await l.handlers.stillValid().catch(() => true);
+          if (valid || !this.listeners.delete(l)) return;
+          l.handlers.end('the token was revoked or has expired; sign in again');
+        }),
+      );
+      this.recheck = undefined;
+      this.scheduleRecheck();
+    }, this.limits.recheckMs);
+    this.recheck.unref();
   }
 
   // One poller for all streams of this API process, running only while someone listens.
@@ -130,7 +192,7 @@ export class NotificationService {
         const rows = await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where seq > ? order by seq limit 500`, [this.lastSeq ?? 0]);
         for (const r of rows) {
           this.lastSeq = Math.max(this.lastSeq ?? 0, Number(r.seq));
-          for (const l of this.listeners) if (this.visible(l.principal, l.member, r)) l.fn(item(r));
+          for (const l of this.listeners) if (this.visible(l.principal, l.member, r)) l.handlers.notice(item(r));
         }
       } catch {
         // the database is away: try again on the next tick
@@ -144,6 +206,8 @@ export class NotificationService {
   close() {
     this.listeners.clear();
     if (this.timer) clearTimeout(this.timer);
+    if (this.recheck) clearTimeout(this.recheck);
     this.timer = undefined;
+    this.recheck = undefined;
   }
 }
