@@ -33,7 +33,8 @@ export function deliveryRoutes(delivery: DeliveryService): { channels: Router; d
   const deliveries = Router();
   deliveries.get('/', requireRole('ops', 'manager', 'grid-leader'), async (req, res) => {
     const q = listQuery.parse(req.query);
-    res.json({ items: await delivery.list({ ...q, grids: (req.principal as Principal).grids }) });
+    const p = req.principal as Principal;
+    res.json({ items: await delivery.list({ ...q, grids: p.grids, detailed: CONFIGURERS.has(p.role) }) });
   });
   return { channels, deliveries };
 }

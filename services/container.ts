@@ -60,7 +60,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const stats = new StatsService(orm, providers);
   const tasks = new TaskService({ orm, community, processes });
   const notifications = new NotificationService(orm, config.streams);
-  const delivery = new DeliveryService(orm, options.log);
+  const delivery = new DeliveryService(orm, options.log, config.webhooks);
   const simulations = new SimulationService(calendar, config.simulation, options.log);
   const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
   return {

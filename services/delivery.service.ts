@@ -1,8 +1,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../config/config';
 import type { Notice } from '../definitions/engine';
 import { addDays, atLocal, formatLocal, localDate, parseClock } from '../definitions/time';
 import type { Logger } from '../infra/log';
 import { badRequest, notFound } from './errors';
+import { checkWebhookUrl, postWebhook, resolveWebhookHost, WebhookRefused } from './webhooks';
 
 const ZONE = 'Asia/Shanghai';
 const MAX_ATTEMPTS = 60;
@@ -37,6 +39,12 @@ export function deliverAfter(at: number, urgent: boolean, quietStart = '22:00', 
 /** Backoff between attempts: 1 s, 2 s, 4 s ... up to 5 minutes. */
 export function backoffMs(attempts: number): number {
   return Math.min(1000 * 2 ** Math.max(0, attempts - 1), 300_000);
+}
+
+/** A failed attempt as grid roles see it: the status code, not the webhook's answer. */
+export function generalError(statusCode: number | null): string {
+  const what = statusCode !== null ? `the webhook answered HTTP ${statusCode}` : 'the webhook could not be reached';
+  return `${what}; ops and managers see the details in GET /api/deliveries`;
 }
 
 /** The WeCom group robot message for a notice. */
@@ -86,6 +94,7 @@ export class DeliveryService {
   constructor(
     private readonly orm: MikroORM,
     private readonly log?: Logger,
+    private readonly webhooks: WebhookPolicy = DEFAULT_WEBHOOK_POLICY,
   ) {}
 
   private conn() {
@@ -108,7 +117,14 @@ export class DeliveryService {
     } catch {
       throw badRequest(`"${c.webhookUrl}" is not a URL`, [{ path: 'webhookUrl', message: 'the group robot webhook, e.g. https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...' }]);
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest('the webhook must be http(s)', [{ path: 'webhookUrl', message: 'http or https' }]);
+    // Refused here with the reason, and checked again on every send (a name may change its answer).
+    try {
+      checkWebhookUrl(url, this.webhooks);
+      await resolveWebhookHost(url.hostname, this.webhooks);
+    } catch (e) {
+      if (!(e instanceof WebhookRefused)) throw e;
+      throw badRequest(e.message, [{ path: 'webhookUrl', message: e.message }]);
+    }
     await this.conn().execute(
       `insert into grid_channel (grid_id, webhook_url, format, quiet_start, quiet_end, enabled, updated_at) values (?, ?, ?, ?, ?, ?, now())
        on conflict (grid_id) do update set webhook_url = excluded.webhook_url, format = excluded.format, quiet_start = excluded.quiet_start,
@@ -158,22 +174,20 @@ export class DeliveryService {
         let error: string | null = null;
         try {
           if (!channel?.enabled) throw new Error(`grid ${row.grid_id} has no enabled channel`);
-          const res = await fetch(channel.webhookUrl, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-gridflow-delivery-id': row.id },
-            body: JSON.stringify(row.payload),
-            signal: AbortSignal.timeout(5000),
-          });
+          const res = await postWebhook(channel.webhookUrl, row.payload, { 'x-gridflow-delivery-id': row.id }, this.webhooks);
           code = res.status;
-          const text = await res.text();
           let errcode = 0;
           try {
-            errcode = Number((JSON.parse(text) as { errcode?: number }).errcode ?? 0);
+            errcode = Number((JSON.parse(res.text) as { errcode?: number }).errcode ?? 0);
           } catch {
             // a receiver that answers without JSON is judged by its status
           }
-          ok = res.ok && errcode === 0;
-          if (!ok) error = `HTTP ${res.status}${errcode ? `, errcode ${errcode}` : ''}: ${text.slice(0, 200)}`;
+          ok = res.status >= 200 && res.status < 300 && errcode === 0;
+          if (res.status >= 300 && res.status < 400) {
+            error = `HTTP ${res.status}: the webhook redirects${res.location ? ` to ${res.location.slice(0, 200)}` : ''}; redirects are not followed, so set the URL it redirects to`;
+          } else if (!ok) {
+            error = `HTTP ${res.status}${errcode ? `, errcode ${errcode}` : ''}: ${res.text.slice(0, 200)}`;
+          }
         } catch (e) {
           error = String((e as Error).message ?? e);
         }
@@ -222,7 +236,11 @@ export class DeliveryService {
     await this.busy;
   }
 
-  async list(q: { grid?: string; status?: string; workflowId?: string; grids: string[] | 'all' }) {
+  /**
+   * Deliveries with every attempt. Without `detailed`, errors are a status code and a general
+   * sentence: the webhook's own answer and network details are for ops, managers and admins.
+   */
+  async list(q: { grid?: string; status?: string; workflowId?: string; grids: string[] | 'all'; detailed: boolean }) {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.grids !== 'all') {
@@ -251,22 +269,26 @@ export class DeliveryService {
           [`{${rows.map((r) => `"${r.id.replace(/"/g, '\\"')}"`).join(',')}}`],
         )
       : [];
-    return rows.map((r) => ({
-      id: r.id,
-      workflowId: r.workflow_id,
-      grid: r.grid_id,
-      kind: r.kind,
-      urgent: r.urgent,
-      // pending until it is delivered or given up; `detail` says whether it is waiting, sending or retrying.
-      status: r.status === 'delivered' || r.status === 'failed' ? r.status : 'pending',
-      detail: r.status,
-      attempts: r.attempts,
-      lastError: r.last_error,
-      deferredUntil: r.deferred ? formatLocal(new Date(r.deliver_after).getTime(), ZONE) : undefined,
-      createdAt: formatLocal(new Date(r.created_at).getTime(), ZONE),
-      deliveredAt: r.delivered_at ? formatLocal(new Date(r.delivered_at).getTime(), ZONE) : undefined,
-      history: attempts.filter((a) => a.delivery_id === r.id).map((a) => ({ at: formatLocal(new Date(a.at).getTime(), ZONE), ok: a.ok, statusCode: a.status_code, error: a.error })),
-    }));
+    const shown = (error: string | null, statusCode: number | null) => (error === null || q.detailed ? error : generalError(statusCode));
+    return rows.map((r) => {
+      const history = attempts.filter((a) => a.delivery_id === r.id);
+      return {
+        id: r.id,
+        workflowId: r.workflow_id,
+        grid: r.grid_id,
+        kind: r.kind,
+        urgent: r.urgent,
+        // pending until it is delivered or given up; `detail` says whether it is waiting, sending or retrying.
+        status: r.status === 'delivered' || r.status === 'failed' ? r.status : 'pending',
+        detail: r.status,
+        attempts: r.attempts,
+        lastError: shown(r.last_error, history.at(-1)?.status_code ?? null),
+        deferredUntil: r.deferred ? formatLocal(new Date(r.deliver_after).getTime(), ZONE) : undefined,
+        createdAt: formatLocal(new Date(r.created_at).getTime(), ZONE),
+        deliveredAt: r.delivered_at ? formatLocal(new Date(r.delivered_at).getTime(), ZONE) : undefined,
+        history: history.map((a) => ({ at: formatLocal(new Date(a.at).getTime(), ZONE), ok: a.ok, statusCode: a.status_code, error: shown(a.error, a.status_code) })),
+      };
+    });
   }
 
   async getChannel(gridId: string): Promise<Channel> {

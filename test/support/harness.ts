@@ -38,6 +38,9 @@ export const NO_RATE_LIMITS: RateLimits = {
  * run it as a separate process instead; `config` overrides what the environment configures.
  */
 export async function startHarness(opts: { worker?: boolean; config?: Partial<Config> } = {}): Promise<Harness> {
+  // Chat webhooks in tests go to local receivers; worker processes the tests spawn inherit this too.
+  process.env.GRIDFLOW_WEBHOOK_HOSTS ??= '127.0.0.1';
+  process.env.GRIDFLOW_WEBHOOK_ALLOW_PRIVATE ??= 'true';
   const taskQueue = `test-${crypto.randomUUID()}`;
   const config = requireEndpoints({ ...loadConfig(), taskQueue, ...opts.config });
   const services = await createServices(config, { schedulePrefix: `${taskQueue}/` });
