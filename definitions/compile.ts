@@ -2,7 +2,8 @@ import { assign, setup, type AnyStateMachine, type AnyStateNode } from 'xstate';
 import type { ActionRef, DefinitionDocument, GuardRef, StateConfig, StateMeta, TransitionConfig } from './document.schema';
 import { compare, readPath, resolveValue, type COMPARE_OPS } from './expressions';
 import type { WorkCalendar } from './calendar';
-import { DEFAULT_ZONE } from './time';
+import { DEFAULT_ZONE, atLocal, formatLocal, localDate } from './time';
+import { addWorkingDaysAt, workingDaysBetween } from './working-days';
 
 /** A calendar with no holidays: plain Monday to Friday. */
 export const NO_HOLIDAYS: WorkCalendar = { name: 'mon-fri', zone: 'Asia/Shanghai', years: {} } as WorkCalendar;
@@ -63,10 +64,23 @@ function convertState(state: StateConfig): Record<string, unknown> {
 
 const noop = () => undefined;
 
-const implementations = {
-  actions: {
-    assign: assign(({ context }: Args, params: Params) => {
+/**
+ * `shift`: a date moved later by the working days between two instants (a paused clock): the
+ * due date of a task suspended from Monday to Thursday moves three working days on.
+ */
+function shifted(spec: unknown, calendar: WorkCalendar, zone: string): string | null {
+  const { date, from, to } = (spec ?? {}) as { date?: unknown; from?: unknown; to?: unknown };
+  const instant = (v: unknown) => (typeof v === 'string' ? (/^\d{4}-\d{2}-\d{2}$/.test(v) ? atLocal(v, '18:00', zone) : Date.parse(v)) : Number.NaN);
+  const [base, start, end] = [instant(date), instant(from), instant(to)];
+  if ([base, start, end].some((x) => Number.isNaN(x))) return null;
+  const days = workingDaysBetween(localDate(start, zone), localDate(end, zone), calendar);
+  return formatLocal(days > 0 ? addWorkingDaysAt(base, days, zone, calendar) : base, zone);
+}
+
+function assignWith(calendar: WorkCalendar, zone: string) {
+  return assign(({ context }: Args, params: Params) => {
       const next: Context = {};
+      for (const [k, spec] of Object.entries((params.shift as Params | undefined) ?? {})) next[k] = shifted(spec, calendar, zone);
       for (const [k, v] of Object.entries((params.set as Params | undefined) ?? {})) next[k] = v;
       for (const [k, n] of Object.entries((params.increment as Params | undefined) ?? {})) {
         const current = typeof context[k] === 'number' ? (context[k] as number) : 0;
@@ -77,7 +91,11 @@ const implementations = {
         next[k] = [...current, v];
       }
       return next;
-    }),
+  });
+}
+
+const implementations = {
+  actions: {
     // Effect actions are never executed by XState: `transition` hands them back and the workflow
     // runs each one as an activity.
     notify: noop,
@@ -117,7 +135,7 @@ export function compileDefinition(doc: DefinitionDocument, calendar: WorkCalenda
   const config = convertState(rest as StateConfig);
   const machine = setup({
     // The library is typed loosely on purpose: documents are checked by validate.ts, not tsc.
-    actions: implementations.actions as never,
+    actions: { ...implementations.actions, assign: assignWith(calendar, doc.timezone ?? DEFAULT_ZONE) } as never,
     guards: implementations.guards as never,
   }).createMachine({
     ...(config as object),

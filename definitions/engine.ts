@@ -131,8 +131,18 @@ function activeNodes(snapshot: AnyMachineSnapshot): AnyStateNode[] {
   return (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes;
 }
 
-function xstateEvent(def: CompiledDefinition, ev: EngineEvent) {
-  return { type: ev.type, data: ev.data ?? {}, at: formatLocal(ev.at, def.zone), actor: ev.actor };
+/** The event as the machine sees it; `due` is the due time of the task it answers, if any. */
+function xstateEvent(def: CompiledDefinition, ev: EngineEvent, inst?: Instance) {
+  const due = inst ? currentDue(def, inst) : undefined;
+  return { type: ev.type, data: ev.data ?? {}, at: formatLocal(ev.at, def.zone), actor: ev.actor, ...(due === undefined ? {} : { due: formatLocal(due, def.zone) }) };
+}
+
+function currentDue(def: CompiledDefinition, inst: Instance): number | undefined {
+  for (const node of activeNodes(snapshotOf(def, inst))) {
+    const due = taskDue(def, node, inst.entered[node.id] ?? 0, inst.context);
+    if (due !== undefined) return due;
+  }
+  return undefined;
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -401,7 +411,7 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
       throw new EventRejected('invalid-data', `event "${ev.type}" has invalid data: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, accepts, errors);
     }
   }
-  if (!snapshot.can(xstateEvent(def, ev) as never)) {
+  if (!snapshot.can(xstateEvent(def, ev, inst) as never)) {
     throw new EventRejected('guard', `event "${ev.type}" is refused in state "${state}": requires ${guardText(def, snapshot, ev.type)}`, accepts);
   }
 }
@@ -415,7 +425,7 @@ export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
     const due = taskDue(def, n, inst.entered[n.id] ?? ev.at, inst.context);
     return due !== undefined && ev.at > due;
   });
-  const xev = xstateEvent(def, ev);
+  const xev = xstateEvent(def, ev, inst);
   const [next, actions] = transition(def.machine, snapshot, xev as never);
   const seq = inst.seq + 1;
   const instance = advance(def, inst, prevNodes, next, ev.at, seq);

@@ -30,8 +30,10 @@ export const actionParams = {
       set: z.record(contextKey, valueExpr).optional(),
       increment: z.record(contextKey, valueExpr).optional(),
       append: z.record(contextKey, valueExpr).optional(),
+      /** A date moved later by the working days from `from` to `to` (a paused clock). */
+      shift: z.record(contextKey, z.strictObject({ date: valueExpr, from: valueExpr, to: valueExpr })).optional(),
     })
-    .refine((p) => p.set || p.increment || p.append, 'give at least one of set, increment, append'),
+    .refine((p) => p.set || p.increment || p.append || p.shift, 'give at least one of set, increment, append, shift'),
   notify: z.strictObject({
     to: z.union([role, z.array(role).min(1)]),
     template: z.string(),

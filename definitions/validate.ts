@@ -307,7 +307,7 @@ interface Transition {
 }
 
 const ENGINE_CONTEXT_KEYS = ['input', 'grid', 'day', 'businessKey'];
-const EVENT_FIELDS = ['type', 'data', 'at', 'actor'];
+const EVENT_FIELDS = ['type', 'data', 'at', 'actor', 'due'];
 const REF = /^(event|context|instance|item)(\.[A-Za-z0-9_$-]+)*$/;
 const TEMPLATE_PATH = /^(context|event|instance|late)(\.[A-Za-z0-9_$-]+)+$/;
 const EVENT_NAME = /^[A-Z][A-Z0-9_]*$/;

@@ -53,6 +53,10 @@ const WHO: Record<string, Record<string, Person[]>> = {
     EXTEND: ['worker', 'part-time'],
     APPROVE_EXTENSION: ['leader'],
     REFUSE_EXTENSION: ['leader'],
+    PAUSE: ['worker', 'part-time'],
+    APPROVE_PAUSE: ['leader'],
+    REFUSE_PAUSE: ['leader'],
+    RESUME: ['worker', 'part-time', 'leader'],
     ESCALATE: ['leader', ...COMMUNITY],
     VERIFY_OK: ['worker', 'part-time', 'leader'],
     VERIFY_FAIL: ['worker', 'part-time', 'leader'],
@@ -150,6 +154,10 @@ test('every built-in: each state × event × person is accepted or refused as "W
   await act(issue, 'worker', 'EXTEND', { due: addDays(localDate(Date.now()), 10), reason: '等待物业排期' });
   await probe('issue', issue, 'handling+request');
   await act(issue, 'leader', 'APPROVE_EXTENSION');
+  await act(issue, 'worker', 'PAUSE', { reason: '等待居民配合' });
+  await act(issue, 'leader', 'APPROVE_PAUSE');
+  await probe('issue', issue, 'suspended');
+  await act(issue, 'leader', 'RESUME');
   await act(issue, 'worker', 'RESOLVE', { result: '已清理' });
   await probe('issue', issue, 'verification');
   await act(issue, 'leader', 'VERIFY_OK');

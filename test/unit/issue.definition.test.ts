@@ -140,6 +140,34 @@ describe('issue: the five steps', () => {
     expect(() => send(inst, 'EXTEND', t('2026-11-29', '11:00'), { due: '2026-12-09', reason: 'c' })).toThrow(/requires context\.extensionRequests < 2/);
   });
 
+  test('挂起: an approved pause stops the clock; RESUME moves the due date on by the working days suspended', () => {
+    const asked = send(inHandling('2026-12-01'), 'PAUSE', t('2026-11-25', '10:00'), { reason: '等待居民回家配合入户' });
+    expect(asked.to).toBe('handling');
+    expect(notices([asked])).toEqual(['2026-11-25T10:00 grid-leader: 挂起申请：grid-04 问题「环境卫生」']);
+    const paused = send(asked.instance, 'APPROVE_PAUSE', t('2026-11-25', '11:00')).instance;
+    expect(paused.value).toEqual({ active: 'suspended' });
+    // No reminder, 督办 or escalation while suspended, however long.
+    expect(fireDue(def, paused, t('2026-12-20', '00:00')).steps).toEqual([]);
+    expect(tasksOf(def, paused).map((x) => [x.role, x.dueAt])).toEqual([['grid-leader', undefined]]);
+    // Thursday, Friday and Monday were working days while it was suspended (Wed 25th to Mon 30th).
+    const resumed = send(paused, 'RESUME', t('2026-11-30', '09:00'));
+    expect(resumed.to).toBe('handling');
+    expect(resumed.instance.context.handlingDue).toBe('2026-12-04T18:00:00.000+08:00');
+    expect(tasksOf(def, resumed.instance).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-04T18:00']);
+    expect(resumed.instance.context.pauses).toEqual([
+      expect.objectContaining({ reason: '等待居民回家配合入户', decision: 'approved', from: '2026-11-25T11:00:00.000+08:00', to: '2026-11-30T09:00:00.000+08:00', due: '2026-12-04T18:00:00.000+08:00' }),
+    ]);
+    expect(resumed.instance.context.pause).toBeNull();
+  });
+
+  test('a refused pause changes nothing but the record; the clock runs on', () => {
+    const asked = send(inHandling('2026-12-01'), 'PAUSE', t('2026-11-25', '10:00'), { reason: '资金未到位' }).instance;
+    const refused = send(asked, 'REFUSE_PAUSE', t('2026-11-25', '11:00'), { comment: '可先行处理' });
+    expect(refused.to).toBe('handling');
+    expect(refused.instance.context.pauses).toEqual([expect.objectContaining({ decision: 'refused', comment: '可先行处理' })]);
+    expect(tasksOf(def, refused.instance).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-01T18:00']);
+  });
+
   test('ESCALATE raises the level grid -> community -> street, then is refused', () => {
     let inst = inHandling();
     const one = send(inst, 'ESCALATE', t('2026-11-25', '09:00'), { reason: '需社区协调' });

@@ -367,7 +367,7 @@ describe('library references', () => {
     expectError(
       validateWith((d) => (waiting(d).on.SUBMIT.actions[0].params.data.summary = { $ref: 'event.summary' })),
       `${WAITING}.on.SUBMIT.actions.0.params.data.summary.$ref`,
-      'reads nothing: an event has type, data, at, actor; did you mean "event.data.summary"?',
+      'reads nothing: an event has type, data, at, actor, due; did you mean "event.data.summary"?',
     );
   });
 });
