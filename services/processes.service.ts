@@ -19,7 +19,6 @@ import { PermanentEffectError } from '../activities/effects.activities';
 import {
   EVENT_REJECTED,
   cancelReasonSignal,
-  eventSignal,
   migrateUpdate,
   type MigrateResult,
   searchAttributeKeys,
