@@ -93,7 +93,8 @@ export function rateLimit(limits: RateLimits): { failedAuthGate: RequestHandler;
     },
     perCaller: (req, res, next) => {
       const p = req.principal as Principal;
-      const perMinute = limits.perRole[p.role];
+      // A role the limits do not name gets the strictest of them.
+      const perMinute = limits.perRole[p.role] ?? Math.min(...Object.values(limits.perRole));
       const key = callerKey(p);
       const wait = callers.wait(key, perMinute);
       if (wait) return next(tooMany(res, wait, `more than ${perMinute} requests a minute from ${p.role} "${p.name}", the limit for ${p.role}`));
