@@ -4,7 +4,7 @@ export type ChangeKind = 'added' | 'removed' | 'changed';
 
 export interface Change {
   /** What changed: a state, a transition, a timer, a reminder, an escalation, a task, an event schema, a template, the schedule. */
-  subject: 'state' | 'transition' | 'timer' | 'reminder' | 'escalation' | 'task' | 'event' | 'template' | 'schedule' | 'input';
+  subject: 'state' | 'transition' | 'timer' | 'reminder' | 'escalation' | 'task' | 'event' | 'template' | 'schedule' | 'input' | 'access' | 'start-window';
   kind: ChangeKind;
   /** The state's dotted path (`open.patrolling`), when the change is inside one. */
   state?: string;
@@ -87,6 +87,9 @@ export function diffDefinitions(from: DefinitionDocument, to: DefinitionDocument
   changes.push(...diffRecords('transition', { ...(from.machine.on ?? {}) }, { ...(to.machine.on ?? {}) }, '(root)'));
   changes.push(...diffRecords('event', from.events ?? {}, to.events ?? {}));
   changes.push(...diffRecords('template', from.templates ?? {}, to.templates ?? {}));
+  // Who may send each event: a rule added, removed or changed is a change running instances feel.
+  changes.push(...diffRecords('access', from.access ?? {}, to.access ?? {}));
+  if (json(from.startWindow) !== json(to.startWindow)) changes.push({ subject: 'start-window', kind: 'changed', before: from.startWindow, after: to.startWindow });
   if (json(from.schedule) !== json(to.schedule)) changes.push({ subject: 'schedule', kind: 'changed', before: from.schedule, after: to.schedule });
   if (json(from.input) !== json(to.input)) changes.push({ subject: 'input', kind: 'changed', before: from.input, after: to.input });
   return changes;
