@@ -20,7 +20,7 @@ function describe(value: unknown): string {
  * Checks `value` against a definition's data schema (a JSON-Schema subset). Unknown object keys
  * are errors, so a client cannot slip fields past the definition.
  */
-export function checkData(schema: DataSchema, value: unknown, path = ''): PathError[] {
+export function checkData(schema: DataSchema, value: unknown, path = '', lookup?: (ref: string) => unknown): PathError[] {
   const errors: PathError[] = [];
   const fail = (message: string) => errors.push({ path: path || '$', message });
   switch (schema.type) {
@@ -50,7 +50,7 @@ export function checkData(schema: DataSchema, value: unknown, path = ''): PathEr
             message: `unknown field "${key}"; allowed: ${known.length ? known.join(', ') : 'none'}`,
           });
         } else if (v !== undefined) {
-          errors.push(...checkData(sub, v, join(path, key)));
+          errors.push(...checkData(sub, v, join(path, key), lookup));
         }
       }
       break;
@@ -62,7 +62,7 @@ export function checkData(schema: DataSchema, value: unknown, path = ''): PathEr
       }
       if (schema.minItems !== undefined && value.length < schema.minItems) fail(`needs at least ${schema.minItems} items`);
       if (schema.maxItems !== undefined && value.length > schema.maxItems) fail(`allows at most ${schema.maxItems} items`);
-      if (schema.items) value.forEach((v, i) => errors.push(...checkData(schema.items as DataSchema, v, join(path, i))));
+      if (schema.items) value.forEach((v, i) => errors.push(...checkData(schema.items as DataSchema, v, join(path, i), lookup)));
       break;
     }
     case 'string': {
@@ -96,6 +96,12 @@ export function checkData(schema: DataSchema, value: unknown, path = ''): PathEr
   }
   if (schema.enum && errors.length === 0 && !schema.enum.includes(value as string | number)) {
     fail(`${describe(value)} is not allowed; allowed: ${schema.enum.join(', ')}`);
+  }
+  // Choices the instance holds (a grid's open issues): only checked where there is an instance.
+  if (schema.choicesFrom && lookup && errors.length === 0) {
+    const list = lookup(schema.choicesFrom);
+    const choices = Array.isArray(list) ? list : [];
+    if (!choices.includes(value)) fail(`${describe(value)} is not one of the ${choices.length} choices in ${schema.choicesFrom}${choices.length ? `: ${choices.slice(0, 20).join(', ')}` : ''}`);
   }
   return errors;
 }

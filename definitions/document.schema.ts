@@ -27,6 +27,8 @@ export type DataSchema = {
   format?: 'date' | 'date-time';
   /** Personal data (PIPL): masked in the read model, its history and the API; the workflow keeps it encrypted. */
   personal?: boolean;
+  /** In event data: the value must be one of the list the instance holds at this context path. */
+  choicesFrom?: string;
 };
 
 export const dataSchema: z.ZodType<DataSchema> = z.lazy(() =>
@@ -45,6 +47,7 @@ export const dataSchema: z.ZodType<DataSchema> = z.lazy(() =>
     maxItems: z.number().int().min(0).optional(),
     format: z.enum(['date', 'date-time']).optional(),
     personal: z.boolean().optional(),
+    choicesFrom: z.string().regex(/^context(\.[A-Za-z0-9_$-]+)+$/, 'a context path holding a list, e.g. "context.input.summary.openIssues"').optional(),
   }),
 );
 

@@ -406,7 +406,7 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
   }
   const schema = def.doc.events?.[ev.type];
   if (schema) {
-    const errors = checkData(schema, ev.data ?? {}, 'data');
+    const errors = checkData(schema, ev.data ?? {}, 'data', (ref) => readPath({ context: inst.context }, ref));
     if (errors.length) {
       throw new EventRejected('invalid-data', `event "${ev.type}" has invalid data: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, accepts, errors);
     }

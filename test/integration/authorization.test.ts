@@ -40,7 +40,7 @@ const routes: [string, string, unknown, Record<Role, number | number[]>][] = [
   ['GET', `/api/processes/${enc(p03)}`, undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 404 }],
   ['POST', `/api/processes/${enc(p03)}/events`, { type: 'NOT_AN_EVENT' }, { admin: 409, ops: 409, manager: 409, 'leader-03': 409, 'worker-03': 409, 'worker-05': 404 }],
   ['POST', `/api/processes/${enc(p03)}/cancel`, {}, { admin: 400, ops: 403, manager: 400, 'leader-03': 403, 'worker-03': 403, 'worker-05': 404 }],
-  ['POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-03', input: { date: addDays(day, 1) } }, { admin: ok, ops: ok, manager: ok, 'leader-03': ok, 'worker-03': ok, 'worker-05': 403 }],
+  ['POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-03', input: { date: localDate(Date.now()) } }, { admin: ok, ops: ok, manager: ok, 'leader-03': ok, 'worker-03': ok, 'worker-05': 403 }],
   ['POST', '/api/processes', { definition: 'monthly-review', input: { month: '2031-01', date: '2031-01-25' } }, { admin: ok, ops: ok, manager: ok, 'leader-03': 403, 'worker-03': 403, 'worker-05': 403 }],
   ['GET', '/api/definitions', undefined, { admin: 200, ops: 200, manager: 200, 'leader-03': 200, 'worker-03': 200, 'worker-05': 200 }],
   ['POST', '/api/definitions/validate', {}, { admin: 422, ops: 422, manager: 422, 'leader-03': 422, 'worker-03': 422, 'worker-05': 422 }],

@@ -296,27 +296,65 @@ describe('the scenarios of issue 13, refused with a clear problem and the record
     expect(grid03.status).toBe(404);
   });
 
-  test('a weekly report cannot escalate another grid\'s issue: the refusal is in the report\'s own history', async () => {
+  test('a weekly report escalates only its grid\'s open issues: another grid\'s is refused at SUBMIT', async () => {
     const other = (await h.call('POST', '/api/processes', { definition: 'issue', grid: 'grid-05', input: { source: 'resident', category: '绿化', description: '树木倒伏' } }, await as('admin'))).body.workflowId as string;
     const mine = (await h.call('POST', '/api/processes', { definition: 'issue', grid: 'grid-11', input: { source: 'resident', category: '绿化', description: '草坪损坏' } }, await as('admin'))).body.workflowId as string;
     await eventually(async () => (await detail(other)).history?.length >= 1 && (await detail(mine)).history?.length >= 1);
-    expect((await h.send(other, { type: 'ACCEPT' }, 'm-grid-05-worker')).status).toBe(200);
     expect((await h.send(mine, { type: 'ACCEPT' }, 'm-grid-11-worker')).status).toBe(200);
     const report = (await h.call('POST', '/api/processes', { definition: 'weekly-report', grid: 'grid-11', input: { date: addDays(localDate(Date.now()), 20) } }, await as('admin'))).body.workflowId as string;
     await eventually(async () => (await detail(report)).history?.length >= 1);
-    expect((await h.send(report, { type: 'SUBMIT', data: { narrative: '上报', escalate: [other, mine] } }, 'm-grid-11-worker')).status).toBe(200);
+    expect((await detail(report)).context.input.summary.openIssues).toContain(mine);
+    const crossGrid = await h.send(report, { type: 'SUBMIT', data: { narrative: '上报', escalate: [other] } }, 'm-grid-11-worker');
+    expect(crossGrid.status).toBe(400);
+    expect(crossGrid.body.errors).toEqual([expect.objectContaining({ path: 'data.escalate.0', message: expect.stringContaining('is not one of the') })]);
+    expect(await history(report)).toEqual(['@start']);
+    expect((await h.send(report, { type: 'SUBMIT', data: { narrative: '上报', escalate: [mine] } }, 'm-grid-11-worker')).status).toBe(200);
     expect((await h.send(report, { type: 'APPROVE' }, 'm-grid-11-leader')).status).toBe(200);
-    const refused = await eventually(async () => {
-      const d = await detail(report);
-      return d.history.find((x: { event: string }) => x.event === '@refused:ESCALATE') ?? false;
-    });
-    expect(refused.data).toMatchObject({ to: other });
-    // The refusal says nothing of the other grid's issue (not even its state).
-    expect(refused.data.reason).toBe(`${report} belongs to grid-11 and may not touch the issue process of another grid`);
-    expect((await detail(other)).context.level).toBe('grid');
-    expect(await history(other)).toEqual(['@start', 'ACCEPT']);
     const escalated = await eventually(async () => ((await detail(mine)).context.level === 'community' ? detail(mine) : false));
     expect(escalated.history.at(-1)).toMatchObject({ event: 'ESCALATE', actor: report });
+    expect(await history(other)).toEqual(['@start']);
+  });
+
+  test('an event another process refuses is recorded in the sender\'s history, and the target is unchanged', async () => {
+    // A process of grid-12 that tries to escalate an issue (only weekly reports and people of the grid may).
+    const key = `stray-sender-${Date.now().toString(36)}`;
+    const doc = {
+      key,
+      title: 'stray sender',
+      grid: 'required',
+      events: { SEND: { type: 'object', required: ['to'], properties: { to: { type: 'string' } } } },
+      machine: {
+        id: key,
+        initial: 'open',
+        states: {
+          open: {
+            meta: { task: { role: 'grid-worker', title: 'send' } },
+            on: { SEND: { target: 'sent', actions: [{ type: 'sendEvent', params: { to: { $ref: 'event.data.to' }, type: 'ESCALATE', data: { reason: 'stray' } } }] } },
+          },
+          sent: { type: 'final' },
+        },
+      },
+    };
+    expect((await h.call('POST', '/api/definitions', doc)).status).toBe(201);
+    const target = (await h.call('POST', '/api/processes', { definition: 'issue', grid: 'grid-12', input: { source: 'resident', category: '绿化', description: '花坛损坏' } }, await as('admin'))).body.workflowId as string;
+    const other = (await h.call('POST', '/api/processes', { definition: 'issue', grid: 'grid-05', input: { source: 'resident', category: '绿化', description: '花坛损坏' } }, await as('admin'))).body.workflowId as string;
+    await eventually(async () => (await detail(target)).history?.length >= 1 && (await detail(other)).history?.length >= 1);
+    expect((await h.send(target, { type: 'ACCEPT' }, 'm-grid-12-worker')).status).toBe(200);
+    for (const [to, reason] of [
+      [target, 'is not for the ' + key + ' process'],
+      [other, 'belongs to grid-12 and may not touch the issue process of another grid'],
+    ]) {
+      const sender = (await h.call('POST', '/api/processes', { definition: key, grid: 'grid-12', businessKey: `grid-12/${to}` }, await as('admin'))).body.workflowId as string;
+      await eventually(async () => (await detail(sender)).history?.length >= 1);
+      expect((await h.send(sender, { type: 'SEND', data: { to } }, 'm-grid-12-worker')).status).toBe(200);
+      const refused = await eventually(async () => (await detail(sender)).history.find((x: { event: string }) => x.event === '@refused:ESCALATE') ?? false);
+      expect(refused.data.to).toBe(to);
+      expect(refused.data.reason).toContain(reason);
+      // Nothing of the other grid's issue (not even its state) is in the reason.
+      if (to === other) expect(refused.data.reason).not.toMatch(/reported|triage|state/);
+    }
+    expect(await history(target)).toEqual(['@start', 'ACCEPT']);
+    expect(await history(other)).toEqual(['@start']);
   });
 
   test('business keys are the server\'s: no other grid\'s key, no day outside the window, no prefilled summary', async () => {
