@@ -5,6 +5,7 @@
  * per group of users, with screenshots at desktop and phone width for the README.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { addDays, localDate } from '../../definitions/time';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { DESKTOP, PHONE, launchChromium, screenshot, signIn, unlabelled } from '../support/browser';
 
@@ -338,6 +339,37 @@ test('a grid worker starts, checks in, reports an issue and submits a patrol on 
   await screenshot(desk, 'worker-tasks-desktop');
   expect([...pageErrors(page), ...pageErrors(desk)]).toEqual([]);
 }, 120_000);
+
+test('a grid worker submits the weekly report choosing the issues to escalate from the grid\'s open issues', async () => {
+  const grid = 'grid-09';
+  const issue = await h.call('POST', '/api/processes', { definition: 'issue', grid, input: { source: 'resident', category: '设施维修', description: '9号楼单元门损坏' } });
+  expect(issue.status).toBe(201);
+  const issueId = issue.body.workflowId as string;
+  await eventually(async () => (await h.call('GET', `/api/processes/${encodeURIComponent(issueId)}`)).status === 200);
+  expect((await h.send(issueId, { type: 'ACCEPT' }, `m-${grid}-worker`)).status).toBe(200);
+  // A report of a later week, so the schedule's reports stay out of the way.
+  const report = await h.call('POST', '/api/processes', { definition: 'weekly-report', grid, input: { date: addDays(localDate(Date.now()), 27) } });
+  expect(report.status).toBe(201);
+  const reportId = report.body.workflowId as string;
+  const workerToken = await token('grid-worker', { memberId: `m-${grid}-worker`, grids: [grid] });
+  const page = await newPage(PHONE);
+  await signIn(page, h.baseUrl, workerToken);
+  const card = page.locator(`li[data-task="${reportId}#drafting"]`);
+  await card.waitFor({ timeout: 20_000 });
+  await card.getByRole('button', { name: '提交' }).click();
+  // The form offers this grid's open issues as checkboxes, nothing to type.
+  const choice = card.getByRole('checkbox', { name: issueId });
+  await choice.waitFor();
+  await card.getByLabel(/工作情况/).fill('本周单元门损坏一件，需社区协调');
+  await choice.check();
+  expect(await unlabelled(page)).toEqual([]);
+  await screenshot(page, 'worker-weekly-report-phone');
+  await card.getByRole('button', { name: '确认提交' }).click();
+  await page.getByText('提交 · 已完成：review').waitFor();
+  const d = await h.call('GET', `/api/processes/${encodeURIComponent(reportId)}`);
+  expect(d.body.context.report).toMatchObject({ escalate: [issueId] });
+  expect(pageErrors(page)).toEqual([]);
+}, 60_000);
 
 test('the console is usable by keyboard, switches to English and keeps the API strict', async () => {
   const page = await newPage();

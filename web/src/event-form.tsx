@@ -12,11 +12,34 @@ interface FieldSchema {
   minimum?: number;
   maximum?: number;
   description?: string;
+  /** The value (or each item) is one of the list the process holds at this context path. */
+  choicesFrom?: string;
 }
 export interface EventSchema {
   type?: string;
   required?: string[];
   properties?: Record<string, FieldSchema>;
+}
+
+/** Fields whose values the process offers (`choicesFrom`): field name -> the context path. */
+export function choiceFields(schema: EventSchema | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, f] of Object.entries(schema?.properties ?? {})) {
+    const from = f.choicesFrom ?? f.items?.choicesFrom;
+    if (from) out[name] = from;
+  }
+  return out;
+}
+
+/** The choices of each such field, read from a process's context. */
+export function choicesIn(schema: EventSchema | undefined, context: Record<string, unknown> | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, from] of Object.entries(choiceFields(schema))) {
+    let cur: unknown = { context: context ?? {} };
+    for (const part of from.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
+    out[name] = Array.isArray(cur) ? cur.map(String) : [];
+  }
+  return out;
 }
 
 /** Whether an event needs a form (it has fields) or is one tap. */
@@ -39,8 +62,26 @@ function kindOf(f: FieldSchema): Kind {
  * A form for one event built from the definition's schema of its data: text, number, choice. The
  * API checks the data again; its field errors are shown next to the form.
  */
-export function EventForm({ path, type, schema, suggestions = {}, onDone, onCancel }: { path: string; type: string; schema?: EventSchema; suggestions?: Record<string, string[]>; onDone: (r: { state: string; status: string }) => void; onCancel?: () => void }) {
+export function EventForm({
+  path,
+  type,
+  schema,
+  suggestions = {},
+  choices = {},
+  onDone,
+  onCancel,
+}: {
+  path: string;
+  type: string;
+  schema?: EventSchema;
+  suggestions?: Record<string, string[]>;
+  /** Values the process offers for a field (`choicesFrom`): a list field becomes checkboxes. */
+  choices?: Record<string, string[]>;
+  onDone: (r: { state: string; status: string }) => void;
+  onCancel?: () => void;
+}) {
   const [values, setValues] = useState<Record<string, string>>({});
+  const [picked, setPicked] = useState<Record<string, string[]>>({});
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const [id] = useState(() => `ev${++formSeq}`);
@@ -53,6 +94,10 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
     setError(undefined);
     const data: Record<string, unknown> = {};
     for (const [name, f] of props) {
+      if (choices[name] && kindOf(f) === 'list') {
+        if (picked[name]?.length) data[name] = picked[name];
+        continue;
+      }
       const v = values[name];
       if (v === undefined || v === '') continue;
       const kind = kindOf(f);
@@ -69,6 +114,7 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
     try {
       const result = await post<{ state: string; status: string }>(path, { type, ...(props.length ? { data } : {}), requestId: crypto.randomUUID() });
       setValues({});
+      setPicked({});
       onDone(result);
     } catch (err) {
       setError(err as Error);
@@ -89,8 +135,28 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
           </>
         );
         const common = { id: fid, name, required: required.has(name), value: values[name] ?? '', onInput: (e: Event) => setValues({ ...values, [name]: (e.currentTarget as HTMLInputElement).value }) };
-        const fieldError = error instanceof ApiError ? error.errors.find((x) => x.path === `data.${name}`) : undefined;
+        const fieldError = error instanceof ApiError ? error.errors.find((x) => x.path === `data.${name}` || x.path.startsWith(`data.${name}.`)) : undefined;
         const describedBy = fieldError ? `${fid}-err` : undefined;
+        if (choices[name] && kindOf(f) === 'list') {
+          const list = choices[name];
+          const toggle = (v: string, on: boolean) => setPicked({ ...picked, [name]: on ? [...(picked[name] ?? []), v] : (picked[name] ?? []).filter((x) => x !== v) });
+          return (
+            <fieldset class="field" key={name} aria-describedby={fieldError ? `${fid}-err` : undefined}>
+              <legend>{label}</legend>
+              {list.length === 0 && <p class="muted small">{t('noChoices')}</p>}
+              {list.map((v, i) => (
+                <label key={v} class="check" for={`${fid}-${i}`}>
+                  <input id={`${fid}-${i}`} type="checkbox" checked={(picked[name] ?? []).includes(v)} onChange={(e) => toggle(v, (e.currentTarget as HTMLInputElement).checked)} /> {v}
+                </label>
+              ))}
+              {fieldError && (
+                <p id={`${fid}-err`} class="field-error">
+                  {fieldError.message}
+                </p>
+              )}
+            </fieldset>
+          );
+        }
         return (
           <div class="field" key={name}>
             <label for={fid}>{label}</label>
@@ -102,10 +168,10 @@ export function EventForm({ path, type, schema, suggestions = {}, onDone, onCanc
               </select>
             ) : kindOf(f) === 'json' ? (
               <textarea {...common} rows={3} placeholder="JSON" aria-describedby={describedBy ?? `${fid}-hint`} />
-            ) : f.enum ? (
+            ) : f.enum || choices[name] ? (
               <select {...common} onChange={common.onInput} aria-describedby={describedBy}>
                 <option value="">—</option>
-                {f.enum.map((o) => (
+                {(f.enum ?? choices[name] ?? []).map((o) => (
                   <option key={String(o)} value={String(o)}>
                     {String(o)}
                   </option>

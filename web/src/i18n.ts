@@ -68,6 +68,7 @@ const zh = {
   yes: '是',
   no: '否',
   listHelp: '多项用逗号分隔',
+  noChoices: '暂无可选项',
   jsonHelp: '请填写 JSON，例如 {"grid-01": 5}',
   // process page
   processTitle: '流程详情',
@@ -266,6 +267,7 @@ const en: typeof zh = {
   yes: 'yes',
   no: 'no',
   listHelp: 'Separate several with commas',
+  noChoices: 'Nothing to choose from',
   jsonHelp: 'JSON, e.g. {"grid-01": 5}',
   processTitle: 'Process',
   diagram: 'Diagram',

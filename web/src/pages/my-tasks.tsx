@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, qs, stream, type Me } from '../api';
-import { EventForm, hasFields, type EventSchema } from '../event-form';
+import { EventForm, choiceFields, choicesIn, hasFields, type EventSchema } from '../event-form';
 import { eventName, t, when } from '../i18n';
 import { ErrorBox, PageTitle, Show, useLoad } from '../util';
 import { once } from './common';
@@ -38,7 +38,13 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
-  const info = useLoad(async () => ({ schemas: await eventSchemas(task.workflowId), sites: await gridSites(task.grid) }), [task.workflowId]);
+  const info = useLoad(async () => {
+    const schemas = await eventSchemas(task.workflowId);
+    // Events whose fields offer the process's own values (a report's open issues) read its context.
+    const offers = task.events.some((e) => Object.keys(choiceFields(schemas[e])).length > 0);
+    const context = offers ? (await get<{ context: Record<string, unknown> }>(`/api/processes/${encodeURIComponent(task.workflowId)}`)).context : undefined;
+    return { schemas, sites: await gridSites(task.grid), context };
+  }, [task.workflowId]);
   const path = `/api/tasks/${encodeURIComponent(task.id)}/complete`;
   const oneTap = async (type: string) => {
     setBusy(true);
@@ -84,6 +90,7 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
           type={open}
           schema={info.data?.schemas[open]}
           suggestions={{ site: info.data?.sites ?? [] }}
+          choices={choicesIn(info.data?.schemas[open], info.data?.context)}
           onCancel={() => setOpen(null)}
           onDone={(r) => {
             const type = open;

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, type Me } from '../api';
 import { MachineDiagram } from '../diagram';
-import { EventForm, type EventSchema } from '../event-form';
+import { EventForm, choicesIn, type EventSchema } from '../event-form';
 import { eventName, statusName, t, when } from '../i18n';
 import { PageTitle, Show, useLoad } from '../util';
 import { processHref, type Summary } from './processes';
@@ -151,6 +151,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                         path={`/api/processes/${encodeURIComponent(detail.workflowId)}/events`}
                         type={acting}
                         schema={def.events?.[acting]}
+                        choices={choicesIn(def.events?.[acting], detail.context)}
                         onCancel={() => setActing(null)}
                         onDone={() => {
                           setActing(null);
