@@ -139,7 +139,9 @@ function xstateEvent(def: CompiledDefinition, ev: EngineEvent, inst?: Instance) 
 
 function currentDue(def: CompiledDefinition, inst: Instance): number | undefined {
   for (const node of activeNodes(snapshotOf(def, inst))) {
-    const due = taskDue(def, node, inst.entered[node.id] ?? 0, inst.context);
+    // An unknown entry time (a read-model row) means an unknown due time.
+    const entry = inst.entered[node.id];
+    const due = entry === undefined || !metaOf(node).task ? undefined : taskDue(def, node, entry, inst.context);
     if (due !== undefined) return due;
   }
   return undefined;
@@ -577,8 +579,20 @@ export function migrateInstance(
 
 /** What the access rules need to know about an instance now, for one event type. */
 export function accessContext(def: CompiledDefinition, inst: Instance, type: string, at: number): AccessContext {
-  const tasks = tasksOf(def, inst);
-  const due = tasks.find((t) => t.dueAt !== undefined)?.dueAt;
+  const tasks: { state: string; role: string }[] = [];
+  if (inst.status === 'running') {
+    for (const node of activeNodes(snapshotOf(def, inst))) {
+      const task = metaOf(node).task;
+      if (task) tasks.push({ state: node.key, role: task.role });
+    }
+  }
+  let due: number | undefined;
+  try {
+    due = currentDue(def, inst);
+  } catch {
+    // Without entry times (a read-model row) a due relative to entry cannot be known: no beforeDue check.
+    due = undefined;
+  }
   return {
     definition: def.doc.key,
     event: type,
@@ -586,7 +600,7 @@ export function accessContext(def: CompiledDefinition, inst: Instance, type: str
     grid: typeof inst.context.grid === 'string' ? inst.context.grid : null,
     context: inst.context,
     rule: def.doc.access?.[type],
-    tasks: tasks.map((t) => ({ state: t.state, role: t.role })),
+    tasks,
     actors: inst.actors ?? {},
     dueAt: due,
     at,

@@ -58,7 +58,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const processes = new ProcessService({ orm, client, definitions, providers, actors, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g), temporalUi: config.temporalUiUrl ? { url: config.temporalUiUrl, namespace: config.temporalNamespace } : undefined });
   const tokens = new TokenService(orm, community);
   const stats = new StatsService(orm, providers);
-  const tasks = new TaskService({ orm, community, processes });
+  const tasks = new TaskService({ orm, community, processes, definitions, actors });
   const notifications = new NotificationService(orm, config.streams);
   const delivery = new DeliveryService(orm, options.log, config.webhooks);
   const simulations = new SimulationService(calendar, config.simulation, options.log);

@@ -4,6 +4,10 @@ import { formatLocal } from '../definitions/time';
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';
 import type { ProcessService } from './processes.service';
+import type { DefinitionService, LoadedDefinition } from './definitions.service';
+import type { ActorService } from './actors.service';
+import type { Actor } from '../definitions/access';
+import { allowedEvents, type Instance } from '../definitions/engine';
 
 export interface TaskItem {
   id: string;
@@ -27,6 +31,9 @@ export interface TaskItem {
 interface Row {
   workflow_id: string;
   definition_key: string;
+  definition_version: number;
+  state_value: unknown;
+  context: Record<string, unknown>;
   title: string;
   grid: string | null;
   task: { id: string; state: string; role: string; assignee?: string; title: string; dueAt?: string; events: string[] };
@@ -45,12 +52,30 @@ const REASSIGNERS = new Set<Principal['role']>(['admin', 'manager', 'grid-leader
  */
 export class TaskService {
   constructor(
-    private readonly deps: { orm: MikroORM; community: CommunityService; processes: ProcessService },
+    private readonly deps: { orm: MikroORM; community: CommunityService; processes: ProcessService; definitions?: DefinitionService; actors?: ActorService },
   ) {}
+
+  /**
+   * The events of a task this person may send (the definition's rules for their role and grid;
+   * separation of duties and due times are left to the workflow, which checks everything again).
+   */
+  private async mayNowSend(r: Row, actor: Actor | undefined): Promise<string[]> {
+    if (!actor || !this.deps.definitions) return r.task.events;
+    let def: LoadedDefinition;
+    try {
+      def = await this.deps.definitions.get(r.definition_key, r.definition_version);
+    } catch {
+      return r.task.events;
+    }
+    const inst: Instance = { value: r.state_value, context: r.context, status: 'running', seq: 0, entered: {}, deadlines: [] };
+    const held = r.claim_member === actor.id ? [r.task.state] : [];
+    const allowed = new Set(allowedEvents(def.compiled, inst, { ...actor, holds: held }, Date.now()));
+    return r.task.events.filter((e) => allowed.has(e));
+  }
 
   private async rows(where: string, params: unknown[]): Promise<Row[]> {
     return this.deps.orm.em.fork().getConnection().execute<Row[]>(
-      `select p.workflow_id, p.definition_key, p.title, p.grid, t.task, c.member_id as claim_member
+      `select p.workflow_id, p.definition_key, p.definition_version, p.state_value, p.context, p.title, p.grid, t.task, c.member_id as claim_member
          from process_instance p
          cross join lateral jsonb_array_elements(p.tasks) as t(task)
          left join task_claim c on c.task_id = t.task->>'id'
@@ -61,7 +86,7 @@ export class TaskService {
     );
   }
 
-  private async view(rows: Row[]): Promise<TaskItem[]> {
+  private async view(rows: Row[], actor?: Actor): Promise<TaskItem[]> {
     const now = Date.now();
     const holders = new Map<string, string | null>();
     const holderOf = async (grid: string | null, role: string) => {
@@ -89,7 +114,7 @@ export class TaskService {
         claimed: r.claim_member !== null,
         ...(due !== undefined ? { dueAt: formatLocal(due, ZONE) } : {}),
         overdue: due !== undefined && due < now,
-        events: r.task.events,
+        events: await this.mayNowSend(r, actor),
       });
     }
     return out;
@@ -111,7 +136,8 @@ export class TaskService {
       where.push(`and t.task->>'role' = ?`);
       params.push(q.role);
     }
-    let items = await this.view(await this.rows(where.join(' '), params));
+    const actor = this.deps.actors ? await this.deps.actors.self(principal, '') : undefined;
+    let items = await this.view(await this.rows(where.join(' '), params), actor);
     if (q.assignee) {
       const me = q.assignee === 'me' ? principal.memberId : q.assignee;
       if (!me) throw badRequest('assignee=me needs a token that names a member; create one with a member id', [{ path: 'assignee', message: 'this token speaks for no member' }]);

@@ -264,6 +264,14 @@ describe('the scenarios of issue 13, refused with a clear problem and the record
     const id = (await h.call('POST', '/api/processes', { definition: 'issue', grid, input: { source: 'resident', category: '噪音', description: '夜间噪音' } }, await as('worker'))).body.workflowId as string;
     await eventually(async () => (await detail(id)).history?.length >= 1);
     await act(id, 'worker', 'ACCEPT');
+    // The worker's task list offers what the worker may send: ESCALATE is the leader's.
+    const task = await eventually(async () => {
+      const mine = await h.call('GET', '/api/tasks?assignee=me', undefined, await as('worker'));
+      return (mine.body.items as { workflowId: string; state: string; events: string[] }[]).find((t) => t.workflowId === id && t.state === 'triage');
+    });
+    expect(task.events).toEqual(['HANDLE_IN_GRID', 'NEEDS_DELIBERATION']);
+    const leaders = await h.call('GET', `/api/tasks?grid=${grid}`, undefined, await as('leader'));
+    expect(leaders.body.items.find((t: { workflowId: string }) => t.workflowId === id).events).toEqual(['ESCALATE', 'HANDLE_IN_GRID', 'NEEDS_DELIBERATION']);
     await act(id, 'worker', 'NEEDS_DELIBERATION');
     const before = await history(id);
     const decide = await h.call('POST', `/api/processes/${enc(id)}/events`, { type: 'DECIDE', data: { plan: 'x', owner: { kind: 'grid', name: grid } } }, await as('worker'));
