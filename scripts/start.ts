@@ -98,6 +98,18 @@ async function main() {
 
   try {
     const dataKey = config.dataKey ?? secretFile(config.dataDir, 'data-key', DataKey.generate);
+    // PostgreSQL first: as root it may need to place its files where the postgres OS user can reach
+    // them, and a start that cannot should stop before anything else runs.
+    let databaseUrl = config.databaseUrl;
+    let pgData: string | undefined;
+    if (!databaseUrl) {
+      say(`starting embedded PostgreSQL, data in ${path.join(config.dataDir, 'postgres')}`);
+      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: await preferPort(54329), log: say });
+      cleanups.push(() => pg.stop());
+      databaseUrl = pg.url;
+      pgData = pg.dataDir;
+    }
+
     let temporalAddress = config.temporalAddress;
     let uiUrl = config.temporalUiUrl;
     if (!temporalAddress) {
@@ -114,14 +126,6 @@ async function main() {
       cleanups.push(() => server.stop());
       temporalAddress = server.address;
       uiUrl = server.uiUrl;
-    }
-
-    let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
-      say(`starting embedded PostgreSQL, data in ${path.join(config.dataDir, 'postgres')}`);
-      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: await preferPort(54329) });
-      cleanups.push(() => pg.stop());
-      databaseUrl = pg.url;
     }
 
     const orm = await openOrm(databaseUrl);
@@ -182,7 +186,7 @@ async function main() {
     say(`  API          ${apiUrl}/api  (OpenAPI: ${apiUrl}/api/openapi.json)`);
     say(`  Temporal     ${temporalAddress}${uiUrl ? `  (UI: ${uiUrl})` : ''}`);
     say(`  Metrics      ${apiUrl}/metrics  (worker's Temporal SDK: http://${config.workerMetrics ?? workerMetrics}/metrics)`);
-    say(`  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+    say(`  PostgreSQL   ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}${pgData ? `  (data in ${pgData})` : ''}`);
     say(`  Admin token  ${token}  (curl -H "Authorization: Bearer ${token}" ${apiUrl}/api/processes)`);
     for (const [role, t] of Object.entries(await demoTokens(config.dataDir, apiUrl, token))) say(`  Demo token   ${role.padEnd(12)} ${t}`);
     say('Ctrl-C stops everything.');

@@ -20,10 +20,13 @@ import { buildWeb } from '../../scripts/build-web';
 export default async function globalSetup(): Promise<void> {
   const config = loadConfig();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-test-'));
-  // PostgreSQL runs as the "postgres" OS user, which must be able to reach its data dir.
+  // As root, PostgreSQL runs as the "postgres" OS user, which can then use this data dir in place.
   fs.chmodSync(dir, 0o755);
   const state: { dir: string; stops: (() => Promise<void>)[] } = { dir, stops: [] };
   (globalThis as Record<string, unknown>).__gridflow = state;
+  // A run ended by SIGTERM or a closed terminal still stops the servers below (their 'exit' hooks).
+  process.once('SIGTERM', () => process.exit(143));
+  process.once('SIGHUP', () => process.exit(129));
 
   if (!config.temporalAddress) {
     const cli = ensureTemporalCli(config.cacheDir, (l) => process.stdout.write(`${l}\n`));
