@@ -4,8 +4,10 @@ import type { ProjectionInput } from '../workflows/messages';
 
 /**
  * Writes a batch of steps to the read model. Idempotent: history rows are keyed by
- * (workflow, seq) and the instance row only moves forward, so a retried or replayed activity
- * changes nothing.
+ * (workflow, seq) and the instance row never moves back, so a retried activity changes nothing.
+ * The workflow runs it as a local activity, which runs again when the workflow task that ran it
+ * was lost (a worker killed mid-task): the step taken again is the one the workflow keeps, so a
+ * row of the same seq is overwritten rather than kept. Replays never run it.
  */
 export function createProjectionActivities({ orm }: { orm: MikroORM }) {
   return {
@@ -23,7 +25,10 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
         for (const s of p.steps) {
           await conn.execute(
             `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (workflow_id, seq) do nothing`,
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             on conflict (workflow_id, seq) do update set
+               at = excluded.at, event = excluded.event, from_state = excluded.from_state, to_state = excluded.to_state,
+               actor = excluded.actor, data = excluded.data, late = excluded.late, definition_version = excluded.definition_version`,
             [p.workflowId, s.seq, s.at, s.event, s.from, s.to, s.actor ?? null, s.data === undefined ? null : JSON.stringify(s.data), s.late, p.definition.version],
             'run',
             trx,
@@ -39,7 +44,7 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
              state_value = excluded.state_value, context = excluded.context, tasks = excluded.tasks,
              assignee = excluded.assignee, due_at = excluded.due_at, last_seq = excluded.last_seq,
              updated_at = excluded.updated_at, ended_at = excluded.ended_at
-           where process_instance.last_seq < excluded.last_seq`,
+           where process_instance.last_seq <= excluded.last_seq`,
           [
             p.workflowId,
             p.definition.key,

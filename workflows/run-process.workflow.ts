@@ -9,7 +9,9 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  type RetryPolicy,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -55,15 +57,22 @@ import {
   type TaskSnapshot,
 } from './messages';
 
-const { recordSteps, notify, record, startProcess, sendEvent, markEnded, fetchData } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // Transient failures (database restarting) retry until they succeed: nothing is dropped.
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+// Transient failures (database restarting) retry until they succeed: nothing is dropped.
+const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 };
+const scheduled = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
+const { notify, startProcess, sendEvent, markEnded, fetchData } = scheduled;
+/**
+ * A step's own bookkeeping (its projection and `record` rows) runs as local activities: in the
+ * worker, inside the workflow task that took the step, so an event costs one workflow task and no
+ * activity task. Both are idempotent by key, which covers a local activity's at-least-once runs.
+ */
+const bookkeeping = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
 
 const REMEMBERED_REQUESTS = 500;
 /** Events from people and other processes are checked against the definition's access rules. */
 const WHO_MAY_ACT = 'who-may-act';
+/** Histories recorded before it scheduled the projection and records as ordinary activities. */
+const LOCAL_BOOKKEEPING = 'local-bookkeeping';
 
 function unsigned(type: string): EventRejected {
   return new EventRejected('forbidden', `event "${type}" names no sender; events reach a process through the API or another process, which say who sends them`, []);
@@ -80,7 +89,8 @@ function toFailure(e: unknown): unknown {
 /**
  * Runs one process instance of any definition. The XState machine is stepped with pure functions;
  * this workflow owns the deadlines (a table woken by `condition` with a timeout), runs effect
- * actions as awaited activities, and projects every step to the read model.
+ * actions as awaited activities, and projects every step to the read model (a local activity, in
+ * the same workflow task as the step).
  */
 export async function runProcess(args: RunProcessInput): Promise<ProcessResult> {
   let def = compileDefinition(args.definition.document, args.calendar);
@@ -96,6 +106,8 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   const runs = (args.carried?.runs ?? 0) + 1;
   let status: ProcessStatus = 'running';
   let stepsThisRun = 0;
+  // The state Temporal's search attribute holds; a new run upserts it again on its first step.
+  let indexedState: string | undefined;
   const requests = new Map<string, EventResult>(args.carried?.requests ?? []);
   // Bumped on every change, so the main loop re-reads the deadline table.
   let version = 0;
@@ -136,6 +148,9 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     ...(step.by ? { by: step.by } : {}),
   });
 
+  // Replays of older histories keep their ActivityTaskScheduled commands.
+  const bookkeeper = () => (patched(LOCAL_BOOKKEEPING) ? bookkeeping : scheduled);
+
   async function runEffect(effect: Effect, step: Step): Promise<void> {
     try {
       await effectActivity(effect, step);
@@ -155,7 +170,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
         await notify({ workflowId, key: effect.key, grid, at, notice: p as never });
         break;
       case 'record':
-        await record({ workflowId, key: effect.key, grid, at, kind: String(p.kind), data: (p.data ?? {}) as Record<string, unknown> });
+        await bookkeeper().record({ workflowId, key: effect.key, grid, at, kind: String(p.kind), data: (p.data ?? {}) as Record<string, unknown> });
         break;
       case 'startProcess':
         await startProcess({ parentWorkflowId: workflowId, key: effect.key, definition: String(p.definition), input: (p.input ?? {}) as Record<string, unknown>, grid: (p.grid as string | undefined) ?? grid });
@@ -184,7 +199,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     version++;
     stepsThisRun += steps.length;
     for (const step of steps) for (const effect of step.effects) await runEffect(effect, step);
-    await recordSteps({
+    await bookkeeper().recordSteps({
       workflowId,
       definition: { key: current.key, version: current.version },
       businessKey: args.businessKey,
@@ -195,7 +210,10 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       snapshot: { status, state: stateName(instance.value), value: instance.value, context: { ...instance.context, input: redactInput(current.document, instance.context.input) }, tasks: tasks(), seq: instance.seq },
       steps: steps.map((s) => ({ seq: s.seq, at: iso(s.at), event: s.event, from: s.from, to: s.to, actor: s.actor, data: redactEvent(current.document, s.event, s.data) as Record<string, unknown> | undefined, late: s.late })),
     });
-    upsertSearchAttributes([{ key: searchAttributeKeys.state, value: stateName(instance.value) }]);
+    // A step that leaves the state as it was (a check-in) has nothing new for Temporal's index.
+    const state = stateName(instance.value);
+    if (state !== indexedState || !patched(LOCAL_BOOKKEEPING)) upsertSearchAttributes([{ key: searchAttributeKeys.state, value: state }]);
+    indexedState = state;
     if (refusals.length) {
       const notes = refusals;
       refusals = [];

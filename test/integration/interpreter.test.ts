@@ -1,4 +1,6 @@
 import type { DefinitionDocument } from '../../definitions/document.schema';
+import { temporal } from '@temporalio/proto';
+import { createProjectionActivities } from '../../activities/projection.activities';
 import { snapshotQuery, type RunProcessInput } from '../../workflows/messages';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
@@ -136,4 +138,46 @@ test('after each event, the process detail equals what the workflow itself repor
     }
     expect(detail.body.history.at(-1)).toMatchObject({ seq: sent.body.seq, event: type, to: sent.body.state });
   }
+});
+
+test('each event costs one workflow task and no activity task; only a change of state is upserted to the search attribute', async () => {
+  const res = await h.call('POST', '/api/processes', { definition: doc.key, grid: 'grid-09', businessKey: `grid-09/${Date.now()}` });
+  const id: string = res.body.workflowId;
+  await eventually(async () => (await h.call('GET', `/api/processes/${enc(id)}`)).status === 200);
+  const events = ['START', 'CHECK_IN', 'CHECK_IN', 'SUBMIT'];
+  for (const type of events) expect((await post(id, { type })).status).toBe(200);
+  const history = (await h.services.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const { EventType } = temporal.api.enums.v1;
+  const count = (t: number) => history.filter((e) => e.eventType === t).length;
+  // The start and each event: one workflow task apiece, each projection a local activity's marker in it.
+  expect(count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toBe(1 + events.length);
+  expect(count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(0);
+  expect(history.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1 + events.length);
+  // assigned, patrolling, completed: the check-ins change nothing Temporal indexes.
+  const stateUpserts = history.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.GridflowState);
+  expect(stateUpserts).toHaveLength(3);
+});
+
+test('a step taken again after a lost workflow task replaces what the lost attempt projected', async () => {
+  // A local activity runs again when the workflow task that ran it is lost (its worker killed): the
+  // step the workflow keeps may differ (its time, or another event first), and the read model follows it.
+  const { recordSteps } = createProjectionActivities({ orm: h.services.orm });
+  const workflowId = `test-can-patrol/grid-08/${Date.now()}`;
+  const projection = (at: string, event: string, to: string) => ({
+    workflowId,
+    definition: { key: doc.key, version },
+    businessKey: workflowId,
+    title: doc.title,
+    grid: 'grid-08',
+    startedAt: '2026-11-25T08:00:00+08:00',
+    snapshot: { status: 'running' as const, state: to, value: to, context: {}, tasks: [], seq: 2 },
+    steps: [{ seq: 2, at, event, from: 'assigned', to, actor: 'm-grid-08-worker', late: false }],
+  });
+  await recordSteps(projection('2026-11-25T09:00:00+08:00', 'START', 'patrolling'));
+  await recordSteps(projection('2026-11-25T09:00:12+08:00', 'CANCEL_REQUEST', 'assigned'));
+  const conn = h.services.orm.em.fork().getConnection();
+  const rows = await conn.execute<{ event: string; at: string | Date }[]>('select event, at from transition_record where workflow_id = ? order by seq', [workflowId]);
+  expect(rows.map((r) => [r.event, new Date(r.at).toISOString()])).toEqual([['CANCEL_REQUEST', '2026-11-25T01:00:12.000Z']]);
+  const [row] = await conn.execute<{ state: string; last_seq: number }[]>('select state, last_seq from process_instance where workflow_id = ?', [workflowId]);
+  expect(row).toEqual({ state: 'assigned', last_seq: 2 });
 });
