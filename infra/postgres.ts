@@ -191,10 +191,11 @@ function initialise(bin: string, dataDir: string, database: string, runAs: RunAs
 }
 
 /** Runs `postgres` until it says it accepts connections; rejects with its last lines if it exits first. */
-function startServer(bin: string, dataDir: string, port: number, runAs: RunAs): Promise<ChildProcess> {
+function startServer(bin: string, dataDir: string, port: number, runAs: RunAs, detached: boolean): Promise<ChildProcess> {
   const child = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port)], {
     ...runAs,
     cwd: '/',
+    detached,
     env: { ...process.env, LC_MESSAGES: 'C' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -232,6 +233,8 @@ export async function startEmbeddedPostgres(opts: {
   log?: (line: string) => void;
   /** Where root places what the postgres user cannot reach; tests point it elsewhere. */
   stateRoot?: string;
+  /** In its own process group: a terminal's Ctrl-C then reaches only the caller, which stops it in turn. */
+  detached?: boolean;
 }): Promise<EmbeddedPostgresHandle> {
   const say = opts.log ?? (() => undefined);
   const port = opts.port ?? (await freePort());
@@ -245,7 +248,7 @@ export async function startEmbeddedPostgres(opts: {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     initialise(bin, dataDir, database, runAs);
   }
-  const child = await startServer(bin, dataDir, port, runAs);
+  const child = await startServer(bin, dataDir, port, runAs, opts.detached ?? false);
   // However this process ends (process.exit included), the server gets a fast shutdown.
   const killOnExit = () => void child.kill('SIGINT');
   process.once('exit', killOnExit);

