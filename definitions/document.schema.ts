@@ -69,7 +69,22 @@ const timeFields = {
   ref: z.string().regex(/^context(\.[A-Za-z0-9_$-]+)+$/, 'a context path, e.g. "context.plan.due"').optional(),
 };
 export const baseTimeSpec = z.strictObject(timeFields);
-export const timeSpec = z.strictObject({ ...timeFields, urgent: baseTimeSpec.optional() });
+/** One case of a time by value: its own time, with its own urgent override. */
+export const caseTimeSpec = z.strictObject({ ...timeFields, urgent: baseTimeSpec.optional() });
+/**
+ * `cases` picks the time by a context value (the issue's category: danger 2 h, utilities 24 h,
+ * complex 15 working days); a set `ref` still wins, and a value without a case uses the rest.
+ */
+export const timeSpec = z.strictObject({
+  ...timeFields,
+  urgent: baseTimeSpec.optional(),
+  cases: z
+    .strictObject({
+      ref: z.string().regex(/^context(\.[A-Za-z0-9_$-]+)+$/, 'a context path, e.g. "context.input.category"'),
+      values: z.record(z.string(), caseTimeSpec),
+    })
+    .optional(),
+});
 export type TimeSpec = z.infer<typeof timeSpec>;
 
 export const task = z.strictObject({

@@ -163,7 +163,7 @@ function shift(def: CompiledDefinition, base: number, duration: string, sign: 1 
  * and, for `before` / `of: due`, the task's due time.
  */
 export function resolveWhen(def: CompiledDefinition, given: TimeSpec, entry: number, context: Context, dueAt?: number): number {
-  const spec: TimeSpec = given.urgent && context.urgency === 'urgent' ? { ...given.urgent } : given;
+  const spec: TimeSpec = pickSpec(given, context);
   if (spec.ref !== undefined) {
     const v = readPath({ context }, spec.ref);
     if (typeof v === 'string' && DATE_ONLY.test(v)) return atLocal(v, END_OF_DAY, def.zone);
@@ -185,6 +185,18 @@ export function resolveWhen(def: CompiledDefinition, given: TimeSpec, entry: num
     return atLocal(day, spec.at, def.zone);
   }
   throw new Error('a time needs one of after, at, before, or a ref that is set');
+}
+
+/** The time spec in force: a set `ref` first, then the case for a context value, then its urgent override. */
+function pickSpec(given: TimeSpec, context: Context): TimeSpec {
+  const decided = given.ref !== undefined ? readPath({ context }, given.ref) : undefined;
+  let base: TimeSpec = given;
+  if (given.cases && (decided === undefined || decided === null || decided === '')) {
+    const v = readPath({ context }, given.cases.ref);
+    const chosen = typeof v === 'string' ? given.cases.values[v] : undefined;
+    if (chosen) base = chosen;
+  }
+  return base.urgent && context.urgency === 'urgent' ? { ...base.urgent } : base;
 }
 
 function taskDue(def: CompiledDefinition, node: AnyStateNode, entry: number, context: Context): number | undefined {
@@ -218,6 +230,7 @@ function timeSpecsOf(node: AnyStateNode): TimeSpec[] {
 function timesDependOnChange(node: AnyStateNode, before: Context, after: Context): boolean {
   for (const spec of timeSpecsOf(node)) {
     if (spec.urgent && before.urgency !== after.urgency) return true;
+    if (spec.cases && JSON.stringify(readPath({ context: before }, spec.cases.ref)) !== JSON.stringify(readPath({ context: after }, spec.cases.ref))) return true;
     if (spec.ref && JSON.stringify(readPath({ context: before }, spec.ref)) !== JSON.stringify(readPath({ context: after }, spec.ref))) return true;
   }
   return false;

@@ -716,6 +716,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
       if (nested) error(`${path}.urgent`, '"urgent" can not be nested');
       else checkWhen(spec.urgent, `${path}.urgent`, node, due, true);
     }
+    for (const [value, c] of Object.entries((spec as TimeSpec).cases?.values ?? {})) checkWhen(c, `${path}.cases.values.${value}`, node, due);
   }
 
   // --- Events nobody handles --------------------------------------------------------------------

@@ -168,6 +168,24 @@ describe('issue: the five steps', () => {
     expect(tasksOf(def, refused.instance).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-01T18:00']);
   });
 
+  test('handling time limits follow the category, urgent overrides them, and a decided date wins', () => {
+    const handlingDue = (input: Record<string, unknown>, decided?: string) => {
+      let inst = send(start(input), 'ACCEPT', t('2026-11-23', '10:00')).instance;
+      inst = send(inst, 'NEEDS_DELIBERATION', t('2026-11-23', '11:00')).instance;
+      inst = send(inst, 'DECIDE', t('2026-11-24', '15:00'), { plan: 'p', owner: { kind: 'grid', name: 'grid-04' }, ...(decided ? { due: decided } : {}) }).instance;
+      return tasksOf(def, inst).map((x) => fmt(x.dueAt as number))[0];
+    };
+    expect(handlingDue({ category: '安全隐患' })).toBe('2026-11-24T17:00');
+    expect(handlingDue({ category: '水电气暖' })).toBe('2026-11-25T15:00');
+    expect(handlingDue({ category: '水电气暖', urgency: 'urgent' })).toBe('2026-11-24T19:00');
+    // Complex matters: 15 working days (Tue 24 Nov -> Tue 15 Dec).
+    expect(handlingDue({ category: '邻里纠纷' })).toBe('2026-12-15T15:00');
+    expect(handlingDue({ category: '邻里纠纷', urgency: 'urgent' })).toBe('2026-11-25T15:00');
+    // Any other category: 7 days.
+    expect(handlingDue({ category: '环境卫生' })).toBe('2026-12-01T15:00');
+    expect(handlingDue({ category: '邻里纠纷' }, '2026-11-30')).toBe('2026-11-30T18:00');
+  });
+
   test('ESCALATE raises the level grid -> community -> street, then is refused', () => {
     let inst = inHandling();
     const one = send(inst, 'ESCALATE', t('2026-11-25', '09:00'), { reason: '需社区协调' });
