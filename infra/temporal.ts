@@ -86,6 +86,9 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = ['history.transferProcessorMaxPollRPS=1000'];
 
+/** `PRAGMA=VALUE` settings of the dev server's SQLite file (`--sqlite-pragma`); none: SQLite's own. */
+export const DEV_SERVER_SQLITE_PRAGMAS: string[] = [];
+
 export async function startTemporalDevServer(opts: {
   cli: string;
   dbFile?: string;
@@ -98,6 +101,8 @@ export async function startTemporalDevServer(opts: {
   dynamicConfig?: string[];
   /** In its own process group: a terminal's Ctrl-C then reaches only the caller, which stops it in turn. */
   detached?: boolean;
+  /** Pragmas of the SQLite file (with `dbFile`); default DEV_SERVER_SQLITE_PRAGMAS. */
+  sqlitePragmas?: string[];
 }): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
@@ -105,6 +110,7 @@ export async function startTemporalDevServer(opts: {
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
+    for (const pragma of opts.sqlitePragmas ?? DEV_SERVER_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
   let uiUrl: string | undefined;
   if (opts.headless) args.push('--headless');
