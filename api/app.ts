@@ -28,6 +28,10 @@ import { scheduleRoutes } from './schedules.routes';
 import { consoleRoutes } from './console.routes';
 import type { ScheduleService } from '../services/schedules.service';
 import type { SimulationService } from '../services/simulations.service';
+import type { IntakeService } from '../services/intake.service';
+import type { EvidenceService } from '../services/evidence.service';
+import { intakeSystemRoutes, intakeTicketRoutes } from './intake.routes';
+import { processExtrasRoutes, taskEvidenceRoutes } from './evidence.routes';
 
 export interface AppDeps {
   processes: ProcessService;
@@ -40,6 +44,8 @@ export interface AppDeps {
   community: CommunityService;
   schedules: ScheduleService;
   simulations: SimulationService;
+  intake: IntakeService;
+  evidence: EvidenceService;
   health: HealthChecks;
   adminToken?: string;
   log: Logger;
@@ -84,19 +90,22 @@ export function createApp(deps: AppDeps): express.Express {
   });
   // Callers are limited as who they are, so authentication comes first; failures are limited by address.
   const limit = rateLimit(deps.rateLimits ?? DEFAULT_RATE_LIMITS);
+  // External systems hold intake credentials, which open this route only (and user tokens do not open it).
+  app.use('/api/intake/tickets', intakeTicketRoutes(deps.intake, { before: [limit.failedAuthGate], after: [] }), limit.countFailedAuth);
   app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens), limit.countFailedAuth, limit.perCaller);
   app.get('/api/me', (req, res) => {
     const p = req.principal;
     res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null });
   });
-  app.use('/api/processes', processRoutes(deps.processes, deps.stats));
+  app.use('/api/processes', processExtrasRoutes(deps), processRoutes(deps.processes, deps.stats));
+  app.use('/api/intake/systems', intakeSystemRoutes(deps.intake));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
   const { channels, deliveries } = deliveryRoutes(deps.delivery);
   app.use('/api/grids', channels);
   app.use('/api/grids', gridRoutes(deps.community));
   app.use('/api/deliveries', deliveries);
-  app.use('/api/tasks', taskRoutes(deps.tasks));
+  app.use('/api/tasks', taskEvidenceRoutes(deps.evidence), taskRoutes(deps.tasks));
   // An open stream's token is asked again now and then, as authenticate() would.
   const stillValid = async (token: string) => (deps.adminToken !== undefined && token === deps.adminToken) || (await deps.tokens.authenticate(token)) !== undefined;
   app.use('/api/notifications', notificationRoutes(deps.notifications, stillValid));

@@ -35,6 +35,16 @@ export interface WebhookPolicy {
 }
 export const DEFAULT_WEBHOOK_POLICY: WebhookPolicy = { hosts: ['qyapi.weixin.qq.com'], allowPrivate: false };
 
+/** Evidence files: how large, which types, and where they are kept (the data dir, or an S3-compatible bucket). */
+export interface EvidenceSettings {
+  maxBytes: number;
+  types: string[];
+  /** Where files go; `dir` is `<data dir>/evidence` for the local store. */
+  store: { kind: 'local'; dir: string } | { kind: 's3'; endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+}
+export const EVIDENCE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/pdf'];
+export const DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
+
 const count = (fallback: number, max: number, unit: string) => {
   const valid = `must be a whole number of ${unit} from 1 to ${max}`;
   return z.coerce.number({ error: valid }).int(valid).min(1, valid).max(max, valid).default(fallback);
@@ -91,7 +101,26 @@ const schema = z.object({
     .enum(['true', 'false'], { message: 'must be "true" or "false"' })
     .default('false')
     .transform((v) => v === 'true'),
+  GRIDFLOW_EVIDENCE_MAX_BYTES: count(DEFAULT_EVIDENCE_MAX_BYTES, 1024 * 1024 * 1024, 'bytes'),
+  GRIDFLOW_EVIDENCE_TYPES: z
+    .string()
+    .default(EVIDENCE_TYPES.join(','))
+    .transform((v) => v.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))
+    .refine((types) => types.length > 0 && types.every((t) => EVIDENCE_TYPES.includes(t)), {
+      message: `must be a comma-separated list of ${EVIDENCE_TYPES.join(', ')} (types whose content gridflow can recognise)`,
+    }),
+  GRIDFLOW_EVIDENCE_STORE: z.enum(['local', 's3'], { message: 'must be "local" or "s3"' }).default('local'),
+  GRIDFLOW_S3_ENDPOINT: z.string().url('must be a URL, e.g. https://s3.cn-north-1.amazonaws.com.cn or http://127.0.0.1:9000').optional(),
+  GRIDFLOW_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name (3-63 lower-case letters, digits, dots and hyphens)').optional(),
+  GRIDFLOW_S3_REGION: z.string().min(1).default('us-east-1'),
+  GRIDFLOW_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  GRIDFLOW_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   HOME: z.string().default('/root'),
+}).superRefine((e, ctx) => {
+  if (e.GRIDFLOW_EVIDENCE_STORE !== 's3') return;
+  for (const name of ['GRIDFLOW_S3_ENDPOINT', 'GRIDFLOW_S3_BUCKET', 'GRIDFLOW_S3_ACCESS_KEY_ID', 'GRIDFLOW_S3_SECRET_ACCESS_KEY'] as const) {
+    if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'must be set when GRIDFLOW_EVIDENCE_STORE=s3' });
+  }
 });
 
 export interface Config {
@@ -115,6 +144,7 @@ export interface Config {
   simulation: SimulationLimits;
   streams: StreamLimits;
   webhooks: WebhookPolicy;
+  evidence: EvidenceSettings;
 }
 
 export class ConfigError extends Error {}
@@ -154,6 +184,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulation: { maxSteps: e.GRIDFLOW_SIMULATION_MAX_STEPS, maxDays: e.GRIDFLOW_SIMULATION_MAX_DAYS, timeoutMs: e.GRIDFLOW_SIMULATION_TIMEOUT_MS },
     streams: { perCaller: e.GRIDFLOW_STREAMS_PER_CALLER, recheckMs: e.GRIDFLOW_STREAM_RECHECK_SECONDS * 1000 },
     webhooks: { hosts: e.GRIDFLOW_WEBHOOK_HOSTS, allowPrivate: e.GRIDFLOW_WEBHOOK_ALLOW_PRIVATE },
+    evidence: {
+      maxBytes: e.GRIDFLOW_EVIDENCE_MAX_BYTES,
+      types: e.GRIDFLOW_EVIDENCE_TYPES,
+      store:
+        e.GRIDFLOW_EVIDENCE_STORE === 's3'
+          ? { kind: 's3', endpoint: e.GRIDFLOW_S3_ENDPOINT as string, bucket: e.GRIDFLOW_S3_BUCKET as string, region: e.GRIDFLOW_S3_REGION, accessKeyId: e.GRIDFLOW_S3_ACCESS_KEY_ID as string, secretAccessKey: e.GRIDFLOW_S3_SECRET_ACCESS_KEY as string }
+          : { kind: 'local', dir: path.join(path.resolve(e.GRIDFLOW_DATA_DIR), 'evidence') },
+    },
   };
 }
 

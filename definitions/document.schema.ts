@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accessBlock } from './access';
+import { evidenceRule } from './evidence';
 
 /**
  * The shape of a definition document. `machine` is a plain-JSON XState v5 config; the engine's
@@ -242,6 +243,8 @@ export const definitionDocument = z.strictObject({
   startWindow: z.strictObject({ daysBefore: z.number().int().min(0).max(366), daysAfter: z.number().int().min(0).max(366) }).optional(),
   /** Who may send each event (see access.ts); an event without a rule is for the current task's role. */
   access: accessBlock.optional(),
+  /** Which events take evidence (photos, files) and whether it is required: `{ RESOLVE: { required: true, max: 5 } }`. */
+  evidence: z.record(eventName, evidenceRule).optional(),
   machine: machineConfig,
 });
 export type DefinitionDocument = z.infer<typeof definitionDocument>;

@@ -6,6 +6,7 @@ import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './working-da
 import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './expressions';
 import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
 import { checkAccess, checkReach, identities, type AccessContext, type Actor } from './access';
+import { checkEvidence } from './evidence';
 
 /**
  * The pure engine: start an instance, apply an event, fire due deadlines. The Temporal workflow,
@@ -420,8 +421,12 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
     if (denial) throw new EventRejected(denial.code, denial.message, accepts);
   }
   const schema = def.doc.events?.[ev.type];
-  if (schema) {
-    const errors = checkData(schema, ev.data ?? {}, 'data', (ref) => readPath({ context: inst.context }, ref));
+  // Evidence references are checked against the evidence block; the event's own schema checks the rest.
+  const takesEvidence = def.doc.evidence?.[ev.type] !== undefined;
+  const { evidence, ...rest } = ev.data ?? {};
+  const evidenceErrors = takesEvidence || evidence !== undefined ? checkEvidence(ev.type, def.doc.evidence?.[ev.type], evidence) : [];
+  if (schema || evidenceErrors.length) {
+    const errors = [...evidenceErrors, ...(schema ? checkData(schema, rest, 'data', (ref) => readPath({ context: inst.context }, ref)) : [])];
     if (errors.length) {
       throw new EventRejected('invalid-data', `event "${ev.type}" has invalid data: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, accepts, errors);
     }

@@ -334,6 +334,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
   }
   if (doc.businessKey !== undefined) checkBusinessKey(doc, error, warn);
   if (doc.access !== undefined) checkAccessBlock(doc, error, warn);
+  if (doc.evidence !== undefined) checkEvidenceBlock(doc, error);
   for (const key of Object.keys(doc.machine.context ?? {})) {
     if (ENGINE_CONTEXT_KEYS.includes(key)) {
       error(`machine.context.${key}`, `context key "${key}" is set by the engine when an instance starts (${ENGINE_CONTEXT_KEYS.join(', ')}); use another name`);
@@ -895,6 +896,20 @@ function machineEvents(doc: DefinitionDocument): { handled: Set<string>; timers:
   };
   visit(doc.machine as StateConfig);
   return { handled, timers };
+}
+
+/** Evidence is for events a person sends: each listed event must be handled and not a timer's. */
+function checkEvidenceBlock(doc: DefinitionDocument, error: (path: string, message: string) => void) {
+  const { handled, timers } = machineEvents(doc);
+  const events = [...handled].filter((e) => !timers.has(e)).sort();
+  for (const event of Object.keys(doc.evidence ?? {})) {
+    const path = `evidence.${event}`;
+    if (timers.has(event)) error(path, `event "${event}" is sent by a timer, which brings no files; remove it from evidence`);
+    else if (!handled.has(event)) error(path, `no state handles event "${event}"; events that may take evidence: ${list(events)}`);
+    if (doc.events?.[event]?.properties?.evidence !== undefined) {
+      error(`events.${event}.properties.evidence`, `"evidence" of event "${event}" is described by the evidence block; remove it from the event's data schema`);
+    }
+  }
 }
 
 function checkAccessBlock(

@@ -19,6 +19,8 @@ import { ProviderService } from './providers.service';
 import { ScheduleService } from './schedules.service';
 import { SimulationService } from './simulations.service';
 import type { WorkCalendar } from '../definitions/calendar';
+import { createEvidenceStore, EvidenceService } from './evidence.service';
+import { IntakeService } from './intake.service';
 
 
 
@@ -36,6 +38,8 @@ export interface Services {
   tasks: TaskService;
   notifications: NotificationService;
   delivery: DeliveryService;
+  intake: IntakeService;
+  evidence: EvidenceService;
   stats: StatsService;
   simulations: SimulationService;
   calendar: WorkCalendar;
@@ -61,6 +65,8 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const tasks = new TaskService({ orm, community, processes, definitions, actors });
   const notifications = new NotificationService(orm, config.streams);
   const delivery = new DeliveryService(orm, options.log, config.webhooks);
+  const intake = new IntakeService({ orm, processes, delivery, dataKey, webhooks: config.webhooks });
+  const evidence = new EvidenceService(orm, createEvidenceStore(config.evidence.store), config.evidence);
   const simulations = new SimulationService(calendar, config.simulation, options.log);
   const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
   return {
@@ -76,6 +82,8 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     tasks,
     notifications,
     delivery,
+    intake,
+    evidence,
     stats,
     simulations,
     calendar,

@@ -60,6 +60,9 @@ export function wecomMessage(format: Channel['format'], notice: Notice, grid: st
   };
 }
 
+/** The receiver of a lane's message: its URL and the headers to add, or undefined when there is none. */
+export type LaneResolver = (lane: string, payload: Record<string, unknown>) => Promise<{ url: string; headers: Record<string, string> } | undefined>;
+
 interface DeliveryRow {
   id: string;
   workflow_id: string;
@@ -90,6 +93,22 @@ export class DeliveryService {
 
   /** Counts deliveries sent, failed attempts and deferrals (wired to the worker's metrics). */
   onResult?: (result: 'sent' | 'failed' | 'deferred', grid: string) => void;
+
+  /**
+   * Other receivers on the same outbox: a lane whose name starts with a registered prefix (e.g.
+   * `intake:`) is sent where its resolver says, with the headers it adds (a signature, say).
+   */
+  private readonly lanes = new Map<string, LaneResolver>();
+  /** Run before each dispatch, to put what has happened since into the outbox. */
+  private readonly feeders: (() => Promise<unknown>)[] = [];
+
+  addLane(prefix: string, resolve: LaneResolver): void {
+    this.lanes.set(prefix, resolve);
+  }
+
+  addFeeder(feed: () => Promise<unknown>): void {
+    this.feeders.push(feed);
+  }
 
   constructor(
     private readonly orm: MikroORM,
@@ -150,8 +169,30 @@ export class DeliveryService {
     if (after > Date.now() + 1000) this.onResult?.('deferred', p.grid);
   }
 
+  /**
+   * Queues a message for a lane of another receiver (see addLane), once per id; a lane's messages
+   * go out in the order they were queued.
+   */
+  async enqueueMessage(p: { id: string; workflowId: string; lane: string; kind: string; payload: Record<string, unknown> }): Promise<void> {
+    await this.conn().execute(
+      `insert into delivery (id, workflow_id, grid_id, kind, urgent, payload, status, created_at, deliver_after, next_attempt_at, deferred)
+       values (?, ?, ?, ?, true, ?, 'pending', clock_timestamp(), now(), now(), false) on conflict (id) do nothing`,
+      [p.id, p.workflowId, p.lane, p.kind, JSON.stringify(p.payload)],
+    );
+  }
+
+  /** Where a row goes: a registered lane's receiver, else its grid's chat group. */
+  private async target(row: DeliveryRow): Promise<{ url: string; headers: Record<string, string> } | string> {
+    for (const [prefix, resolve] of this.lanes) {
+      if (row.grid_id.startsWith(prefix)) return (await resolve(row.grid_id, row.payload)) ?? `lane ${row.grid_id} has no receiver`;
+    }
+    const channel = await this.channel(row.grid_id);
+    return channel?.enabled ? { url: channel.webhookUrl, headers: {} } : `grid ${row.grid_id} has no enabled channel`;
+  }
+
   /** Sends what is due now; returns how many it sent successfully. */
   async dispatchOnce(): Promise<number> {
+    for (const feed of this.feeders) await feed().catch((e) => this.log?.warn('outbox feeder failed', { error: e }));
     const due = await this.conn().execute<DeliveryRow[]>(
       `with heads as (
          select distinct on (grid_id) id from delivery
@@ -168,13 +209,13 @@ export class DeliveryService {
     let sent = 0;
     await Promise.all(
       due.map(async (row) => {
-        const channel = await this.channel(row.grid_id);
         let ok = false;
         let code: number | null = null;
         let error: string | null = null;
         try {
-          if (!channel?.enabled) throw new Error(`grid ${row.grid_id} has no enabled channel`);
-          const res = await postWebhook(channel.webhookUrl, row.payload, { 'x-gridflow-delivery-id': row.id }, this.webhooks);
+          const target = await this.target(row);
+          if (typeof target === 'string') throw new Error(target);
+          const res = await postWebhook(target.url, row.payload, { 'x-gridflow-delivery-id': row.id, ...target.headers }, this.webhooks);
           code = res.status;
           let errcode = 0;
           try {
