@@ -27,7 +27,7 @@ export interface Launcher {
 
 /** Who holds a role: a grid's full-time worker for "grid-worker", the party secretary for the community. */
 export interface Recipients {
-  resolveRole(grid: string | null, role: string): Promise<{ id: string }[]>;
+  resolveRole(grid: string | null, role: string, organization?: string): Promise<{ id: string }[]>;
 }
 
 /** The grid chat outbox: one delivery per notice, keyed by the notice's stable id. */
@@ -51,7 +51,9 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
       const conn = orm.em.fork().getConnection();
       for (const role of p.notice.to) {
         // One row per person holding the role; a role nobody holds here (the street office) keeps one row for the role.
-        const members = await recipients.resolveRole(p.grid, role);
+        const members = await recipients.resolveRole(p.grid, role, p.notice.organization);
+        // A notice to the partner of an issue no organisation owns goes to nobody.
+        if (role === 'partner' && members.length === 0) continue;
         const targets = members.length ? members.map((m) => m.id) : [null];
         for (const memberId of targets) {
           await conn.execute(

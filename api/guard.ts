@@ -94,7 +94,7 @@ export function rateLimit(limits: RateLimits): { failedAuthGate: RequestHandler;
     perCaller: (req, res, next) => {
       const p = req.principal as Principal;
       // A role the limits do not name gets the strictest of them.
-      const perMinute = limits.perRole[p.role] ?? Math.min(...Object.values(limits.perRole));
+      const perMinute = (limits.perRole as Record<string, number>)[p.role] ?? Math.min(...Object.values(limits.perRole));
       const key = callerKey(p);
       const wait = callers.wait(key, perMinute);
       if (wait) return next(tooMany(res, wait, `more than ${perMinute} requests a minute from ${p.role} "${p.name}", the limit for ${p.role}`));

@@ -4,7 +4,7 @@ import { forbidden, notFound } from '../services/errors';
 import { sendCsv } from './csv';
 import type { StatsService } from '../services/stats.service';
 import type { ProcessService } from '../services/processes.service';
-import { mayReach, requireRole, type Principal } from './auth';
+import { mayReach, mayReachProcess, requireRole, type Principal } from './auth';
 
 const eventType = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in SCREAMING_CASE, e.g. "START"');
 const dataObject = z.record(z.string(), z.unknown());
@@ -57,7 +57,7 @@ export function processRoutes(processes: ProcessService, stats?: StatsService): 
   // Object-level check on every route that takes an id: another grid's process is simply not there.
   r.param('id', async (req, _res, next, id: string) => {
     const found = await processes.gridOf(id);
-    if (found && !mayReach(req.principal, found.grid)) return next(notFound(`process "${id}" does not exist`));
+    if (found && !mayReachProcess(req.principal, found)) return next(notFound(`process "${id}" does not exist`));
     next();
   });
 
@@ -75,10 +75,10 @@ export function processRoutes(processes: ProcessService, stats?: StatsService): 
 
   r.get('/', async (req, res) => {
     const { format, ...q } = listQuery.parse(req.query);
-    const page = await processes.list({ ...q, grids: (req.principal as Principal).grids });
+    const p = req.principal as Principal;
+    const page = await processes.list({ ...q, grids: p.organizationId ? { organization: p.organizationId } : p.grids });
     if (format === 'json') return void res.json(page);
     // Exports of lists are audited (PIPL), and the columns stay the same from page to page.
-    const p = req.principal as Principal;
     await stats?.recordExport(p.memberId ?? p.name, 'processes', { query: req.query, rows: page.items.length });
     sendCsv(res, 'processes.csv', page.items.map((i) => ({ ...i })), { columns: PROCESS_CSV_COLUMNS, nextCursor: page.nextCursor });
   });

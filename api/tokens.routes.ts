@@ -5,7 +5,7 @@ import type { TokenService } from '../services/tokens.service';
 import type { Principal } from './auth';
 
 const createBody = z.strictObject({
-  role: z.enum(['admin', 'ops', 'manager', 'grid-leader', 'grid-worker']),
+  role: z.enum(['admin', 'ops', 'manager', 'grid-leader', 'grid-worker', 'partner']),
   name: z.string().min(1).max(100),
   memberId: z.string().min(1).max(100).optional(),
   grids: z.array(z.string().regex(/^grid-\d{2}$/)).min(1).optional(),

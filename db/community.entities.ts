@@ -6,7 +6,9 @@ export type SiteKind = (typeof SITE_KINDS)[number];
 /** Roles of the "一长一专多兼一警" grid staffing, then the community level above the grids. */
 export const GRID_ROLES = ['grid-leader', 'grid-worker', 'grid-part-time', 'grid-police'] as const;
 export const COMMUNITY_ROLES = ['party-secretary', 'community-manager'] as const;
-export const MEMBER_ROLES = [...GRID_ROLES, ...COMMUNITY_ROLES] as const;
+/** Members of an outside organisation: the work given to their organisation is theirs. */
+export const ORGANIZATION_ROLES = ['partner'] as const;
+export const MEMBER_ROLES = [...GRID_ROLES, ...COMMUNITY_ROLES, ...ORGANIZATION_ROLES] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 
 export const ORGANIZATION_KINDS = ['partner-unit', 'property-company', 'department', 'social-organization'] as const;
@@ -55,12 +57,13 @@ export const SiteSchema = new EntitySchema<Site>({
   },
 });
 
-/** A person who takes tasks: grid staff (gridId set) or community level (gridId null). */
+/** A person who takes tasks: grid staff (gridId set), community level (gridId null) or a partner (organizationId set). */
 export class Member {
   id!: string;
   name!: string;
   role!: MemberRole;
   gridId?: string | null;
+  organizationId?: string | null;
   phone!: string;
   active: boolean = true;
 }
@@ -74,6 +77,7 @@ export const MemberSchema = new EntitySchema<Member>({
     name: { type: 'string', length: 100 },
     role: { type: 'string', length: 50 },
     gridId: { type: 'string', length: 50, nullable: true },
+    organizationId: { type: 'string', length: 100, nullable: true },
     phone: { type: 'string', length: 200 },
     active: { type: 'boolean', default: true },
   },

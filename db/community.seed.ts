@@ -100,6 +100,10 @@ export function communitySeed(): { grids: Grid[]; sites: Site[]; members: Member
     org(6, 'org-law-enforcement', '执法（综合行政执法）', 'department', all, '执法联系人'),
     org(7, 'org-social-organization-1', '社会组织一（社工服务，待核实）', 'social-organization', all, '社工站联系人'),
   ];
+  // One member of each organisation who takes the work given to it (the contact person).
+  organizations.forEach((o, i) =>
+    members.push(Object.assign(member(`m-${o.id}`, o.contactName, 'partner', null, seedPhone(98, i + 1)), { organizationId: o.id })),
+  );
   return { grids, sites, members, organizations };
 }
 

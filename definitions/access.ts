@@ -16,6 +16,8 @@ export interface Actor {
   role: string;
   /** The grids the actor may reach; 'all' for the community level. */
   grids: string[] | 'all';
+  /** A partner's organisation: it reaches the processes whose owner (`context.owner.id`) it is. */
+  org?: string;
   /** Task states (state keys) this person holds in the instance by claim or reassignment. */
   holds?: string[];
   /**
@@ -68,6 +70,8 @@ export interface AccessContext {
   event: string;
   state: string;
   grid: string | null;
+  /** The organisation that owns the work (`context.owner.id`), if any. */
+  owner?: string | null;
   context: Record<string, unknown>;
   /** The rule the document gives, if any. */
   rule?: AccessRule;
@@ -103,8 +107,9 @@ export function rolesFor(a: Pick<AccessContext, 'rule' | 'tasks' | 'context'>): 
 
 const scope = (grid: string | null) => (grid ? `of ${grid}` : 'of the community');
 
-function reaches(actor: Actor, grid: string | null): boolean {
+function reaches(actor: Actor, grid: string | null, owner?: string | null): boolean {
   if (actor.grids === 'all') return true;
+  if (actor.org && owner && actor.org === owner) return true;
   return grid !== null && actor.grids.includes(grid);
 }
 
@@ -144,7 +149,7 @@ export function checkAccess(a: AccessContext, actor: Actor): AccessDenial | unde
   } else {
     const roles = rolesFor(a);
     const holdsTask = (a.rule?.assignee ?? true) && (actor.holds ?? []).some((s) => a.tasks.some((t) => t.state === s));
-    const byRole = roles.includes(actor.role) && reaches(actor, a.grid);
+    const byRole = roles.includes(actor.role) && reaches(actor, a.grid, a.owner);
     if (!byRole && !holdsTask) {
       const acting = ACTING_FOR_ROLES.includes(actor.role as (typeof ACTING_FOR_ROLES)[number]) && !actor.by ? '; a manager may send it for one of them with "onBehalfOf"' : '';
       return { code: 'forbidden', message: `${what} may be sent by ${who}; you are ${actor.role} ${actor.grids === 'all' ? 'of the community' : `of ${actor.grids.join(', ') || 'no grid'}`}${acting}` };

@@ -90,6 +90,13 @@ export type TimeSpec = z.infer<typeof timeSpec>;
 
 export const task = z.strictObject({
   role: z.string(),
+  /** The role by a context value, replacing `role` when the value has an entry (a partner's work). */
+  roleBy: z
+    .strictObject({
+      ref: z.string().regex(/^context(\.[A-Za-z0-9_$-]+)+$/, 'a context path, e.g. "context.handler"'),
+      values: z.record(z.string(), z.string()),
+    })
+    .optional(),
   title: z.string().min(1),
   /** Who in particular, when not the role's holder in the grid: `{ $ref: "context.owner" }`. */
   assignee: z.union([z.string(), z.strictObject({ $ref: z.string().regex(/^context(\.[A-Za-z0-9_$-]+)+$/) })]).optional(),

@@ -52,6 +52,8 @@ export interface Instance {
 export interface Notice {
   kind: 'info' | 'reminder' | 'escalation';
   to: Role[];
+  /** For `partner`: the organisation that owns the work (`context.owner.id`). */
+  organization?: string;
   title: string;
   body: string;
   urgent: boolean;
@@ -266,9 +268,12 @@ function lateness(def: CompiledDefinition, inst: Instance, d: Deadline): Record<
 function renderNotice(def: CompiledDefinition, kind: Notice['kind'], to: Role | Role[], template: string, urgent: boolean | undefined, scope: { context: Context; event?: unknown; late?: unknown }): Notice {
   const t = def.doc.templates?.[template] ?? { title: template, body: '' };
   const full = { ...scope, instance: scope.context };
+  const roles = Array.isArray(to) ? to : [to];
+  const organization = roles.includes('partner') ? ownerOf(scope.context) : null;
   return {
     kind,
-    to: Array.isArray(to) ? to : [to],
+    to: roles,
+    ...(organization ? { organization } : {}),
     title: renderTemplate(t.title, full),
     body: renderTemplate(t.body, full),
     urgent: urgent ?? false,
@@ -513,6 +518,13 @@ export function fireDue(def: CompiledDefinition, inst: Instance, now: number): {
   return { steps, instance: current };
 }
 
+/** A task's role now: `roleBy` a context value when it names one, else `role`. */
+function taskRole(task: { role: string; roleBy?: { ref: string; values: Record<string, string> } }, context: Context): string {
+  if (!task.roleBy) return task.role;
+  const v = readPath({ context }, task.roleBy.ref);
+  return (typeof v === 'string' ? task.roleBy.values[v] : undefined) ?? task.role;
+}
+
 /** Open human tasks of the active states. */
 export function tasksOf(def: CompiledDefinition, inst: Instance): TaskView[] {
   if (inst.status !== 'running') return [];
@@ -526,7 +538,7 @@ export function tasksOf(def: CompiledDefinition, inst: Instance): TaskView[] {
     tasks.push({
       stateId: node.id,
       state: node.key,
-      role: task.role,
+      role: taskRole(task, inst.context),
       ...(typeof assignee === 'string' && assignee ? { assignee } : {}),
       title: task.title,
       dueAt: taskDue(def, node, inst.entered[node.id], inst.context),
@@ -595,13 +607,19 @@ export function migrateInstance(
   };
 }
 
+/** The organisation that owns the work, when a decision named one (`context.owner.id`). */
+export function ownerOf(context: Context): string | null {
+  const id = (context.owner as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? id : null;
+}
+
 /** What the access rules need to know about an instance now, for one event type. */
 export function accessContext(def: CompiledDefinition, inst: Instance, type: string, at: number): AccessContext {
   const tasks: { state: string; role: string }[] = [];
   if (inst.status === 'running') {
     for (const node of activeNodes(snapshotOf(def, inst))) {
       const task = metaOf(node).task;
-      if (task) tasks.push({ state: node.key, role: task.role });
+      if (task) tasks.push({ state: node.key, role: taskRole(task, inst.context) });
     }
   }
   let due: number | undefined;
@@ -616,6 +634,7 @@ export function accessContext(def: CompiledDefinition, inst: Instance, type: str
     event: type,
     state: stateName(inst.value),
     grid: typeof inst.context.grid === 'string' ? inst.context.grid : null,
+    owner: ownerOf(inst.context),
     context: inst.context,
     rule: def.doc.access?.[type],
     tasks,

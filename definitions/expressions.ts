@@ -19,6 +19,8 @@ export const ROLES = [
   'party-secretary',
   'community-manager',
   'street-office',
+  /** A member of the outside organisation that owns the work (context.owner.id). */
+  'partner',
 ] as const;
 export type Role = (typeof ROLES)[number];
 

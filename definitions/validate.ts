@@ -632,6 +632,9 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
     const base = `${node.docPath}.meta`;
     const hasDue = meta.task?.due !== undefined;
     if (meta.task) {
+      for (const [value, role] of Object.entries(meta.task.roleBy?.values ?? {})) {
+        if (!(ROLES as readonly string[]).includes(role)) error(`${base}.task.roleBy.values.${value}`, `unknown role "${role}"${suggest(role, ROLES)}; known: ${ROLES.join(', ')}`);
+      }
       if (!(ROLES as readonly string[]).includes(meta.task.role)) {
         error(`${base}.task.role`, `unknown role "${meta.task.role}"${suggest(meta.task.role, ROLES)}; known: ${ROLES.join(', ')}`);
       }

@@ -26,7 +26,7 @@ export class ActorService {
     const member = await this.deps.community.member(p.memberId);
     // A token whose member has left acts as nobody in particular: its own role, no tasks held.
     if (!member) return { kind: 'person', id: p.memberId, role: p.role, grids: p.grids };
-    return { kind: 'person', id: member.id, role: member.role, grids: p.grids, holds: await this.holds(member.id, workflowId) };
+    return { kind: 'person', id: member.id, role: member.role, grids: p.grids, ...(member.organizationId ? { org: member.organizationId } : {}), holds: await this.holds(member.id, workflowId) };
   }
 
   /** The caller, or the member they act for; `onBehalfOf` is only for managers and is audited. */
@@ -43,7 +43,8 @@ export class ActorService {
       kind: 'person',
       id: member.id,
       role: member.role,
-      grids: member.gridId ? [member.gridId] : 'all',
+      grids: member.gridId ? [member.gridId] : member.organizationId ? [] : 'all',
+      ...(member.organizationId ? { org: member.organizationId } : {}),
       holds: await this.holds(member.id, workflowId),
       by: me,
     };

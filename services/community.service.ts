@@ -110,17 +110,24 @@ export class CommunityService {
   }
 
   /** One active member by id: who they are, their role and grid. */
-  async member(id: string): Promise<{ id: string; name: string; role: string; gridId: string | null } | undefined> {
+  async member(id: string): Promise<{ id: string; name: string; role: string; gridId: string | null; organizationId: string | null } | undefined> {
     const m = await this.orm.em.fork().findOne(Member, { id, active: true });
-    return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null } : undefined;
+    return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null, organizationId: m.organizationId ?? null } : undefined;
+  }
+
+  /** The active members of an outside organisation (who take the work given to it). */
+  async organizationMembers(organizationId: string): Promise<Member[]> {
+    return this.orm.em.fork().find(Member, { organizationId, active: true }, { orderBy: { id: 'asc' } });
   }
 
   /**
    * The active members who take a task given to `role`: grid roles within `gridId` (none without a
    * grid), community roles wherever the task's grid is; an unknown role resolves to nobody.
    */
-  async resolveRole(gridId: string | null, role: string): Promise<Member[]> {
+  async resolveRole(gridId: string | null, role: string, organization?: string): Promise<Member[]> {
     const em = this.orm.em.fork();
+    // The partner of a process: the members of the organisation that owns its work.
+    if (role === 'partner') return organization ? this.organizationMembers(organization) : [];
     if ((COMMUNITY_ROLES as readonly string[]).includes(role)) {
       return em.find(Member, { role: role as Member['role'], gridId: null, active: true }, { orderBy: { id: 'asc' } });
     }

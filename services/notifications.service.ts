@@ -96,14 +96,15 @@ export class NotificationService {
   }
 
   /**
-   * A grid-scoped caller sees its grids' notices only, and with a member, that member's; community
-   * notices (no grid) only when they are addressed to its own member.
+   * A grid-scoped caller sees its grids' notices only, and with a member, that member's; a notice
+   * addressed to its own member is its own wherever it is (a community notice, a partner's work
+   * in any grid).
    */
   private visible(principal: Principal, member: string | undefined, r: { member_id: string | null; grid: string | null }): boolean {
     if (member !== undefined && r.member_id !== member) return false;
     if (principal.grids === 'all') return true;
-    if (r.grid === null) return principal.memberId !== undefined && r.member_id === principal.memberId;
-    return principal.grids.includes(r.grid);
+    if (principal.memberId !== undefined && r.member_id === principal.memberId) return true;
+    return r.grid !== null && principal.grids.includes(r.grid);
   }
 
   async inbox(principal: Principal, q: { member?: string; unread?: boolean; limit: number; workflowId?: string }): Promise<InboxItem[]> {
@@ -115,7 +116,7 @@ export class NotificationService {
       params.push(member);
     }
     if (principal.grids !== 'all') {
-      where.push('(grid = any(?::text[]) or (grid is null and member_id = ?))');
+      where.push('(grid = any(?::text[]) or member_id = ?)');
       params.push(`{${principal.grids.join(',')}}`, principal.memberId ?? null);
     }
     if (q.unread) where.push('read_at is null');

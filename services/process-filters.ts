@@ -1,4 +1,5 @@
-export type GridScope = string[] | 'all';
+/** The grids a caller may see, or for a partner, the organisation whose work it may see. */
+export type GridScope = string[] | 'all' | { organization: string };
 
 /** The filters of `GET /api/processes`, without paging: one definition for the list and its counts. */
 export interface ProcessFilters {
@@ -38,6 +39,7 @@ export function processWhere(f: ProcessFilters, scope: GridScope = 'all'): { sql
   if (f.startedTo) add('started_at < ?', at(f.startedTo));
   if (f.updatedFrom) add('updated_at >= ?', at(f.updatedFrom));
   if (f.updatedTo) add('updated_at < ?', at(f.updatedTo));
-  if (scope !== 'all') add(scope.length ? `grid in (${scope.map(() => '?').join(', ')})` : 'false', ...scope);
+  if (scope !== 'all' && !Array.isArray(scope)) add(`context->'owner'->>'id' = ?`, scope.organization);
+  else if (scope !== 'all') add(scope.length ? `grid in (${scope.map(() => '?').join(', ')})` : 'false', ...scope);
   return { sql: where.length ? `where ${where.join(' and ')}` : '', params, where };
 }

@@ -11,7 +11,7 @@ import { checkData, type PathError } from '../definitions/data-schema';
 import { MigrationRefused, allowedEvents, migrateInstance, startInstance, type Instance } from '../definitions/engine';
 import type { Actor } from '../definitions/access';
 import { addDays } from '../definitions/time';
-import { mayReach, type Principal } from '../api/auth';
+import { mayReachProcess, type Principal } from '../api/auth';
 import type { WorkCalendar } from '../definitions/calendar';
 import { formatLocal, isoWeek, localDate } from '../definitions/time';
 import type { ProcessStarter } from '../activities';
@@ -35,7 +35,7 @@ import type { DefinitionService, LoadedDefinition } from './definitions.service'
 import type { ProviderService } from './providers.service';
 import type { ActorService } from './actors.service';
 import { metrics } from '../infra/metrics';
-import { processWhere, type ProcessFilters } from './process-filters';
+import { processWhere, type GridScope, type ProcessFilters } from './process-filters';
 import { ProblemError, badRequest, conflict, forbidden, notFound } from './errors';
 
 export interface StartRequest {
@@ -74,8 +74,8 @@ export interface ProcessSummary {
 export interface ListFilters extends ProcessFilters {
   limit: number;
   cursor?: string;
-  /** The grids the caller may see; community-level processes are only for 'all'. */
-  grids?: string[] | 'all';
+  /** The grids the caller may see (community-level processes are only for 'all'), or a partner's organisation. */
+  grids?: GridScope;
 }
 
 interface InstanceRow {
@@ -300,7 +300,7 @@ export class ProcessService implements ProcessStarter {
       if (e instanceof WorkflowExecutionAlreadyStartedError) {
         if (caller) {
           const found = await this.gridOf(workflowId);
-          if (!found || !mayReach(caller, found.grid)) throw notFound(`process "${workflowId}" does not exist`);
+          if (!found || !mayReachProcess(caller, found)) throw notFound(`process "${workflowId}" does not exist`);
         }
         const existing = await this.current(workflowId);
         return { created: false, workflowId, definition: existing.definition, state: existing.state, status: existing.status };
@@ -361,12 +361,16 @@ export class ProcessService implements ProcessStarter {
     return ui ? `${ui.url.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
   }
 
-  /** The grid a process belongs to, for object-level checks; undefined when it does not exist. */
-  async gridOf(workflowId: string): Promise<{ grid: string | null } | undefined> {
+  /** The grid a process belongs to and the organisation that owns its work, for object-level checks; undefined when it does not exist. */
+  async gridOf(workflowId: string): Promise<{ grid: string | null; owner: string | null } | undefined> {
+    const ownerOf = (context: Record<string, unknown> | undefined) => {
+      const id = (context?.owner as { id?: unknown } | null | undefined)?.id;
+      return typeof id === 'string' ? id : null;
+    };
     const row = await this.row(workflowId);
-    if (row) return { grid: row.grid };
+    if (row) return { grid: row.grid, owner: ownerOf(row.context) };
     const snap = await this.live(workflowId);
-    return snap ? { grid: snap.grid } : undefined;
+    return snap ? { grid: snap.grid, owner: ownerOf(snap.context) } : undefined;
   }
 
   async history(workflowId: string) {

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { mayReach, type Principal } from '../api/auth';
+import { mayReachProcess, type Principal } from '../api/auth';
 import { formatLocal } from '../definitions/time';
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';
@@ -7,7 +7,7 @@ import type { ProcessService } from './processes.service';
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
 import type { ActorService } from './actors.service';
 import type { Actor } from '../definitions/access';
-import { allowedEvents, type Instance } from '../definitions/engine';
+import { allowedEvents, ownerOf, type Instance } from '../definitions/engine';
 
 export interface TaskItem {
   id: string;
@@ -22,6 +22,8 @@ export interface TaskItem {
   assignee: string | null;
   /** Who outside the office owns the work (a property company, a department), when the process says. */
   owner?: string;
+  /** The registry id of that organisation, when the decision named one. */
+  ownerId?: string;
   claimed: boolean;
   dueAt?: string;
   overdue: boolean;
@@ -89,10 +91,10 @@ export class TaskService {
   private async view(rows: Row[], actor?: Actor): Promise<TaskItem[]> {
     const now = Date.now();
     const holders = new Map<string, string | null>();
-    const holderOf = async (grid: string | null, role: string) => {
-      const key = `${grid}|${role}`;
+    const holderOf = async (grid: string | null, role: string, organization?: string) => {
+      const key = `${grid}|${role}|${organization ?? ''}`;
       if (!holders.has(key)) {
-        const members = SHARED_ROLES.has(role) ? [] : await this.deps.community.resolveRole(grid, role);
+        const members = SHARED_ROLES.has(role) ? [] : await this.deps.community.resolveRole(grid, role, organization);
         holders.set(key, members.length === 1 ? members[0].id : null);
       }
       return holders.get(key) as string | null;
@@ -109,8 +111,9 @@ export class TaskService {
         grid: r.grid,
         state: r.task.state,
         role: r.task.role,
-        assignee: r.claim_member ?? (await holderOf(r.grid, r.task.role)),
+        assignee: r.claim_member ?? (await holderOf(r.grid, r.task.role, ownerOf(r.context) ?? undefined)),
         ...(r.task.assignee ? { owner: r.task.assignee } : {}),
+        ...(ownerOf(r.context) ? { ownerId: ownerOf(r.context) as string } : {}),
         claimed: r.claim_member !== null,
         ...(due !== undefined ? { dueAt: formatLocal(due, ZONE) } : {}),
         overdue: due !== undefined && due < now,
@@ -124,7 +127,11 @@ export class TaskService {
   async list(principal: Principal, q: { assignee?: string; grid?: string; role?: string; overdue?: boolean }): Promise<TaskItem[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (principal.grids !== 'all') {
+    if (principal.organizationId) {
+      // A partner's tasks: the work given to its organisation, in any grid.
+      where.push(`and p.context->'owner'->>'id' = ?`);
+      params.push(principal.organizationId);
+    } else if (principal.grids !== 'all') {
       where.push(`and p.grid = any(?::text[])`);
       params.push(`{${principal.grids.join(',')}}`);
     }
@@ -153,7 +160,7 @@ export class TaskService {
     const items = await this.view(await this.rows(`and p.workflow_id = ? and t.task->>'id' = ?`, [workflowId, taskId]));
     const task = items[0];
     // Someone else's grid is indistinguishable from nothing at all.
-    if (!task || !mayReach(principal, task.grid)) throw notFound(`task "${taskId}" does not exist or is done`);
+    if (!task || !mayReachProcess(principal, { grid: task.grid, owner: task.ownerId })) throw notFound(`task "${taskId}" does not exist or is done`);
     return task;
   }
 

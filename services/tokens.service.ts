@@ -7,7 +7,7 @@ import { badRequest } from './errors';
 /** Who a principal is for per-caller limits (requests, open streams): its role, token name and member. */
 export const callerKey = (p: Principal): string => JSON.stringify([p.role, p.name, p.memberId ?? null]);
 
-const ROLES: Principal['role'][] = ['admin', 'ops', 'manager', 'grid-leader', 'grid-worker'];
+const ROLES: Principal['role'][] = ['admin', 'ops', 'manager', 'grid-leader', 'grid-worker', 'partner'];
 /** The registry roles a token of each role may speak for: a token cannot lend a member more power than its role. */
 const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {
   admin: [],
@@ -15,6 +15,7 @@ const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {
   manager: ['party-secretary', 'community-manager'],
   'grid-leader': ['grid-leader'],
   'grid-worker': ['grid-worker', 'grid-part-time', 'grid-police'],
+  partner: ['partner'],
 };
 const hash = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
@@ -47,12 +48,14 @@ export class TokenService {
     if (!ROLES.includes(p.role)) throw badRequest(`unknown role "${p.role}"; roles: ${ROLES.join(', ')}`, [{ path: 'role', message: `one of ${ROLES.join(', ')}` }]);
     const gridScoped = p.role === 'grid-leader' || p.role === 'grid-worker';
     if (gridScoped && !p.grids?.length) throw badRequest(`a ${p.role} token needs the grids it may reach`, [{ path: 'grids', message: 'e.g. ["grid-03"]' }]);
+    // A partner reaches the work given to its organisation, in any grid, and nothing else.
+    if (p.role === 'partner' && !p.memberId) throw badRequest('a partner token speaks for a member of an organisation; give memberId, e.g. "m-org-rongbo"', [{ path: 'memberId', message: 'a partner member' }]);
     await this.checkMember({ ...p, grids: gridScoped ? p.grids : undefined });
     const id = crypto.randomBytes(6).toString('hex');
     const token = `gf_${id}_${crypto.randomBytes(24).toString('base64url')}`;
     await this.orm.em.fork().getConnection().execute(
       `insert into api_token (id, hash, role, member_id, grids, name, created_at, expires_at) values (?, ?, ?, ?, ?, ?, now(), ?)`,
-      [id, hash(token), p.role, p.memberId ?? null, JSON.stringify(gridScoped ? p.grids : 'all'), p.name, p.ttlDays ? new Date(Date.now() + p.ttlDays * 86_400_000) : null],
+      [id, hash(token), p.role, p.memberId ?? null, JSON.stringify(gridScoped ? p.grids : p.role === 'partner' ? [] : 'all'), p.name, p.ttlDays ? new Date(Date.now() + p.ttlDays * 86_400_000) : null],
     );
     return { id, token };
   }
@@ -65,12 +68,13 @@ export class TokenService {
   /** The principal a token stands for, or undefined when it is unknown, expired or revoked. */
   async authenticate(token: string): Promise<Principal | undefined> {
     if (!token.startsWith('gf_')) return undefined;
-    const rows = await this.orm.em.fork().getConnection().execute<{ role: Principal['role']; member_id: string | null; grids: string[] | 'all'; name: string }[]>(
-      `select role, member_id, grids, name from api_token where hash = ? and revoked_at is null and (expires_at is null or expires_at > now())`,
+    const rows = await this.orm.em.fork().getConnection().execute<{ role: Principal['role']; member_id: string | null; grids: string[] | 'all'; name: string; organization_id: string | null }[]>(
+      `select t.role, t.member_id, t.grids, t.name, m.organization_id from api_token t left join member m on m.id = t.member_id
+        where t.hash = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())`,
       [hash(token)],
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { role: row.role, name: row.name, memberId: row.member_id ?? undefined, grids: row.grids };
+    return { role: row.role, name: row.name, memberId: row.member_id ?? undefined, grids: row.grids, ...(row.role === 'partner' && row.organization_id ? { organizationId: row.organization_id } : {}) };
   }
 }

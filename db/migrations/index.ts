@@ -5,6 +5,7 @@ import { Migration20261125300000_audit } from './Migration20261125300000_audit';
 import { Migration20261125400000_read_indexes } from './Migration20261125400000_read_indexes';
 import { Migration20261125500000_delivery } from './Migration20261125500000_delivery';
 import { Migration20261125600000_pii } from './Migration20261125600000_pii';
+import { Migration20261126200000_partners } from './Migration20261126200000_partners';
 import { Migration20261126100000_intake_evidence } from './Migration20261126100000_intake_evidence';
 
 /** Every migration, in order. New ones are appended here (`npm run migration:create`). */
@@ -17,4 +18,5 @@ export const migrations = [
   { name: 'Migration20261125500000_delivery', class: Migration20261125500000_delivery },
   { name: 'Migration20261125600000_pii', class: Migration20261125600000_pii },
   { name: 'Migration20261126100000_intake_evidence', class: Migration20261126100000_intake_evidence },
+  { name: 'Migration20261126200000_partners', class: Migration20261126200000_partners },
 ];

@@ -30,13 +30,15 @@ const PEOPLE = {
   'leader-05': 'm-grid-05-leader',
   secretary: 'm-party-secretary',
   'community-mgr': 'm-community-manager-1',
+  partner: 'm-org-rongbo',
   manager: 'token:manager',
   ops: 'token:ops',
   admin: 'token:admin',
 } as const;
 type Person = keyof typeof PEOPLE;
 const persons = Object.keys(PEOPLE) as Person[];
-const OTHER_GRID: Person[] = ['worker-05', 'leader-05'];
+/** Out of reach of grid-03's processes: another grid's people, and a partner whose organisation owns none of them. */
+const OTHER_GRID: Person[] = ['worker-05', 'leader-05', 'partner'];
 const GRID_PEOPLE: Person[] = ['worker', 'part-time', 'leader', 'police', 'worker-05', 'leader-05'];
 const COMMUNITY: Person[] = ['secretary', 'community-mgr', 'manager'];
 
@@ -45,6 +47,8 @@ const WHO: Record<string, Record<string, Person[]>> = {
   issue: {
     ACCEPT: ['worker', 'part-time', 'leader'],
     REJECT: ['worker', 'part-time', 'leader'],
+    ACKNOWLEDGE: [],
+    RETURN: [],
     HANDLE_IN_GRID: ['worker', 'part-time', 'leader'],
     NEEDS_DELIBERATION: ['worker', 'part-time', 'leader'],
     DECIDE: ['leader'],

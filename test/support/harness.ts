@@ -61,7 +61,7 @@ export async function startHarness(opts: { worker?: boolean; config?: Partial<Co
         (async () => {
           const m = await services.community.member(memberId);
           if (!m) throw new Error(`no seeded member "${memberId}"`);
-          const role = m.role === 'grid-leader' ? 'grid-leader' : m.gridId ? 'grid-worker' : 'manager';
+          const role = m.role === 'grid-leader' ? 'grid-leader' : m.role === 'partner' ? 'partner' : m.gridId ? 'grid-worker' : 'manager';
           return (await services.tokens.create({ role, name: memberId, memberId, grids: m.gridId ? [m.gridId] : undefined })).token;
         })(),
       );

@@ -168,10 +168,10 @@ describe('layoutMachine on the built-in definitions', () => {
     expect(l.initial).toBe('reported');
     // Back edges: rework and reopening go back to handling.
     const back = l.edges.filter((e) => e.back).map((e) => `${e.from} ${e.event}`).sort();
-    expect(back).toEqual(['active.deliberation DECIDE', 'active.suspended RESUME', 'awaiting-evaluation EVALUATE', 'verification VERIFY_FAIL']);
+    expect(back).toEqual(['active.deliberation DECIDE', 'active.deliberation DECIDE', 'active.handling RETURN', 'active.suspended RESUME', 'awaiting-evaluation EVALUATE', 'verification VERIFY_FAIL']);
     // Internal transitions are listed under their state, guarded alternatives folded.
     expect(byId(l, 'active').internal.map((i) => i.label)).toEqual(['↻ ESCALATE [compare] ×2']);
-    expect(byId(l, 'active.handling').internal.map((i) => i.event)).toEqual(['PROGRESS', 'EXTEND', 'APPROVE_EXTENSION', 'REFUSE_EXTENSION', 'PAUSE', 'REFUSE_PAUSE', 'OVERDUE_ESCALATE']);
+    expect(byId(l, 'active.handling').internal.map((i) => i.event)).toEqual(['ACKNOWLEDGE', 'PROGRESS', 'EXTEND', 'APPROVE_EXTENSION', 'REFUSE_EXTENSION', 'PAUSE', 'REFUSE_PAUSE', 'OVERDUE_ESCALATE']);
   });
 
   it('puts the daily patrol in a container and applies its transitions to its children', () => {

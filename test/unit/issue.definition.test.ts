@@ -93,16 +93,16 @@ describe('issue: the five steps', () => {
     expect(tasksOf(def, inst).map((x) => [x.assignee, fmt(x.dueAt as number)])).toEqual([['市供电公司', '2026-12-01T18:00']]);
     const { steps } = fireDue(def, inst, t('2026-12-01', '18:00'));
     expect(notices(steps)).toEqual([
-      '2026-11-30T18:00 grid-worker: 办理提醒：问题「环境卫生」明日到期',
-      '2026-12-01T18:00 grid-worker: 办理提醒：问题「环境卫生」今日到期',
-      '2026-12-01T18:00 grid-leader: 督办：grid-04 问题「环境卫生」办理超时',
+      '2026-11-30T18:00 grid-worker+partner: 办理提醒：问题「环境卫生」明日到期',
+      '2026-12-01T18:00 grid-worker+partner: 办理提醒：问题「环境卫生」今日到期',
+      '2026-12-01T18:00 grid-leader+partner: 督办：grid-04 问题「环境卫生」办理超时',
     ]);
   });
 
   test('one working day overdue the party secretary is told how late it is: the ladder worker -> leader -> secretary', () => {
     const { steps } = fireDue(def, inHandling('2026-12-01'), t('2026-12-02', '18:00'));
     expect(notices(steps).slice(-2)).toEqual([
-      '2026-12-01T18:00 grid-leader: 督办：grid-04 问题「环境卫生」办理超时',
+      '2026-12-01T18:00 grid-leader+partner: 督办：grid-04 问题「环境卫生」办理超时',
       '2026-12-02T18:00 party-secretary: 督办：grid-04 问题「环境卫生」及时办事：按方案办理已超时 1天',
     ]);
   });
@@ -127,7 +127,7 @@ describe('issue: the five steps', () => {
     ]);
     // The task is still due on the decided date: the overdue notice to the grid leader comes then.
     expect(tasksOf(def, inst).map((x) => fmt(x.dueAt as number))).toEqual(['2026-12-01T18:00']);
-    expect(notices(fireDue(def, inst, t('2026-12-01', '18:00')).steps)).toContain('2026-12-01T18:00 grid-leader: 督办：grid-04 问题「环境卫生」办理超时');
+    expect(notices(fireDue(def, inst, t('2026-12-01', '18:00')).steps)).toContain('2026-12-01T18:00 grid-leader+partner: 督办：grid-04 问题「环境卫生」办理超时');
   });
 
   test('an extension is asked at most twice; APPROVE_EXTENSION needs a pending request', () => {

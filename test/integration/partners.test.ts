@@ -1,0 +1,85 @@
+import { enc, eventually, startHarness, type Harness } from '../support/harness';
+
+/**
+ * Partners as members: the property company named as an issue's owner handles it through its own
+ * member, sees that work and nothing else, and may hand it back with a reason (退单).
+ */
+let h: Harness;
+const grid = 'grid-02';
+const company = 'm-org-rongbo';
+const owner = { kind: 'property-company', id: 'org-rongbo', name: '融泊公司' };
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const detail = async (id: string, as?: string) => (await (as ? h.as(as).call('GET', `/api/processes/${enc(id)}`) : h.call('GET', `/api/processes/${enc(id)}`))).body;
+async function act(id: string, member: string, type: string, data?: Record<string, unknown>) {
+  const res = await h.send(id, { type, data }, member);
+  expect({ type, member, status: res.status, detail: res.body.detail }).toEqual({ type, member, status: 200, detail: undefined });
+  return res.body;
+}
+
+async function deliberating(description: string): Promise<string> {
+  const id = (await h.call('POST', '/api/processes', { definition: 'issue', grid, input: { source: 'resident', category: '环境卫生', description } })).body.workflowId as string;
+  await eventually(async () => (await detail(id)).history?.length >= 1);
+  await act(id, `m-${grid}-worker`, 'ACCEPT');
+  await act(id, `m-${grid}-worker`, 'NEEDS_DELIBERATION');
+  return id;
+}
+
+test('the sewage pipe: the property company returns it once with a reason, then takes it on and resolves it itself', async () => {
+  const id = await deliberating('地下车库污水管道破裂，污水外溢');
+  const other = await deliberating('楼道灯不亮');
+  await act(id, `m-${grid}-leader`, 'DECIDE', { plan: '物业公司清理并修复管道', owner });
+
+  // The company's member sees its task, with what it may do, and nothing of the grid's other work.
+  const tasks = await eventually(async () => {
+    const r = await h.as(company).call('GET', '/api/tasks?assignee=me');
+    return r.body.items?.find((t: { workflowId: string }) => t.workflowId === id);
+  });
+  expect(tasks).toMatchObject({ role: 'partner', assignee: company, owner: '融泊公司', events: ['ACKNOWLEDGE', 'EXTEND', 'PAUSE', 'PROGRESS', 'RESOLVE', 'RETURN'] });
+  const list = await h.as(company).call('GET', '/api/processes?limit=500');
+  expect(list.body.items.map((p: { workflowId: string }) => p.workflowId)).toEqual([id]);
+  expect((await h.as(company).call('GET', `/api/processes/${enc(other)}`)).status).toBe(404);
+  expect((await h.as('m-org-partner-unit-1').call('GET', `/api/processes/${enc(id)}`)).status).toBe(404);
+  expect((await h.as(company).call('POST', '/api/processes', { definition: 'issue', grid, input: { source: 'resident', category: 'x', description: 'y' } })).status).toBe(403);
+  // Told of the new work in its own inbox.
+  const inbox = await eventually(async () => {
+    const r = await h.as(company).call('GET', '/api/notifications?member=me');
+    return r.body.items?.find((n: { workflowId: string }) => n.workflowId === id);
+  });
+  expect(inbox.title).toContain('新派单');
+
+  // The grid's worker no longer handles it; the company does.
+  const byWorker = await h.send(id, { type: 'RESOLVE', data: { result: 'x' } }, `m-${grid}-worker`);
+  expect(byWorker.status).toBe(403);
+  expect(byWorker.body.detail).toContain('may be sent by partner of grid-02');
+
+  // 退单: back to the grid leader with the reason, who decides again.
+  expect((await act(id, company, 'RETURN', { reason: '管道属市政管网，需先由城建部门确认产权' })).state).toBe('deliberation');
+  const returned = await detail(id);
+  expect(returned.context).toMatchObject({ owner: null, handler: null, returns: [expect.objectContaining({ reason: '管道属市政管网，需先由城建部门确认产权', by: company })] });
+  expect((await h.as(company).call('GET', `/api/processes/${enc(id)}`)).status).toBe(404);
+  await act(id, `m-${grid}-leader`, 'DECIDE', { plan: '城建部门已确认产权，物业公司负责清理和修复', owner });
+  await act(id, company, 'ACKNOWLEDGE', { note: '已安排维修班组' });
+  await act(id, company, 'PROGRESS', { note: '已抽排污水，更换破损管段' });
+  expect((await act(id, company, 'RESOLVE', { result: '管道已修复，车库已清洗' })).state).toBe('verification');
+  // Someone other than the company verifies.
+  expect((await act(id, `m-${grid}-worker`, 'VERIFY_OK', { note: '现场查看，已无渗漏' })).state).toBe('awaiting-evaluation');
+  const history = (await detail(id)).history.map((x: { event: string; actor: string }) => `${x.event}:${x.actor ?? ''}`);
+  expect(history).toEqual(
+    expect.arrayContaining([`RETURN:${company}`, `ACKNOWLEDGE:${company}`, `RESOLVE:${company}`, `VERIFY_OK:m-${grid}-worker`]),
+  );
+});
+
+test('a partner token must speak for a member of an organisation', async () => {
+  const none = await h.call('POST', '/api/tokens', { role: 'partner', name: 'no-member' });
+  expect(none.status).toBe(400);
+  const wrong = await h.call('POST', '/api/tokens', { role: 'partner', name: 'a-worker', memberId: `m-${grid}-worker` });
+  expect(wrong.status).toBe(400);
+  expect(wrong.body.detail).toContain('a partner token cannot speak for them');
+});
