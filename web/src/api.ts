@@ -32,7 +32,7 @@ export class ApiError extends Error {
 
 export interface Me {
   name: string;
-  role: 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker';
+  role: 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker' | 'partner';
   grids: string[] | 'all';
   member: string | null;
 }

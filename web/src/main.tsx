@@ -13,7 +13,8 @@ type Role = Me['role'];
 const MANAGERS: Role[] = ['admin', 'manager'];
 const OPS: Role[] = ['admin', 'ops'];
 const LISTS: Role[] = ['admin', 'manager', 'ops', 'grid-leader'];
-const WORKERS: Role[] = ['admin', 'grid-leader', 'grid-worker'];
+/** Everyone with tasks of their own: grid staff, and partners handling their organisation's work. */
+const WORKERS: Role[] = ['admin', 'grid-leader', 'grid-worker', 'partner'];
 
 interface NavItem {
   hash: string;
