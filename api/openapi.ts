@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cancelBody, eventBody, listQuery, startBody } from './processes.routes';
 import { countsQuery, evaluationQuery, overviewQuery } from './stats.routes';
+import { ticketBody } from './intake.routes';
 
 const problem = {
   description: 'RFC 9457 problem',
@@ -80,7 +81,7 @@ export function openApiDocument() {
   return {
     openapi: '3.1.0',
     info: { title: 'gridflow', version: '1.0.0', description: 'Community grid governance processes on Temporal. Contract: shared/api.md.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, intake: { type: 'http', scheme: 'bearer', description: 'An intake credential (gfi_...) of an external system' } } },
     security: [{ bearer: [] }],
     paths: {
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } },
@@ -162,6 +163,37 @@ export function openApiDocument() {
       },
       '/api/schedules/{id}/unpause': {
         post: { summary: 'Resume a schedule', parameters: [scheduleParam], responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404) } },
+      },
+      '/api/intake/tickets': {
+        post: {
+          summary: 'File an external ticket (12345 hotline and others) with an intake credential, which opens nothing else: starts one issue with source hotline; the same ticket id again answers 200 with the same workflow id. Status changes go back to the system\'s webhook, signed (X-Gridflow-Signature: sha256=HMAC(secret, X-Gridflow-Timestamp + "." + body))',
+          security: [{ intake: [] }],
+          requestBody: body(ticketBody),
+          responses: { 201: json({ type: 'object' }, 'Filed: a new issue'), 200: json({ type: 'object' }, 'Filed before: the same issue'), ...errors(400, 401, 503) },
+        },
+      },
+      '/api/intake/tickets/{ticketId}': {
+        get: { summary: 'The state of a ticket\'s issue (the kept one when merged), with the intake credential', security: [{ intake: [] }], parameters: [{ name: 'ticketId', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
+      },
+      ...simple('/api/intake/systems', { get: ['Registered intake systems (admin)', 200, 403], post: ['Register an intake system, or replace its credential, signing secret and webhook ({ name, webhookUrl? }); the credential and secret are shown once (admin)', 201, 400, 403] }),
+      ...simple('/api/intake/systems/{name}/revoke', { post: ['Revoke an intake system\'s credential (admin)', 200, 400, 403] }),
+      '/api/processes/{workflowId}/evidence': {
+        post: {
+          summary: 'Upload a photo or file for a process (the body is the file; Content-Type one of GRIDFLOW_EVIDENCE_TYPES, at most GRIDFLOW_EVIDENCE_MAX_BYTES); answers its reference { sha256, name, type, size } for data.evidence of an event; the same file again answers 200',
+          parameters: [idParam, { name: 'name', in: 'query', required: false, schema: { type: 'string', maxLength: 200 } }],
+          requestBody: { required: true, content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } }, 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/webp': { schema: { type: 'string', format: 'binary' } }, 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
+          responses: { 201: json({ type: 'object' }, 'Stored'), 200: json({ type: 'object' }, 'Stored before'), ...errors(400, 401, 404, 413, 415) },
+        },
+        get: { summary: 'The evidence files of a process', parameters: [idParam], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
+      },
+      '/api/processes/{workflowId}/evidence/{sha256}': {
+        get: { summary: 'One evidence file of a process (404 for another grid\'s process)', parameters: [idParam, { name: 'sha256', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }], responses: { 200: { description: 'The file' }, ...errors(401, 404) } },
+      },
+      '/api/processes/{workflowId}/merge': {
+        post: { summary: 'Merge a duplicate issue ({ duplicate }) into this one: the duplicate ends rejected (reason duplicate, referTo this one) and its reporters and hotline tickets follow this issue (the grid\'s worker or leader)', parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['duplicate'], properties: { duplicate: { type: 'string' } } } } } }, responses: { 200: json({ type: 'object' }), ...errors(400, 401, 403, 404, 409) } },
+      },
+      '/api/processes/{workflowId}/reporters': {
+        get: { summary: 'Who reported an issue: its own report and each merged duplicate, with hotline tickets; mergedInto when it was merged', parameters: [idParam], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
       },
       '/api/processes/{workflowId}/cancel': {
         post: { summary: 'Cancel a running process', parameters: [idParam], requestBody: body(cancelBody), responses: { 202: json({ type: 'object' }, 'Accepted'), ...errors(400, 401, 404, 409) } },

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, post } from './api';
 import { eventName, fieldName, t } from './i18n';
 import { ErrorBox } from './util';
+import { EvidenceField, uploadEvidence, type EvidenceRule } from './evidence';
 
 interface FieldSchema {
   type?: string | string[];
@@ -70,6 +71,7 @@ export function EventForm({
   choices = {},
   onDone,
   onCancel,
+  evidence,
 }: {
   path: string;
   type: string;
@@ -79,11 +81,14 @@ export function EventForm({
   choices?: Record<string, string[]>;
   onDone: (r: { state: string; status: string }) => void;
   onCancel?: () => void;
+  /** When the event takes evidence: the process the files are uploaded for and the definition's rule. */
+  evidence?: { workflowId: string; rule: EvidenceRule };
 }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [picked, setPicked] = useState<Record<string, string[]>>({});
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
+  const [files, setFiles] = useState<File[]>([]);
   const [id] = useState(() => `ev${++formSeq}`);
   const props = Object.entries(schema?.properties ?? {});
   const required = new Set(schema?.required ?? []);
@@ -112,9 +117,12 @@ export function EventForm({
       } else data[name] = kind === 'number' ? Number(v) : kind === 'boolean' ? v === 'true' : kind === 'list' ? v.split(/[,，、\n]/).map((s) => s.trim()).filter(Boolean) : v;
     }
     try {
-      const result = await post<{ state: string; status: string }>(path, { type, ...(props.length ? { data } : {}), requestId: crypto.randomUUID() });
+      // Files go first, each to the process; the event carries only their references.
+      if (evidence && files.length) data.evidence = await Promise.all(files.map((f) => uploadEvidence(evidence.workflowId, f)));
+      const result = await post<{ state: string; status: string }>(path, { type, ...(props.length || data.evidence ? { data } : {}), requestId: crypto.randomUUID() });
       setValues({});
       setPicked({});
+      setFiles([]);
       onDone(result);
     } catch (err) {
       setError(err as Error);
@@ -205,6 +213,15 @@ export function EventForm({
           </div>
         );
       })}
+      {evidence && (
+        <EvidenceField
+          id={`${id}-evidence`}
+          rule={evidence.rule}
+          files={files}
+          onChange={setFiles}
+          error={error instanceof ApiError ? error.errors.find((x) => x.path === 'data.evidence' || x.path.startsWith('data.evidence.'))?.message : undefined}
+        />
+      )}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
           {t('confirm', { event: eventName(type) })}

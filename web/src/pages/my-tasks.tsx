@@ -4,6 +4,7 @@ import { EventForm, choiceFields, choicesIn, hasFields, type EventSchema } from 
 import { eventName, t, when } from '../i18n';
 import { ErrorBox, PageTitle, Show, useLoad } from '../util';
 import { once } from './common';
+import type { EvidenceRule } from '../evidence';
 
 interface Task {
   id: string;
@@ -26,9 +27,9 @@ interface Notice {
   readAt: string | null;
 }
 
-/** The event schemas of a task's definition (the workflow id starts with the definition's key). */
+/** The event schemas and evidence rules of a task's definition (the workflow id starts with the definition's key). */
 const eventSchemas = (workflowId: string) =>
-  once<Record<string, EventSchema>>(`/api/definitions/${encodeURIComponent(workflowId.split('/')[0])}`, (d) => d.events ?? {}).catch((): Record<string, EventSchema> => ({}));
+  once<{ events: Record<string, EventSchema>; evidence: Record<string, EvidenceRule> }>(`/api/definitions/${encodeURIComponent(workflowId.split('/')[0])}`, (d) => ({ events: d.events ?? {}, evidence: d.evidence ?? {} })).catch(() => ({ events: {} as Record<string, EventSchema>, evidence: {} as Record<string, EvidenceRule> }));
 
 /** The grid's site names, suggested at check-in. */
 const gridSites = (grid: string | null) =>
@@ -39,11 +40,11 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const info = useLoad(async () => {
-    const schemas = await eventSchemas(task.workflowId);
+    const { events: schemas, evidence } = await eventSchemas(task.workflowId);
     // Events whose fields offer the process's own values (a report's open issues) read its context.
     const offers = task.events.some((e) => Object.keys(choiceFields(schemas[e])).length > 0);
     const context = offers ? (await get<{ context: Record<string, unknown> }>(`/api/processes/${encodeURIComponent(task.workflowId)}`)).context : undefined;
-    return { schemas, sites: await gridSites(task.grid), context };
+    return { schemas, evidence, sites: await gridSites(task.grid), context };
   }, [task.workflowId]);
   const path = `/api/tasks/${encodeURIComponent(task.id)}/complete`;
   const oneTap = async (type: string) => {
@@ -69,7 +70,7 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
       <div class="buttons big">
         {task.events.map((type) => {
           const schema = info.data?.schemas[type];
-          const needsForm = hasFields(schema) && (schema?.required?.length ?? 0) > 0;
+          const needsForm = (hasFields(schema) && (schema?.required?.length ?? 0) > 0) || info.data?.evidence[type] !== undefined;
           return (
             <button
               type="button"
@@ -91,6 +92,7 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
           schema={info.data?.schemas[open]}
           suggestions={{ site: info.data?.sites ?? [] }}
           choices={choicesIn(info.data?.schemas[open], info.data?.context)}
+          evidence={info.data?.evidence[open] ? { workflowId: task.workflowId, rule: info.data.evidence[open] } : undefined}
           onCancel={() => setOpen(null)}
           onDone={(r) => {
             const type = open;

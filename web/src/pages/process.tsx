@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { get, type Me } from '../api';
 import { MachineDiagram } from '../diagram';
 import { EventForm, choicesIn, type EventSchema } from '../event-form';
+import { EvidenceList, evidenceIn, type EvidenceRule } from '../evidence';
 import { eventName, statusName, t, when } from '../i18n';
 import { PageTitle, Show, useLoad } from '../util';
 import { processHref, type Summary } from './processes';
@@ -17,7 +18,7 @@ interface Detail extends Summary {
   tasks: { state: string; role: string; assignee?: string; title: string; dueAt?: string | number; events: string[] }[];
   deadlines: { kind: string; id: string; at: string | number; stateId?: string; send?: string }[];
   children: string[];
-  history: { seq: number; at: string; event: string; from: string | null; to: string; actor: string | null; late?: boolean }[];
+  history: { seq: number; at: string; event: string; from: string | null; to: string; actor: string | null; late?: boolean; data?: Record<string, unknown> }[];
 }
 
 const asIso = (v: string | number | undefined) => (v === undefined ? undefined : typeof v === 'number' ? new Date(v).toISOString() : v);
@@ -26,7 +27,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
   const [acting, setActing] = useState<string | null>(null);
   const data = useLoad(async () => {
     const detail = await get<Detail>(`/api/processes/${encodeURIComponent(id)}`);
-    const def = await get<{ title: string; machine: unknown; events?: Record<string, EventSchema> }>(`/api/definitions/${encodeURIComponent(String(detail.definition))}/versions/${detail.definitionVersion}`);
+    const def = await get<{ title: string; machine: unknown; events?: Record<string, EventSchema>; evidence?: Record<string, EvidenceRule> }>(`/api/definitions/${encodeURIComponent(String(detail.definition))}/versions/${detail.definitionVersion}`);
     return { detail, def };
   }, [id]);
   const canAct = me.role !== 'ops';
@@ -103,6 +104,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                         {h.actor ? ` · ${h.actor}` : ''}
                       </span>
                       {h.late && <span class="badge warn">{t('overdueBadge')}</span>}
+                      <EvidenceList workflowId={detail.workflowId} files={evidenceIn(h.data)} />
                     </li>
                   ))}
                 </ol>
@@ -152,6 +154,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                         type={acting}
                         schema={def.events?.[acting]}
                         choices={choicesIn(def.events?.[acting], detail.context)}
+                        evidence={def.evidence?.[acting] ? { workflowId: detail.workflowId, rule: def.evidence[acting] } : undefined}
                         onCancel={() => setActing(null)}
                         onDone={() => {
                           setActing(null);
