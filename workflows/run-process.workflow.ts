@@ -236,8 +236,10 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     const ev: EngineEvent = { type: req.type, data: req.data, at: Date.now(), actor: req.actor };
     let step: Step;
     try {
-      // Events recorded before the rules existed replay as they ran; every newer one is checked.
-      if (patched(WHO_MAY_ACT)) {
+      // Events recorded before the rules existed replay as they ran; every newer one is checked. A run
+      // that records its bookkeeping locally is newer than the rules and needs no marker of theirs
+      // (each patch's first use in a run costs a marker and a search-attribute upsert).
+      if (patched(LOCAL_BOOKKEEPING) || patched(WHO_MAY_ACT)) {
         if (!req.by) throw unsigned(req.type);
         ev.by = req.by;
       }
