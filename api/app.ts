@@ -32,6 +32,8 @@ import type { IntakeService } from '../services/intake.service';
 import type { EvidenceService } from '../services/evidence.service';
 import { intakeSystemRoutes, intakeTicketRoutes } from './intake.routes';
 import { processExtrasRoutes, taskEvidenceRoutes } from './evidence.routes';
+import type { SatisfactionService } from '../services/satisfaction.service';
+import { residentRoutes, satisfactionLinkRoutes } from './resident.routes';
 
 export interface AppDeps {
   processes: ProcessService;
@@ -46,6 +48,7 @@ export interface AppDeps {
   simulations: SimulationService;
   intake: IntakeService;
   evidence: EvidenceService;
+  satisfaction: SatisfactionService;
   health: HealthChecks;
   adminToken?: string;
   log: Logger;
@@ -92,12 +95,14 @@ export function createApp(deps: AppDeps): express.Express {
   const limit = rateLimit(deps.rateLimits ?? DEFAULT_RATE_LIMITS);
   // External systems hold intake credentials, which open this route only (and user tokens do not open it).
   app.use('/api/intake/tickets', intakeTicketRoutes(deps.intake, { before: [limit.failedAuthGate], after: [] }), limit.countFailedAuth);
+  // The resident's satisfaction page: a signed link, no account.
+  app.use('/r', limit.failedAuthGate, residentRoutes(deps.satisfaction));
   app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens), limit.countFailedAuth, limit.perCaller);
   app.get('/api/me', (req, res) => {
     const p = req.principal;
     res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null });
   });
-  app.use('/api/processes', processExtrasRoutes(deps), processRoutes(deps.processes, deps.stats));
+  app.use('/api/processes', processExtrasRoutes(deps), satisfactionLinkRoutes(deps.satisfaction), processRoutes(deps.processes, deps.stats));
   app.use('/api/intake/systems', intakeSystemRoutes(deps.intake));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));

@@ -929,7 +929,7 @@ function checkAccessBlock(
       continue;
     }
     if (!handled.has(event)) error(path, `no state handles event "${event}"; events: ${list(events)}`);
-    const actingRoles: readonly string[] = [...ROLES, 'manager'];
+    const actingRoles: readonly string[] = [...ROLES, 'manager', 'resident'];
     const roleLists: [string, string[]][] = [[`${path}.roles`, rule.roles ?? []], ...Object.entries(rule.rolesBy?.values ?? {}).map(([v, r]): [string, string[]] => [`${path}.rolesBy.values.${v}`, r])];
     for (const [at, roles] of roleLists) {
       for (const [i, role] of roles.entries()) {

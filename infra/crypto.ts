@@ -16,6 +16,11 @@ export class DataKey {
     this.id = crypto.createHash('sha256').update(key).digest('hex').slice(0, 12);
   }
 
+  /** A key for one purpose (signing links, say), derived from the data key so it needs no setting of its own. */
+  derive(purpose: string): Buffer {
+    return crypto.createHmac('sha256', this.key).update(`gridflow:${purpose}`).digest();
+  }
+
   static generate(): string {
     return crypto.randomBytes(32).toString('base64');
   }

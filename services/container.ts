@@ -20,6 +20,7 @@ import { ScheduleService } from './schedules.service';
 import { SimulationService } from './simulations.service';
 import type { WorkCalendar } from '../definitions/calendar';
 import { createEvidenceStore, EvidenceService } from './evidence.service';
+import { SatisfactionService } from './satisfaction.service';
 import { IntakeService } from './intake.service';
 
 
@@ -40,6 +41,7 @@ export interface Services {
   delivery: DeliveryService;
   intake: IntakeService;
   evidence: EvidenceService;
+  satisfaction: SatisfactionService;
   stats: StatsService;
   simulations: SimulationService;
   calendar: WorkCalendar;
@@ -67,6 +69,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const delivery = new DeliveryService(orm, options.log, config.webhooks);
   const intake = new IntakeService({ orm, processes, delivery, dataKey, webhooks: config.webhooks });
   const evidence = new EvidenceService(orm, createEvidenceStore(config.evidence.store), config.evidence);
+  const satisfaction = new SatisfactionService({ processes, community, dataKey });
   const simulations = new SimulationService(calendar, config.simulation, options.log);
   const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
   return {
@@ -84,6 +87,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     delivery,
     intake,
     evidence,
+    satisfaction,
     stats,
     simulations,
     calendar,

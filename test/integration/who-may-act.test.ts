@@ -64,7 +64,7 @@ const WHO: Record<string, Record<string, Person[]>> = {
     ESCALATE: ['leader', ...COMMUNITY],
     VERIFY_OK: ['worker', 'part-time', 'leader'],
     VERIFY_FAIL: ['worker', 'part-time', 'leader'],
-    EVALUATE: COMMUNITY,
+    EVALUATE: ['worker', 'part-time', 'leader', ...COMMUNITY],
   },
   'daily-patrol': { START: ['worker'], CHECK_IN: ['worker'], REPORT_ISSUE: ['worker'], SUBMIT: ['worker'] },
   'weekly-report': { SUBMIT: ['worker'], APPROVE: ['leader'], RETURN: ['leader'] },
@@ -81,6 +81,8 @@ const ENGINE: Record<string, string[]> = {
 /** Separation of duties at a probe: who sent the earlier event there (the worker resolved it). */
 const SENT_BEFORE: Record<string, Record<string, Person[]>> = {
   'issue verification': { VERIFY_OK: ['worker'], VERIFY_FAIL: ['worker'] },
+  // The worker resolved it and the leader verified it: neither evaluates it.
+  'issue awaiting-evaluation': { EVALUATE: ['worker', 'leader'] },
 };
 
 const tokens = new Map<Person, string>();

@@ -1,0 +1,90 @@
+import crypto from 'node:crypto';
+import type { Actor } from '../definitions/access';
+import type { DataKey } from '../infra/crypto';
+import { mayReachProcess, type Principal } from '../api/auth';
+import type { CommunityService } from './community.service';
+import { badRequest, conflict, forbidden, notFound } from './errors';
+import type { ProcessService } from './processes.service';
+
+/** What a resident's link carries: the issue, until when, which verification it answers, and its own id. */
+interface LinkPayload {
+  w: string;
+  e: number;
+  v: number;
+  n: string;
+}
+
+const LINK_DAYS = 7;
+const MAY_HAND_OUT = new Set<Principal['role']>(['admin', 'manager', 'grid-leader', 'grid-worker']);
+
+/**
+ * The resident's voice (回访): a signed, expiring link for an issue awaiting evaluation that the grid
+ * hands to the resident who raised it. It needs no account and shows nothing personal; the answer
+ * is the issue's EVALUATE, sent as the resident (the definition's rules and threshold apply).
+ */
+export class SatisfactionService {
+  private readonly key: Buffer;
+
+  constructor(private readonly deps: { processes: ProcessService; community: CommunityService; dataKey: DataKey }) {
+    this.key = deps.dataKey.derive('satisfaction-link');
+  }
+
+  private sign(payload: LinkPayload): string {
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    const mac = crypto.createHmac('sha256', this.key).update(body).digest('base64url');
+    return `${body}.${mac}`;
+  }
+
+  /** The payload of a link this server signed and that has not expired; otherwise a 404 that says nothing more. */
+  private open(token: string): LinkPayload {
+    const [body, mac] = token.split('.');
+    const gone = notFound('this link is not valid or has expired; ask your grid worker for a new one');
+    if (!body || !mac) throw gone;
+    const expected = crypto.createHmac('sha256', this.key).update(body).digest();
+    const given = Buffer.from(mac, 'base64url');
+    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) throw gone;
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as LinkPayload;
+    if (typeof payload.e !== 'number' || payload.e < Date.now()) throw gone;
+    return payload;
+  }
+
+  /** Makes a link for an issue awaiting evaluation, for grid staff of its grid and managers (audited). */
+  async createLink(p: Principal, workflowId: string): Promise<{ url: string; expiresAt: string }> {
+    const found = await this.deps.processes.gridOf(workflowId);
+    if (!found || !mayReachProcess(p, found)) throw notFound(`process "${workflowId}" does not exist`);
+    if (!MAY_HAND_OUT.has(p.role)) throw forbidden(`a satisfaction link is handed out by the grid's worker or leader, or a manager; you are ${p.role}`);
+    const d = await this.deps.processes.get(workflowId);
+    if (d.state !== 'awaiting-evaluation') {
+      throw conflict(`a satisfaction link is for an issue awaiting evaluation; "${workflowId}" is in state "${d.state}"`);
+    }
+    const payload: LinkPayload = { w: workflowId, e: Date.now() + LINK_DAYS * 86_400_000, v: Number(d.context.reopenCount ?? 0), n: crypto.randomBytes(9).toString('base64url') };
+    await this.deps.community.audit(p.memberId ?? p.name, 'satisfaction.link', workflowId, { link: payload.n, expiresAt: new Date(payload.e).toISOString() });
+    return { url: `/r/${this.sign(payload)}`, expiresAt: new Date(payload.e).toISOString() };
+  }
+
+  /** What the resident sees: the category and whether an answer is still wanted; nothing personal. */
+  async read(token: string): Promise<{ category: string; open: boolean }> {
+    const payload = this.open(token);
+    const d = await this.deps.processes.get(payload.w).catch(() => undefined);
+    if (!d) throw notFound('this link is not valid or has expired; ask your grid worker for a new one');
+    const input = (d.context.input ?? {}) as { category?: unknown };
+    const open = d.state === 'awaiting-evaluation' && Number(d.context.reopenCount ?? 0) === payload.v;
+    return { category: typeof input.category === 'string' ? input.category : '', open };
+  }
+
+  /** The resident's answer: EVALUATE sent as the resident; the same link answers once. */
+  async answer(token: string, body: { satisfaction?: unknown; comment?: unknown }): Promise<{ state: string }> {
+    const payload = this.open(token);
+    const satisfaction = Number(body.satisfaction);
+    if (!Number.isInteger(satisfaction) || satisfaction < 1 || satisfaction > 5) {
+      throw badRequest('satisfaction is a whole number from 1 (very unsatisfied) to 5 (very satisfied)', [{ path: 'satisfaction', message: '1 to 5' }]);
+    }
+    const comment = typeof body.comment === 'string' && body.comment.trim() ? body.comment.trim().slice(0, 1000) : undefined;
+    const seen = await this.read(token);
+    if (!seen.open) throw conflict('thank you — this issue has already been evaluated');
+    const found = await this.deps.processes.gridOf(payload.w);
+    const resident: Actor = { kind: 'person', id: `resident:${payload.n}`, role: 'resident', grids: found?.grid ? [found.grid] : [] };
+    const res = await this.deps.processes.sendEvent(payload.w, { type: 'EVALUATE', data: { satisfaction, ...(comment ? { comment } : {}) }, requestId: `resident:${payload.n}` }, resident);
+    return { state: res.state };
+  }
+}
