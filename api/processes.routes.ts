@@ -35,6 +35,7 @@ export const listQuery = z.strictObject({
   state: z.string().optional(),
   status: z.enum(['running', 'completed', 'failed', 'cancelled']).optional(),
   assignee: z.string().optional(),
+  level: z.enum(['grid', 'community', 'street']).optional(),
   overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   q: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

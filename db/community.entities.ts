@@ -5,7 +5,7 @@ export type SiteKind = (typeof SITE_KINDS)[number];
 
 /** Roles of the "一长一专多兼一警" grid staffing, then the community level above the grids. */
 export const GRID_ROLES = ['grid-leader', 'grid-worker', 'grid-part-time', 'grid-police'] as const;
-export const COMMUNITY_ROLES = ['party-secretary', 'community-manager'] as const;
+export const COMMUNITY_ROLES = ['party-secretary', 'community-manager', 'street-office'] as const;
 /** Members of an outside organisation: the work given to their organisation is theirs. */
 export const ORGANIZATION_ROLES = ['partner'] as const;
 export const MEMBER_ROLES = [...GRID_ROLES, ...COMMUNITY_ROLES, ...ORGANIZATION_ROLES] as const;
@@ -71,7 +71,7 @@ export class Member {
 export const MemberSchema = new EntitySchema<Member>({
   class: Member,
   tableName: 'member',
-  indexes: [{ properties: ['gridId', 'role'] }],
+  indexes: [{ properties: ['gridId', 'role'] }, { properties: ['organizationId'] }],
   properties: {
     id: { type: 'string', length: 100, primary: true },
     name: { type: 'string', length: 100 },

@@ -85,6 +85,8 @@ export function communitySeed(): { grids: Grid[]; sites: Site[]; members: Member
   members.push(member('m-party-secretary', '社区党委书记', 'party-secretary', null, seedPhone(0, 0)));
   members.push(member('m-community-manager-1', '社区管理员一', 'community-manager', null, seedPhone(0, 1)));
   members.push(member('m-community-manager-2', '社区管理员二', 'community-manager', null, seedPhone(0, 2)));
+  // The street office (新华西街道) above the community: it takes what the community escalates.
+  members.push(member('m-street-office', '新华西街道办事处', 'street-office', null, seedPhone(0, 3)));
 
   const all = grids.map((g) => g.id);
   const org = (slot: number, id: string, name: string, kind: OrganizationKind, gridIds: string[], contactName: string): Organization =>

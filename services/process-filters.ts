@@ -8,6 +8,8 @@ export interface ProcessFilters {
   state?: string;
   status?: string;
   assignee?: string;
+  /** The level an issue has reached (grid, community, street): the street office's view of what reached it. */
+  level?: string;
   overdue?: boolean;
   q?: string;
   /** Ranges, from inclusive, to exclusive; a bare date is midnight in Asia/Shanghai. */
@@ -32,6 +34,7 @@ export function processWhere(f: ProcessFilters, scope: GridScope = 'all'): { sql
   if (f.state) add('state = ?', f.state);
   if (f.status) add('status = ?', f.status);
   if (f.assignee) add('assignee = ?', f.assignee);
+  if (f.level) add(`context->>'level' = ?`, f.level);
   if (f.overdue === true) add(`status = 'running' and due_at < now()`);
   if (f.overdue === false) add(`not (status = 'running' and coalesce(due_at < now(), false))`);
   if (f.q) add('(business_key ilike ? or title ilike ?)', `%${f.q}%`, `%${f.q}%`);

@@ -12,7 +12,7 @@ const ROLES: Principal['role'][] = ['admin', 'ops', 'manager', 'grid-leader', 'g
 const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {
   admin: [],
   ops: [],
-  manager: ['party-secretary', 'community-manager'],
+  manager: ['party-secretary', 'community-manager', 'street-office'],
   'grid-leader': ['grid-leader'],
   'grid-worker': ['grid-worker', 'grid-part-time', 'grid-police'],
   partner: ['partner'],

@@ -140,8 +140,10 @@ describe('the community schema and seed', () => {
       expect(count('grid-part-time')).toBeLessThanOrEqual(3);
     }
     expect(members.find((m) => m.id === 'm-grid-05-worker')).toMatchObject({ name: '第五网格专职网格员', role: 'grid-worker', gridId: 'grid-05', active: true });
-    const above = members.filter((m) => m.gridId === null).map((m) => m.role).sort();
-    expect(above).toEqual(['community-manager', 'community-manager', 'party-secretary']);
+    const above = members.filter((m) => m.gridId === null && !m.organizationId).map((m) => m.role).sort();
+    expect(above).toEqual(['community-manager', 'community-manager', 'party-secretary', 'street-office']);
+    // Each outside organisation has a member who takes the work given to it.
+    expect(members.filter((m) => m.organizationId).map((m) => m.role)).toEqual(Array(7).fill('partner'));
     expect(members.every((m) => m.active)).toBe(true);
   });
 
@@ -186,7 +188,8 @@ describe('the community service', () => {
   });
 
   test('an unknown role, an unknown grid or a grid role without a grid resolves to nobody', async () => {
-    expect(await community.resolveRole('grid-05', 'street-office')).toEqual([]);
+    expect(await community.resolveRole('grid-05', 'no-such-role')).toEqual([]);
+    expect(await community.resolveRole('grid-05', 'partner')).toEqual([]);
     expect(await community.resolveRole('grid-99', 'grid-worker')).toEqual([]);
     expect(await community.resolveRole(null, 'grid-worker')).toEqual([]);
   });

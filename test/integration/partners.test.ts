@@ -83,3 +83,33 @@ test('a partner token must speak for a member of an organisation', async () => {
   expect(wrong.status).toBe(400);
   expect(wrong.body.detail).toContain('a partner token cannot speak for them');
 });
+
+test('levels that act: the community dispatches an escalated issue to a partner unit; the street sends one back down with instructions', async () => {
+  const up = await deliberating('小区绿地被占用堆放建筑垃圾');
+  const first = await h.send(up, { type: 'ESCALATE', data: { reason: '涉及多方，格内无法协调' } }, `m-${grid}-leader`);
+  expect(first.body.state).toBe('community-review');
+  // The community's task; a grid leader may not dispatch at that level.
+  const refused = await h.send(up, { type: 'DISPATCH', data: { plan: 'x', owner } }, `m-${grid}-leader`);
+  expect(refused.status).toBe(403);
+  expect(refused.body.detail).toContain('may be sent by community-manager or party-secretary or manager');
+  await act(up, 'm-community-manager-1', 'DISPATCH', { plan: '包联单位清运建筑垃圾并恢复绿地', owner: { kind: 'partner-unit', id: 'org-partner-unit-1', name: '包联单位一' } });
+  const partnerTask = await eventually(async () => {
+    const r = await h.as('m-org-partner-unit-1').call('GET', '/api/tasks?assignee=me');
+    return r.body.items?.find((t: { workflowId: string }) => t.workflowId === up);
+  });
+  expect(partnerTask).toMatchObject({ role: 'partner', state: 'handling' });
+  expect((await act(up, 'm-org-partner-unit-1', 'RESOLVE', { result: '已清运并补种草皮' })).state).toBe('verification');
+
+  const street = await deliberating('跨小区道路积水');
+  await act(street, `m-${grid}-leader`, 'ESCALATE');
+  await act(street, 'm-community-manager-1', 'ESCALATE', { reason: '需街道协调市政' });
+  expect((await detail(street)).tasks).toEqual([expect.objectContaining({ role: 'street-office' })]);
+  // The street office's view: what has reached the street.
+  const streetToken = await h.as('m-street-office').token();
+  const reached = await h.call('GET', '/api/processes?level=street&limit=500', undefined, { authorization: `Bearer ${streetToken}` });
+  expect(reached.body.items.map((p: { workflowId: string }) => p.workflowId)).toContain(street);
+  expect(reached.body.items.map((p: { workflowId: string }) => p.workflowId)).not.toContain(up);
+  const down = await h.send(street, { type: 'SEND_DOWN', data: { instructions: '属小区内部排水，请网格协调物业疏通' } }, 'm-street-office');
+  expect(down.body.state).toBe('deliberation');
+  expect((await detail(street)).context).toMatchObject({ level: 'grid', instructions: '属小区内部排水，请网格协调物业疏通' });
+});

@@ -125,7 +125,9 @@ test('the weekly report is pre-filled from the week, and approving it escalates 
     const s = await detail(ids.sewage);
     return s.context.level === 'community' && s.history.some((x: { event: string }) => x.event === 'ESCALATE') && s;
   });
-  expect(sewage.history.find((x: { event: string }) => x.event === 'ESCALATE')).toMatchObject({ actor: id, from: 'handling', to: 'handling' });
+  // The community now has it, with a task and a time limit of its own.
+  expect(sewage.history.find((x: { event: string }) => x.event === 'ESCALATE')).toMatchObject({ actor: id, from: 'handling', to: 'community-review' });
+  expect(sewage.tasks).toEqual([expect.objectContaining({ role: 'community-manager' })]);
   // The community level is told: the party secretary and both community managers, each once.
   const notes = await h.services.orm.em.fork().getConnection().execute<{ member_id: string; title: string }[]>(
     `select member_id, title from notification where workflow_id = ? and title like '上报社区%' order by member_id`,

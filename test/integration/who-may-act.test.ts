@@ -62,6 +62,9 @@ const WHO: Record<string, Record<string, Person[]>> = {
     REFUSE_PAUSE: ['leader'],
     RESUME: ['worker', 'part-time', 'leader'],
     ESCALATE: ['leader', ...COMMUNITY],
+    // At the community or street level only (their own states; see test/integration/partners.test.ts).
+    DISPATCH: [],
+    SEND_DOWN: [],
     VERIFY_OK: ['worker', 'part-time', 'leader'],
     VERIFY_FAIL: ['worker', 'part-time', 'leader'],
     EVALUATE: ['worker', 'part-time', 'leader', ...COMMUNITY],

@@ -186,16 +186,33 @@ describe('issue: the five steps', () => {
     expect(handlingDue({ category: '邻里纠纷' }, '2026-11-30')).toBe('2026-11-30T18:00');
   });
 
-  test('ESCALATE raises the level grid -> community -> street, then is refused', () => {
+  test('ESCALATE gives the issue to the community (3 working days to act), then the street; no higher', () => {
     let inst = inHandling();
     const one = send(inst, 'ESCALATE', t('2026-11-25', '09:00'), { reason: '需社区协调' });
-    expect(one.to).toBe('handling');
+    expect(one.to).toBe('community-review');
     expect(one.instance.context.level).toBe('community');
+    expect(tasksOf(def, one.instance).map((x) => [x.role, fmt(x.dueAt as number)])).toEqual([['community-manager', '2026-11-30T09:00']]);
+    // Not acted on in time: the party secretary is told.
+    expect(notices(fireDue(def, one.instance, t('2026-11-30', '09:00')).steps)).toEqual(['2026-11-30T09:00 party-secretary: 督办：grid-04 上报的问题「环境卫生」社区超过 3 个工作日未研处']);
     const two = send(one.instance, 'ESCALATE', t('2026-11-25', '10:00'));
+    expect(two.to).toBe('street-review');
     expect(two.instance.context.level).toBe('street');
     expect(notices([two])).toEqual(['2026-11-25T10:00 street-office: 上报街道：grid-04 问题「环境卫生」']);
+    expect(tasksOf(def, two.instance).map((x) => [x.role, fmt(x.dueAt as number)])).toEqual([['street-office', '2026-12-02T10:00']]);
     inst = two.instance;
-    expect(() => send(inst, 'ESCALATE', t('2026-11-25', '11:00'))).toThrow(/refused in state "handling": requires context\.level == "grid" or context\.level == "community"/);
+    expect(() => send(inst, 'ESCALATE', t('2026-11-25', '11:00'))).toThrow(/refused in state "street-review": requires context\.level == "grid" or context\.level == "community"/);
+  });
+
+  test('the level above dispatches the issue to an owner (吹哨报到) or sends it back down with instructions', () => {
+    const up = send(inHandling(), 'ESCALATE', t('2026-11-25', '09:00')).instance;
+    const dispatched = send(up, 'DISPATCH', t('2026-11-25', '15:00'), { plan: '执法部门现场处置', owner: { kind: 'department', id: 'org-law-enforcement', name: '综合行政执法' }, due: '2026-11-27' });
+    expect(dispatched.to).toBe('handling');
+    expect(dispatched.instance.context).toMatchObject({ handler: 'partner', owner: { id: 'org-law-enforcement' }, level: 'community' });
+    expect(tasksOf(def, dispatched.instance).map((x) => [x.role, fmt(x.dueAt as number)])).toEqual([['partner', '2026-11-27T18:00']]);
+    const down = send(up, 'SEND_DOWN', t('2026-11-25', '15:00'), { instructions: '属物业服务范围，请网格协调物业处理' });
+    expect(down.to).toBe('deliberation');
+    expect(down.instance.context).toMatchObject({ level: 'grid', instructions: '属物业服务范围，请网格协调物业处理', owner: null });
+    expect(notices([down])).toEqual(['2026-11-25T15:00 grid-leader: 退回网格：问题「环境卫生」请按意见重新研究']);
   });
 
   test('RESOLVE goes to verification, due in 2 working days; VERIFY_FAIL sends it back with rework counted', () => {
