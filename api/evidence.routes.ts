@@ -5,7 +5,7 @@ import { tooLarge } from '../services/evidence.service';
 import type { IntakeService } from '../services/intake.service';
 import type { ProcessService } from '../services/processes.service';
 import { notFound } from '../services/errors';
-import { mayReach, requireRole, type Principal } from './auth';
+import { mayReachProcess, requireRole, type Principal } from './auth';
 
 const mergeBody = z.strictObject({ duplicate: z.string().min(1).max(300) });
 const uploadQuery = z.strictObject({ name: z.string().max(200).optional() });
@@ -22,7 +22,7 @@ export function processExtrasRoutes(deps: { processes: ProcessService; evidence:
   const reach: RequestHandler = async (req, _res, next) => {
     const id = String(req.params.id);
     const found = await processes.gridOf(id);
-    next(!found || !mayReach(req.principal, found.grid) ? notFound(`process "${id}" does not exist`) : undefined);
+    next(!found || !mayReachProcess(req.principal, found) ? notFound(`process "${id}" does not exist`) : undefined);
   };
 
   const raw = express.raw({ type: () => true, limit: evidence.settings.maxBytes });
@@ -52,7 +52,7 @@ export function processExtrasRoutes(deps: { processes: ProcessService; evidence:
     if (data && typeof data === 'object' && data.evidence !== undefined) {
       const id = String(req.params.id);
       const found = await processes.gridOf(id);
-      if (!found || !mayReach(req.principal, found.grid)) throw notFound(`process "${id}" does not exist`);
+      if (!found || !mayReachProcess(req.principal, found)) throw notFound(`process "${id}" does not exist`);
       data.evidence = await evidence.resolveRefs(id, data.evidence);
     }
     next();
@@ -62,7 +62,7 @@ export function processExtrasRoutes(deps: { processes: ProcessService; evidence:
     const { duplicate } = mergeBody.parse(req.body);
     const kept = String(req.params.id);
     const found = await processes.gridOf(duplicate);
-    if (!found || !mayReach(req.principal, found.grid)) throw notFound(`process "${duplicate}" does not exist`);
+    if (!found || !mayReachProcess(req.principal, found)) throw notFound(`process "${duplicate}" does not exist`);
     const p = req.principal as Principal;
     const by = await processes.actorOf(p, duplicate, undefined, 'REJECT');
     res.json(await intake.merge(kept, duplicate, by, p.memberId ?? p.name));

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
 /**
@@ -31,7 +32,7 @@ async function deliberating(description: string): Promise<string> {
   return id;
 }
 
-test('the sewage pipe: the property company returns it once with a reason, then takes it on and resolves it itself', async () => {
+test('the sewage pipe: the property company returns it once with a reason, resolves it with a photo, and the resident rates it through the link', async () => {
   const id = await deliberating('地下车库污水管道破裂，污水外溢');
   const other = await deliberating('楼道灯不亮');
   await act(id, `m-${grid}-leader`, 'DECIDE', { plan: '物业公司清理并修复管道', owner });
@@ -67,12 +68,22 @@ test('the sewage pipe: the property company returns it once with a reason, then 
   await act(id, `m-${grid}-leader`, 'DECIDE', { plan: '城建部门已确认产权，物业公司负责清理和修复', owner });
   await act(id, company, 'ACKNOWLEDGE', { note: '已安排维修班组' });
   await act(id, company, 'PROGRESS', { note: '已抽排污水，更换破损管段' });
-  expect((await act(id, company, 'RESOLVE', { result: '管道已修复，车库已清洗' })).state).toBe('verification');
+  // The photo goes up first; the event carries its reference, never the file.
+  const photo = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'), crypto.randomBytes(16)]);
+  const up = await fetch(`${h.baseUrl}/api/processes/${enc(id)}/evidence?name=${enc('修复后.png')}`, { method: 'POST', headers: { authorization: `Bearer ${await h.as(company).token()}`, 'content-type': 'image/png' }, body: photo });
+  expect(up.status).toBe(201);
+  expect((await act(id, company, 'RESOLVE', { result: '管道已修复，车库已清洗', evidence: [await up.json()] })).state).toBe('verification');
+  expect((await detail(id)).context.result).toBe('管道已修复，车库已清洗');
   // Someone other than the company verifies.
   expect((await act(id, `m-${grid}-worker`, 'VERIFY_OK', { note: '现场查看，已无渗漏' })).state).toBe('awaiting-evaluation');
+  // The resident who reported it rates the result through the link the grid hands out.
+  const link = await h.as(`m-${grid}-leader`).call('POST', `/api/processes/${enc(id)}/satisfaction-link`);
+  expect(link.status).toBe(201);
+  const rated = await fetch(`${h.baseUrl}${link.body.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ satisfaction: 4, comment: '处理及时' }) });
+  expect(await rated.json()).toEqual({ state: 'closed' });
   const history = (await detail(id)).history.map((x: { event: string; actor: string }) => `${x.event}:${x.actor ?? ''}`);
   expect(history).toEqual(
-    expect.arrayContaining([`RETURN:${company}`, `ACKNOWLEDGE:${company}`, `RESOLVE:${company}`, `VERIFY_OK:m-${grid}-worker`]),
+    expect.arrayContaining([`RETURN:${company}`, `ACKNOWLEDGE:${company}`, `RESOLVE:${company}`, `VERIFY_OK:m-${grid}-worker`, expect.stringMatching(/^EVALUATE:resident:/)]),
   );
 });
 
