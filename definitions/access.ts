@@ -148,7 +148,8 @@ export function checkAccess(a: AccessContext, actor: Actor): AccessDenial | unde
     }
   } else {
     const roles = rolesFor(a);
-    const holdsTask = (a.rule?.assignee ?? true) && (actor.holds ?? []).some((s) => a.tasks.some((t) => t.state === s));
+    // Holding a task (claimed, or handed over by the leader) lends its role, and only for events that role may send.
+    const holdsTask = (a.rule?.assignee ?? true) && (actor.holds ?? []).some((s) => a.tasks.some((t) => t.state === s && roles.includes(t.role)));
     const byRole = roles.includes(actor.role) && reaches(actor, a.grid, a.owner);
     if (!byRole && !holdsTask) {
       const acting = ACTING_FOR_ROLES.includes(actor.role as (typeof ACTING_FOR_ROLES)[number]) && !actor.by ? '; a manager may send it for one of them with "onBehalfOf"' : '';

@@ -13,8 +13,12 @@ export class ActorService {
   constructor(private readonly deps: { orm: MikroORM; community: CommunityService }) {}
 
   private async holds(memberId: string, workflowId: string): Promise<string[]> {
+    // A claim counts only since its state was last entered (see TaskService): stale ones lend nothing.
     const rows = await this.deps.orm.em.fork().getConnection().execute<{ task_id: string }[]>(
-      `select task_id from task_claim where workflow_id = ? and member_id = ?`,
+      `select c.task_id from task_claim c
+        where c.workflow_id = ? and c.member_id = ?
+          and c.at >= coalesce((select max(r.at) from transition_record r
+                                 where r.workflow_id = c.workflow_id and r.to_state = split_part(c.task_id, '#', 2) and r.from_state <> r.to_state), c.at)`,
       [workflowId, memberId],
     );
     return rows.map((r) => r.task_id.slice(r.task_id.lastIndexOf('#') + 1));

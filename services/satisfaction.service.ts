@@ -12,6 +12,9 @@ interface LinkPayload {
   e: number;
   v: number;
   n: string;
+  /** Who handed it out (member id and role): separation of duties covers them too. */
+  m?: string;
+  r?: string;
 }
 
 const LINK_DAYS = 7;
@@ -48,16 +51,33 @@ export class SatisfactionService {
     return payload;
   }
 
+  /** The resident answering a link, with whoever handed it out behind them. */
+  private resident(n: string, grid: string | null, minter?: { id: string; role: string }): Actor {
+    return {
+      kind: 'person',
+      id: `resident:${n}`,
+      role: 'resident',
+      grids: grid ? [grid] : [],
+      ...(minter ? { by: { kind: 'person', id: minter.id, role: minter.role, grids: grid ? [grid] : [] } } : {}),
+    };
+  }
+
   /** Makes a link for an issue awaiting evaluation, for grid staff of its grid and managers (audited). */
   async createLink(p: Principal, workflowId: string): Promise<{ url: string; expiresAt: string }> {
     const found = await this.deps.processes.gridOf(workflowId);
     if (!found || !mayReachProcess(p, found)) throw notFound(`process "${workflowId}" does not exist`);
     if (!MAY_HAND_OUT.has(p.role)) throw forbidden(`a satisfaction link is handed out by the grid's worker or leader, or a manager; you are ${p.role}`);
-    const d = await this.deps.processes.get(workflowId);
+    const n = crypto.randomBytes(9).toString('base64url');
+    const minter = { id: p.memberId ?? p.name, role: p.role };
+    const d = await this.deps.processes.get(workflowId, this.resident(n, found.grid, minter));
     if (d.state !== 'awaiting-evaluation') {
       throw conflict(`a satisfaction link is for an issue awaiting evaluation; "${workflowId}" is in state "${d.state}"`);
     }
-    const payload: LinkPayload = { w: workflowId, e: Date.now() + LINK_DAYS * 86_400_000, v: Number(d.context.reopenCount ?? 0), n: crypto.randomBytes(9).toString('base64url') };
+    // The handler and the verifier may not collect the rating of their own work, not even through a resident.
+    if (!d.youMaySend.includes('EVALUATE')) {
+      throw forbidden(`you handled or verified "${workflowId}", so you may not hand out its satisfaction link; ask another member of the grid or a manager`);
+    }
+    const payload: LinkPayload = { w: workflowId, e: Date.now() + LINK_DAYS * 86_400_000, v: Number(d.context.reopenCount ?? 0), n, m: minter.id, r: minter.role };
     await this.deps.community.audit(p.memberId ?? p.name, 'satisfaction.link', workflowId, { link: payload.n, expiresAt: new Date(payload.e).toISOString() });
     return { url: `/r/${this.sign(payload)}`, expiresAt: new Date(payload.e).toISOString() };
   }
@@ -83,8 +103,8 @@ export class SatisfactionService {
     const seen = await this.read(token);
     if (!seen.open) throw conflict('thank you — this issue has already been evaluated');
     const found = await this.deps.processes.gridOf(payload.w);
-    const resident: Actor = { kind: 'person', id: `resident:${payload.n}`, role: 'resident', grids: found?.grid ? [found.grid] : [] };
-    const res = await this.deps.processes.sendEvent(payload.w, { type: 'EVALUATE', data: { satisfaction, ...(comment ? { comment } : {}) }, requestId: `resident:${payload.n}` }, resident);
+    const resident = this.resident(payload.n, found?.grid ?? null, payload.m ? { id: payload.m, role: payload.r ?? 'unknown' } : undefined);
+    const res = await this.deps.processes.sendEvent(payload.w, { type: 'EVALUATE', data: { satisfaction, ...(comment ? { comment } : {}) }, requestId: `resident:${payload.n}` }, resident, `resident:${payload.n}`);
     return { state: res.state };
   }
 }

@@ -7,6 +7,7 @@ import type { ProcessService } from './processes.service';
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
 import type { ActorService } from './actors.service';
 import type { Actor } from '../definitions/access';
+import { GRID_ROLES } from '../db/community.entities';
 import { allowedEvents, ownerOf, type Instance } from '../definitions/engine';
 
 export interface TaskItem {
@@ -80,7 +81,9 @@ export class TaskService {
       `select p.workflow_id, p.definition_key, p.definition_version, p.state_value, p.context, p.title, p.grid, t.task, c.member_id as claim_member
          from process_instance p
          cross join lateral jsonb_array_elements(p.tasks) as t(task)
+         -- A claim counts only since the state was last entered: work that left and came back is free again.
          left join task_claim c on c.task_id = t.task->>'id'
+              and c.at >= coalesce((select max(r.at) from transition_record r where r.workflow_id = p.workflow_id and r.to_state = t.task->>'state' and r.from_state <> r.to_state), c.at)
         where p.status = 'running' ${where}
         order by coalesce(t.task->>'dueAt', '9999') , p.workflow_id
         limit 1000`,
@@ -173,12 +176,16 @@ export class TaskService {
     const task = await this.one(taskId, principal);
     if (!principal.memberId) throw badRequest('claiming needs a token that names a member');
     const member = await this.deps.community.member(principal.memberId);
+    if (!SHARED_ROLES.has(task.role)) {
+      throw forbidden(`task "${taskId}" is for the ${task.role} of ${task.grid ?? 'the community'}; only tasks several people share (${[...SHARED_ROLES].join(', ')}) are claimed; a grid leader or a manager may hand it to you`);
+    }
     if (!member || member.role !== task.role || (member.gridId !== null && member.gridId !== task.grid)) {
       throw forbidden(`task "${taskId}" is for ${task.role} of ${task.grid ?? 'the community'}; you are ${member?.role ?? 'unknown'} of ${member?.gridId ?? 'the community'}`);
     }
     if (task.claimed && task.assignee !== principal.memberId) throw conflict(`task "${taskId}" is already claimed by ${task.assignee}`);
     await this.deps.orm.em.fork().getConnection().execute(
-      `insert into task_claim (task_id, workflow_id, member_id, by, at) values (?, ?, ?, ?, now()) on conflict (task_id) do nothing`,
+      `insert into task_claim (task_id, workflow_id, member_id, by, at) values (?, ?, ?, ?, now())
+       on conflict (task_id) do update set member_id = excluded.member_id, by = excluded.by, at = excluded.at`,
       [taskId, task.workflowId, principal.memberId, principal.memberId],
     );
     await this.audit(principal.name, 'task.claim', taskId, { member: principal.memberId });
@@ -191,6 +198,13 @@ export class TaskService {
     const task = await this.one(taskId, principal);
     const member = await this.deps.community.member(memberId);
     if (!member) throw badRequest(`member "${memberId}" does not exist`, [{ path: 'memberId', message: 'see GET /api/grids/:id for members' }]);
+    // A grid leader hands on the grid's own work to the grid's own people; the levels above and partners are not theirs to give away.
+    if (principal.role === 'grid-leader') {
+      if (!(GRID_ROLES as readonly string[]).includes(task.role)) throw forbidden(`task "${taskId}" is for the ${task.role}; a grid leader hands on grid tasks only; ask a manager`);
+      if (!(GRID_ROLES as readonly string[]).includes(member.role) || member.gridId !== task.grid) {
+        throw badRequest(`member "${memberId}" is not one of ${task.grid}'s staff`, [{ path: 'memberId', message: `a member of ${task.grid}` }]);
+      }
+    }
     if (member.gridId !== null && task.grid !== null && member.gridId !== task.grid) {
       throw badRequest(`member "${memberId}" belongs to ${member.gridId}, the task to ${task.grid}`, [{ path: 'memberId', message: `a member of ${task.grid}` }]);
     }

@@ -70,7 +70,9 @@ export class TokenService {
     if (!token.startsWith('gf_')) return undefined;
     const rows = await this.orm.em.fork().getConnection().execute<{ role: Principal['role']; member_id: string | null; grids: string[] | 'all'; name: string; organization_id: string | null }[]>(
       `select t.role, t.member_id, t.grids, t.name, m.organization_id from api_token t left join member m on m.id = t.member_id
-        where t.hash = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())`,
+        where t.hash = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
+          -- A token that speaks for a member who has left (or was removed) speaks for nobody.
+          and (t.member_id is null or (m.id is not null and m.active))`,
       [hash(token)],
     );
     const row = rows[0];

@@ -71,6 +71,8 @@ const bookkeeping = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 
 const REMEMBERED_REQUESTS = 500;
 /** Events from people and other processes are checked against the definition's access rules. */
 const WHO_MAY_ACT = 'who-may-act';
+/** Event signals are no longer applied: every event is an Update with a sender. */
+const SIGNALS_CLOSED = 'event-signals-closed';
 /** Histories recorded before it scheduled the projection and records as ordinary activities. */
 const LOCAL_BOOKKEEPING = 'local-bookkeeping';
 
@@ -333,6 +335,12 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
 
   // Async, so allHandlersFinished waits for the step a signal started before the run closes.
   setHandler(eventSignal, async (req) => {
+    // Events come through the API's Update, whose sender the API vouches for; a raw signal could name
+    // anyone, so new ones are dropped (signals recorded before this replay as they ran).
+    if (patched(SIGNALS_CLOSED)) {
+      log.warn('event signal ignored: send events through the API', { type: req.type });
+      return;
+    }
     await serial(() => apply(req)).catch((e) => log.warn('event refused', { type: req.type, error: String((e as Error).message) }));
   });
 

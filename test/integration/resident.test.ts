@@ -45,12 +45,18 @@ test('the resident rates through a link: unsatisfied reopens the issue, satisfie
   expect((await link(id, 'm-org-rongbo')).status).toBe(404);
   const ops = await h.call('POST', '/api/tokens', { role: 'ops', name: 'resident-test-ops' });
   expect((await h.call('POST', `/api/processes/${enc(id)}/satisfaction-link`, undefined, { authorization: `Bearer ${ops.body.token}` })).status).toBe(403);
-  const made = await link(id);
+  // Nor the handler or the verifier: they may not collect the rating of their own work.
+  const own = await link(id, worker);
+  expect(own.status).toBe(403);
+  expect(own.body.detail).toContain('you handled or verified');
+  expect((await link(id, leader)).status).toBe(403);
+  const partTime = `m-${grid}-part-time-1`;
+  const made = await link(id, partTime);
   expect(made.status).toBe(201);
   expect(made.body.url).toMatch(/^\/r\/[\w-]+\.[\w-]+$/);
   expect(Date.parse(made.body.expiresAt) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
   const audit = await h.services.orm.em.fork().getConnection().execute<{ actor: string }[]>(`select actor from audit_log where action = 'satisfaction.link' and subject = ?`, [id]);
-  expect(audit.map((a) => a.actor)).toEqual([worker]);
+  expect(audit.map((a) => a.actor)).toEqual([partTime]);
 
   // The page needs no token and shows the category only.
   const page = await fetch(`${h.baseUrl}${made.body.url}`);
@@ -77,7 +83,7 @@ test('the resident rates through a link: unsatisfied reopens the issue, satisfie
   // Handled again and verified again: a new link, and this time satisfied.
   await act(id, worker, 'RESOLVE', { result: '更换为液压闭门器，已调试' });
   await act(id, leader, 'VERIFY_OK');
-  const second = await link(id, leader);
+  const second = await link(id, 'm-community-manager-1');
   const json = await fetch(`${h.baseUrl}${second.body.url}`, { headers: { accept: 'application/json' } });
   expect(await json.json()).toEqual({ category: '设施维修', open: true });
   const done = await fetch(`${h.baseUrl}${second.body.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ satisfaction: 5, comment: '满意' }) });

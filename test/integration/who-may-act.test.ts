@@ -423,3 +423,71 @@ describe('the scenarios of issue 13, refused with a clear problem and the record
     expect(await history(id)).toEqual(before);
   });
 });
+
+describe('holes a review found, closed', () => {
+  async function inHandling(g: string): Promise<string> {
+    const id = (await h.call('POST', '/api/processes', { definition: 'issue', grid: g, input: { source: 'resident', category: '设施维修', description: '路灯不亮' } })).body.workflowId as string;
+    await eventually(async () => (await detail(id)).history?.length >= 1);
+    expect((await h.send(id, { type: 'ACCEPT' }, `m-${g}-worker`)).status).toBe(200);
+    expect((await h.send(id, { type: 'HANDLE_IN_GRID' }, `m-${g}-worker`)).status).toBe(200);
+    return id;
+  }
+  const task = (id: string, state: string) => `/api/tasks/${enc(`${id}#${state}`)}`;
+
+  test('holding a task lends its role only: a worker cannot claim the handling task, nor approve an extension by holding it', async () => {
+    const id = await inHandling('grid-07');
+    const claim = await h.as('m-grid-07-worker').call('POST', `${task(id, 'handling')}/claim`);
+    expect(claim.status).toBe(403);
+    expect(claim.body.detail).toContain('a grid leader or a manager may hand it to you');
+    // Handed the task by the leader, the worker still may not approve the part-time member's request.
+    expect((await h.as('m-grid-07-leader').call('POST', `${task(id, 'handling')}/reassign`, { memberId: 'm-grid-07-worker' })).status).toBe(200);
+    expect((await h.send(id, { type: 'EXTEND', data: { due: addDays(localDate(Date.now()), 30), reason: '等待配件' } }, 'm-grid-07-part-time-1')).status).toBe(200);
+    const approve = await h.send(id, { type: 'APPROVE_EXTENSION' }, 'm-grid-07-worker');
+    expect(approve.status).toBe(403);
+    expect((await h.send(id, { type: 'ESCALATE' }, 'm-grid-07-worker')).status).toBe(403);
+  });
+
+  test('a grid leader cannot take the community\'s decision by handing its task to themselves', async () => {
+    const id = await inHandling('grid-08');
+    expect((await h.send(id, { type: 'ESCALATE' }, 'm-grid-08-leader')).body.state).toBe('community-review');
+    const grab = await h.as('m-grid-08-leader').call('POST', `${task(id, 'community-review')}/reassign`, { memberId: 'm-grid-08-leader' });
+    expect(grab.status).toBe(403);
+    expect(grab.body.detail).toContain('a grid leader hands on grid tasks only');
+    expect((await h.send(id, { type: 'DISPATCH', data: { plan: 'x', owner: { kind: 'grid', name: 'grid-08' } } }, 'm-grid-08-leader')).status).toBe(403);
+    // Nor send it on to the street: from the community on, that is the community's.
+    expect((await h.send(id, { type: 'ESCALATE' }, 'm-grid-08-leader')).status).toBe(403);
+  });
+
+  test('a claim lapses when its state is left: work that comes back is free again', async () => {
+    const id = await inHandling('grid-09');
+    expect((await h.as('m-grid-09-leader').call('POST', `${task(id, 'handling')}/reassign`, { memberId: 'm-grid-09-part-time-2' })).body).toMatchObject({ assignee: 'm-grid-09-part-time-2', claimed: true });
+    expect((await h.send(id, { type: 'RESOLVE', data: { result: '已修' } }, 'm-grid-09-worker')).status).toBe(200);
+    expect((await h.send(id, { type: 'VERIFY_FAIL', data: { note: '仍不亮' } }, 'm-grid-09-leader')).body.state).toBe('handling');
+    const again = await eventually(async () => {
+      const r = await h.as('m-grid-09-leader').call('GET', `/api/tasks?grid=grid-09`);
+      return r.body.items?.find((t: { id: string; state: string }) => t.id === `${id}#handling`);
+    });
+    expect(again).toMatchObject({ claimed: false, assignee: 'm-grid-09-worker' });
+  });
+
+  test('a token of a member who has left speaks for nobody', async () => {
+    const token = await h.as('m-grid-10-police').token();
+    expect((await h.call('GET', '/api/tasks', undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
+    const conn = h.services.orm.em.fork().getConnection();
+    await conn.execute(`update member set active = false where id = 'm-grid-10-police'`);
+    try {
+      expect((await h.call('GET', '/api/tasks', undefined, { authorization: `Bearer ${token}` })).status).toBe(401);
+    } finally {
+      await conn.execute(`update member set active = true where id = 'm-grid-10-police'`);
+    }
+  });
+
+  test('a raw event signal to a workflow is dropped: events come through the API with their sender', async () => {
+    const id = await inHandling('grid-11');
+    const { eventSignal } = await import('../../workflows/messages');
+    await h.services.client.workflow.getHandle(id).signal(eventSignal, { type: 'RESOLVE', data: { result: 'forged' }, by: { kind: 'person', id: 'x', role: 'grid-leader', grids: 'all' } });
+    // A real event after it is applied; the forged one never is.
+    expect((await h.send(id, { type: 'PROGRESS', data: { note: '排查中' } }, 'm-grid-11-worker')).body.state).toBe('handling');
+    expect((await detail(id)).history.map((x: { event: string }) => x.event)).toEqual(['@start', 'ACCEPT', 'HANDLE_IN_GRID', 'PROGRESS']);
+  });
+});
