@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Notice } from '../definitions/engine';
 import type { Actor } from '../definitions/access';
-import type { DeliveryOutcome } from '../workflows/messages';
+import type { DeliveryOutcome, LaunchPlan, LaunchResult } from '../workflows/messages';
 
 export interface ProcessStarter {
   /** Starts (or finds) a process; the same key always gives the same workflow. */
@@ -22,7 +22,9 @@ export interface DataProviders {
 }
 
 export interface Launcher {
-  launch(definition: string, at: number): Promise<{ day: string; started: string[]; existing: string[] }>;
+  /** What the definition's calendar rule does with a run fired at `at`. */
+  plan(definition: string, at: number): Promise<LaunchPlan>;
+  launch(definition: string, at: number, day?: string): Promise<LaunchResult>;
 }
 
 /** Who holds a role: a grid's full-time worker for "grid-worker", the party secretary for the community. */
@@ -82,9 +84,18 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
       }
     },
 
-    /** The schedule launcher's fan-out: one start per grid, idempotent by business key. */
-    async launchInstances(p: { definition: string; at: number }): Promise<{ day: string; started: string[]; existing: string[] }> {
-      return launcher.launch(p.definition, p.at);
+    /** The schedule launcher's fan-out: one start per grid for `day` (default: the day of `at`), idempotent by business key. */
+    async launchInstances(p: { definition: string; at: number; day?: string }): Promise<LaunchResult> {
+      return launcher.launch(p.definition, p.at, p.day);
+    },
+
+    /** The calendar rule of the definition's schedule, applied to a run fired at `at`; recorded in history, so replays agree. */
+    async planLaunch(p: { definition: string; at: number }): Promise<LaunchPlan> {
+      const plan = await launcher.plan(p.definition, p.at);
+      // Only what the workflow needs: history keeps it small.
+      if (plan.action === 'skip') return { action: 'skip', day: plan.day, reason: plan.reason };
+      if (plan.action === 'move') return { action: 'move', day: plan.day, at: plan.at, to: plan.to, reason: plan.reason };
+      return { action: 'run', day: plan.day, at: plan.at };
     },
 
     /** Runs a named data provider for a `fetch` action; its result comes back to the process as an event. */

@@ -104,7 +104,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/api/processes', processExtrasRoutes(deps), satisfactionLinkRoutes(deps.satisfaction), processRoutes(deps.processes, deps.stats));
   app.use('/api/intake/systems', intakeSystemRoutes(deps.intake));
-  app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations));
+  app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations, deps.schedules));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
   const { channels, deliveries } = deliveryRoutes(deps.delivery);
   app.use('/api/grids', channels);

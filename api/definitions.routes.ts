@@ -4,6 +4,7 @@ import { validateDocument } from '../definitions/validate';
 import type { DefinitionDocument } from '../definitions/document.schema';
 import type { DefinitionService } from '../services/definitions.service';
 import type { ProcessService } from '../services/processes.service';
+import type { ScheduleService } from '../services/schedules.service';
 import type { SimulationService } from '../services/simulations.service';
 import { requireRole } from './auth';
 import { badRequest, unprocessable } from '../services/errors';
@@ -23,6 +24,8 @@ const draftSimulateBody = simulateBody.omit({ version: true }).extend({ document
 const draftDiffBody = z.strictObject({ document: z.record(z.string(), z.unknown()), from: z.number().int().positive().optional() });
 const diffQuery = z.strictObject({ from: versionParam, to: versionParam });
 const publishQuery = z.strictObject({ note: z.string().max(500).optional() });
+const lifecycleBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
+const LIFECYCLE = { pause: 'paused', resume: 'active', retire: 'retired' } as const;
 const migrateBody = z.strictObject({
   from: z.number().int().positive(),
   to: z.number().int().positive(),
@@ -41,7 +44,7 @@ function validDraft(document: unknown): DefinitionDocument {
 // Simulations are computed in worker threads within limits; still, only those who edit or run processes start them.
 const SIMULATORS = ['ops', 'manager'] as const;
 
-export function definitionRoutes(definitions: DefinitionService, processes: ProcessService, simulations: SimulationService): Router {
+export function definitionRoutes(definitions: DefinitionService, processes: ProcessService, simulations: SimulationService, schedules: ScheduleService): Router {
   const r = Router();
 
   r.get('/', async (_req, res) => {
@@ -71,12 +74,24 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     const checked = validateDocument(req.body);
     if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors);
     const saved = await definitions.publish(req.body, req.principal?.name ?? 'api', note ?? req.get('x-change-note'));
+    // Also when unchanged: publishing again repairs a schedule a failed reconcile left behind.
+    const schedule = await schedules.reconcile(saved.key);
     const { unchanged, ...ids } = saved;
     res
       .status(unchanged ? 200 : 201)
       .location(`/api/definitions/${encodeURIComponent(saved.key)}/versions/${saved.version}`)
-      .json({ ...ids, unchanged: Boolean(unchanged), warnings: checked.warnings });
+      .json({ ...ids, unchanged: Boolean(unchanged), warnings: checked.warnings, schedule });
   });
+
+  // Pause (its schedule starts nothing), resume, or retire (schedule deleted, no new starts) a definition.
+  for (const [action, status] of Object.entries(LIFECYCLE)) {
+    r.post(`/:key/${action}`, requireRole('ops'), async (req, res) => {
+      const body = lifecycleBody.parse(req.body);
+      const key = String(req.params.key);
+      const view = await definitions.setStatus(key, status, req.principal?.name ?? 'api', body?.note);
+      res.json({ ...view, schedule: await schedules.reconcile(key, { unpause: status === 'active' }) });
+    });
+  }
 
   r.get('/:key', async (req, res) => {
     const def = await definitions.get(req.params.key);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../config/config';
 import { createLogger } from '../infra/log';
+import { calendarWarnings } from '../services/calendar-check';
 import { createServices, requireEndpoints } from '../services/container';
 import { appFromServices } from './app';
 
@@ -9,6 +10,13 @@ async function main() {
   const config = requireEndpoints(loadConfigOrExit());
   const log = createLogger(config.logLevel, { component: 'api' });
   const services = await createServices(config);
+  for (const warning of calendarWarnings(services.calendar)) log.warn(warning);
+  // Schedules follow their definitions in every deployment, not only under npm start.
+  try {
+    log.info('schedules reconciled', await services.schedules.ensure());
+  } catch (e) {
+    log.error('schedules not reconciled; publishing a definition or the next start reconciles them', { error: (e as Error).message });
+  }
   const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: config.rateLimits });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accessBlock } from './access';
+import { cronProblem } from './cron';
 import { evidenceRule } from './evidence';
 
 /**
@@ -199,19 +200,18 @@ export const template = z.strictObject({
   body: z.string(),
 });
 
+/** What a schedule does on a day the statutory calendar singles out (see schedule-rule.ts). */
+const dayRule = z.enum(['run', 'skip', 'next-working-day'], {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a day rule; use run, skip or next-working-day`,
+});
+
 /** A recurring definition: a Temporal Schedule starts its instances. */
 export const scheduleSpec = z.strictObject({
   /** Standard 5-field cron in `timezone`, e.g. "30 8 * * *" for 08:30 daily. */
-  cron: z
-    .string()
-    .refine(
-      (c) => {
-        const fields = c.trim().split(/\s+/);
-        const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-        return fields.length === 5 && fields.every((f) => field.test(f));
-      },
-      { message: 'a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "30 8 * * *" for 08:30 daily' },
-    ),
+  cron: z.string().superRefine((c, ctx) => {
+    const problem = cronProblem(c);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   timezone: z.string().optional(),
   /** `grids`: one instance per grid; `community`: one instance. */
   fanOut: z.enum(['grids', 'community']),
@@ -219,6 +219,12 @@ export const scheduleSpec = z.strictObject({
   catchupWindow: z.string().optional(),
   overlap: z.enum(['skip', 'buffer-one', 'allow-all']).optional(),
   description: z.string().optional(),
+  /** A run the cron fires on a statutory holiday: run it, skip it or start it on the next working day (default run). */
+  holidays: dayRule.optional(),
+  /** A run on an ordinary Saturday or Sunday (not a holiday, not a make-up working day); default run. */
+  weekends: dayRule.optional(),
+  /** A run on a make-up working day (调休上班); default run. */
+  makeUpWorkdays: z.enum(['run', 'skip'], { error: (iss) => `${JSON.stringify(iss.input)} is not a rule for make-up working days; use run or skip` }).optional(),
 });
 export type ScheduleSpec = z.infer<typeof scheduleSpec>;
 

@@ -324,6 +324,9 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
   if (doc.timezone !== undefined && ZONE_OFFSETS[doc.timezone] === undefined) {
     error('timezone', `unknown time zone "${doc.timezone}"; known: ${list(Object.keys(ZONE_OFFSETS))}`);
   }
+  if (doc.schedule?.timezone !== undefined && ZONE_OFFSETS[doc.schedule.timezone] === undefined) {
+    error('schedule.timezone', `unknown time zone "${doc.schedule.timezone}"; known: ${list(Object.keys(ZONE_OFFSETS))}`);
+  }
   if (doc.input && doc.input.type !== 'object') {
     error('input.type', `input must be type: object (got ${doc.input.type}); describe its fields under properties`);
   }

@@ -60,6 +60,23 @@ function lookup(cal: WorkCalendar): (d: string) => boolean {
   };
 }
 
+/** What a day is on the calendar: a statutory holiday, a make-up working day (调休上班), a weekend or a working day. */
+export type DayKind = 'holiday' | 'make-up-workday' | 'weekend' | 'workday';
+
+/**
+ * The kind of `date`. A holiday is any day of an announced block, weekend days inside it included;
+ * a make-up working day is a Saturday or Sunday the notice makes a working day; a weekend is any
+ * other Saturday or Sunday.
+ */
+export function dayKind(date: string, cal: WorkCalendar): DayKind {
+  requireDate(date);
+  const entry = cal.years[date.slice(0, 4)];
+  if (entry?.workdays.includes(date)) return 'make-up-workday';
+  if (entry?.holidays.includes(date)) return 'holiday';
+  const weekday = weekdayOf(date);
+  return weekday === 0 || weekday === 6 ? 'weekend' : 'workday';
+}
+
 /** Whether `date` is a working day: a make-up workday is, a holiday is not, else Monday to Friday. */
 export function isWorkingDay(date: string, cal: WorkCalendar): boolean {
   requireDate(date);

@@ -19,7 +19,10 @@ const USAGE = `usage: gridflow <command> [options]
   simulate <file> --events <file>         run it on a virtual clock against timed events (JSON or YAML list
            [--input <json>] [--grid g]    of { at, type, data? }) and print every step
            [--until <time>]
-  publish <file> [--note "why"]           store it as the next version (needs the API)
+  publish <file> [--note "why"]           store it as the next version (needs the API); its schedule follows at once
+  pause <key> [--note "why"]              pause a definition: its schedule starts nothing
+  resume <key> [--note "why"]             resume a paused or retired definition
+  retire <key> [--note "why"]             retire a definition: schedule deleted, no new processes
   diff <key> --from N --to M              structural differences and the running instances affected
   migrate <key> --from N --to M           move running instances of version N to M
           [--map state=target ...] [--ids id,id] [--dry-run]
@@ -181,6 +184,18 @@ export async function main(argv: string[]): Promise<number> {
       const res = await api('POST', `/api/definitions${note ? `?note=${encodeURIComponent(note)}` : ''}`, parseDoc(text));
       if (res.status >= 300) return problem(res, text);
       print(process.stdout, res.body.unchanged ? `${res.body.key} v${res.body.version}: unchanged` : `published ${res.body.key} v${res.body.version}`);
+      if (res.body.schedule && res.body.schedule.action !== 'none') print(process.stdout, `schedule ${res.body.schedule.id}: ${res.body.schedule.action}`);
+      return 0;
+    }
+    case 'pause':
+    case 'resume':
+    case 'retire': {
+      if (!arg) throw new UsageError('name a definition key');
+      const note = flag(p, 'note');
+      const res = await api('POST', `/api/definitions/${encodeURIComponent(arg)}/${command}`, note ? { note } : {});
+      if (res.status >= 300) return problem(res);
+      const schedule = res.body.schedule?.action && res.body.schedule.action !== 'none' ? `; schedule ${res.body.schedule.id}: ${res.body.schedule.action}` : '';
+      print(process.stdout, `${res.body.key}: ${res.body.status}${schedule}`);
       return 0;
     }
     case 'diff': {

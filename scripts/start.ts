@@ -8,6 +8,7 @@ import { seedCommunity } from '../db/community.seed';
 import { migrate, openOrm } from '../db/orm';
 import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from '../infra/postgres';
 import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTemporalDevServer, type DevServer } from '../infra/temporal';
+import { calendarWarnings } from '../services/calendar-check';
 import { createServices } from '../services/container';
 import { DefinitionService } from '../services/definitions.service';
 import { DataKey } from '../infra/crypto';
@@ -143,6 +144,7 @@ async function prepare(config: Config, { databaseUrl, temporalAddress }: Endpoin
   if (protectedPhones) say(`encrypted ${protectedPhones} phone numbers at rest`);
   const ensured = await services.schedules.ensure();
   say(`schedules: ${[...ensured.created.map((s) => `${s} (created)`), ...ensured.updated].join(', ')}`);
+  for (const warning of calendarWarnings(services.calendar)) say(`warning: ${warning}`);
   await services.close();
 }
 

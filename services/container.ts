@@ -71,7 +71,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const evidence = new EvidenceService(orm, createEvidenceStore(config.evidence.store), config.evidence);
   const satisfaction = new SatisfactionService({ processes, community, dataKey });
   const simulations = new SimulationService(calendar, config.simulation, options.log);
-  const schedules = new ScheduleService({ client, definitions, processes, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
+  const schedules = new ScheduleService({ client, definitions, processes, calendar, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
   return {
     orm,
     connection,

@@ -36,6 +36,29 @@ export const documentHash = (doc: unknown) => crypto.createHash('sha256').update
 
 export const BUILT_IN_DIR = path.join(projectRoot(), 'definitions');
 
+/** A definition's lifecycle: `paused` stops its schedule; `retired` deletes it and refuses new starts by people and schedules. */
+export type DefinitionStatus = 'active' | 'paused' | 'retired';
+export const DEFINITION_STATUSES: DefinitionStatus[] = ['active', 'paused', 'retired'];
+
+export interface StatusView {
+  key: string;
+  status: DefinitionStatus;
+  note: string | null;
+  changedBy: string | null;
+  changedAt: Date | null;
+}
+
+interface StatusRow {
+  key: string;
+  status: DefinitionStatus;
+  note: string | null;
+  changed_by: string;
+  changed_at: Date;
+}
+
+const statusView = (key: string, row?: StatusRow): StatusView =>
+  row ? { key, status: row.status, note: row.note, changedBy: row.changed_by, changedAt: new Date(row.changed_at) } : { key, status: 'active', note: null, changedBy: null, changedAt: null };
+
 /** Versioned definitions in PostgreSQL; versions are immutable, so compiled machines are cached forever. */
 export class DefinitionService {
   private readonly cache = new Map<string, LoadedDefinition>();
@@ -110,11 +133,48 @@ export class DefinitionService {
     }
   }
 
-  async list(): Promise<{ key: string; title: string; latestVersion: number; updatedAt: Date }[]> {
-    const rows = await this.orm.em.fork().getConnection().execute<{ key: string; title: string; version: number; created_at: Date }[]>(
-      `select distinct on (key) key, title, version, created_at from definition_version order by key, version desc`,
+  async list(): Promise<{ key: string; title: string; latestVersion: number; updatedAt: Date; status: DefinitionStatus }[]> {
+    const rows = await this.orm.em.fork().getConnection().execute<{ key: string; title: string; version: number; created_at: Date; status: DefinitionStatus | null }[]>(
+      `select distinct on (v.key) v.key, v.title, v.version, v.created_at, s.status
+         from definition_version v left join definition_status s on s.key = v.key
+        order by v.key, v.version desc`,
     );
-    return rows.map((r) => ({ key: r.key, title: r.title, latestVersion: r.version, updatedAt: new Date(r.created_at) }));
+    return rows.map((r) => ({ key: r.key, title: r.title, latestVersion: r.version, updatedAt: new Date(r.created_at), status: r.status ?? 'active' }));
+  }
+
+  /** The lifecycle of a definition; one that was never paused or retired is active. */
+  async status(key: string): Promise<StatusView> {
+    const rows = await this.orm.em.fork().getConnection().execute<StatusRow[]>(`select * from definition_status where key = ?`, [key]);
+    return statusView(key, rows[0]);
+  }
+
+  /** The lifecycle of every definition that is not active, by key. */
+  async statuses(): Promise<Map<string, StatusView>> {
+    const rows = await this.orm.em.fork().getConnection().execute<StatusRow[]>(`select * from definition_status`);
+    return new Map(rows.map((r) => [r.key, statusView(r.key, r)]));
+  }
+
+  /**
+   * Pauses, resumes or retires a definition (its schedule follows: see ScheduleService.reconcile).
+   * Running processes are not touched. Audited.
+   */
+  async setStatus(key: string, status: DefinitionStatus, by: string, note?: string): Promise<StatusView> {
+    await this.get(key); // 404 naming the known keys
+    const conn = this.orm.em.fork().getConnection();
+    const before = await this.status(key);
+    const [row] = await conn.execute<StatusRow[]>(
+      `insert into definition_status (key, status, note, changed_by, changed_at) values (?, ?, ?, ?, now())
+       on conflict (key) do update set status = excluded.status, note = excluded.note, changed_by = excluded.changed_by, changed_at = excluded.changed_at
+       returning *`,
+      [key, status, note ?? null, by],
+    );
+    await conn.execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, ?, ?, ?)`, [
+      by,
+      `definition.${status === 'active' ? 'resume' : status === 'paused' ? 'pause' : 'retire'}`,
+      `definition:${key}`,
+      JSON.stringify({ from: before.status, to: status, note: note ?? null }),
+    ]);
+    return statusView(key, row);
   }
 
   /** The working-day calendar shipped in definitions/calendars; a broken file stops start-up. */

@@ -260,7 +260,13 @@ export class ProcessService implements ProcessStarter {
   async start(req: StartRequest, actor = 'api', caller?: Principal): Promise<StartResult> {
     const def = await this.deps.definitions.get(req.definition, req.version);
     const { day } = this.checkStart(def, req);
-    if (caller) this.checkCaller(def, req, day, caller);
+    if (caller) {
+      this.checkCaller(def, req, day, caller);
+      const lifecycle = await this.deps.definitions.status(def.key);
+      if (lifecycle.status === 'retired') {
+        throw conflict(`definition "${def.key}" is retired${lifecycle.note ? ` ("${lifecycle.note}")` : ''} and starts no new processes; resume it (POST /api/definitions/${def.key}/resume) to start one`);
+      }
+    }
     if (req.grid && this.deps.gridExists && !(await this.deps.gridExists(req.grid))) {
       throw badRequest(`grid "${req.grid}" does not exist in the community registry`, [{ path: 'grid', message: 'unknown grid; see GET /api/grids' }]);
     }

@@ -1,30 +1,51 @@
-import { ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { ScheduleSpec } from '../definitions/document.schema';
-import { formatLocal, localDate, parseDuration, DEFAULT_ZONE } from '../definitions/time';
+import { calendarRuleOf, plannedRuns, planRun, type CalendarRule, type RunPlan } from '../definitions/schedule-rule';
+import { DEFAULT_ZONE, formatLocal, localDate, parseDuration } from '../definitions/time';
+import type { WorkCalendar } from '../definitions/working-days';
 import type { LaunchInput, LaunchResult } from '../workflows/messages';
-import type { DefinitionService } from './definitions.service';
-import { notFound } from './errors';
+import { calendarWarnings } from './calendar-check';
+import type { DefinitionService, DefinitionStatus } from './definitions.service';
+import { conflict, notFound } from './errors';
 import type { ProcessService } from './processes.service';
 
 const OVERLAP = { skip: 'SKIP', 'buffer-one': 'BUFFER_ONE', 'allow-all': 'ALLOW_ALL' } as const;
+const NEXT_RUNS = 5;
 
 export interface ScheduleView {
   id: string;
   definition: string;
+  /** Whether the Temporal Schedule exists; publishing, pausing and retiring reconcile it at once. */
+  created: boolean;
+  /** The definition's lifecycle: a paused definition's schedule is paused, a retired one's deleted. */
+  status: DefinitionStatus;
   cron: string;
   timezone: string;
   fanOut: ScheduleSpec['fanOut'];
   overlap: string;
   catchupWindow: string;
+  /** What the schedule does on holidays, ordinary weekends and make-up working days. */
+  calendar: CalendarRule;
   paused: boolean;
   note?: string;
+  /** When instances will start, after the calendar rule (a moved run at its new time). */
   nextRuns: string[];
+  /** Fires of the cron up to the last of nextRuns that the rule skips or moves, with why. */
+  adjusted: { scheduled: string; action: 'skip' | 'move'; for: string; reason: string }[];
   recentRuns: { scheduledAt: string; startedAt: string; workflowId: string }[];
 }
 
+/** What reconciling one definition did to its schedule. */
+export interface ScheduleChange {
+  id: string;
+  action: 'created' | 'updated' | 'deleted' | 'none';
+}
+
 /**
- * One Temporal Schedule per recurring definition, created or updated from the definition's
- * `schedule` block at start-up. Schedule ids are `<prefix><definition key>`.
+ * One Temporal Schedule per recurring definition, kept in line with the definition: publishing,
+ * pausing, resuming and retiring reconcile it at once (`reconcile`), and every process that
+ * serves gridflow reconciles them all when it starts (`ensure`), so a deployment without
+ * `npm start` has them too. Schedule ids are `<prefix><definition key>`.
  */
 export class ScheduleService {
   constructor(
@@ -32,6 +53,7 @@ export class ScheduleService {
       client: Client;
       definitions: DefinitionService;
       processes: ProcessService;
+      calendar: WorkCalendar;
       taskQueue: string;
       gridIds: () => Promise<string[]>;
       /** Keeps test runs' schedules apart; empty in production. */
@@ -43,7 +65,7 @@ export class ScheduleService {
     return `${this.deps.prefix ?? ''}${key}`;
   }
 
-  private options(key: string, spec: ScheduleSpec): ScheduleOptions {
+  private options(key: string, spec: ScheduleSpec, status: { status: DefinitionStatus; note: string | null }): ScheduleOptions {
     return {
       scheduleId: this.idOf(key),
       spec: { cronExpressions: [spec.cron], timezone: spec.timezone ?? DEFAULT_ZONE },
@@ -60,85 +82,142 @@ export class ScheduleService {
         pauseOnFailure: false,
       },
       memo: { definition: key, fanOut: spec.fanOut },
+      ...(status.status === 'paused' ? { state: { paused: true, note: status.note ?? `definition ${key} is paused` } } : {}),
     };
   }
 
-  /** Creates missing schedules and brings existing ones in line with their definitions. */
-  async ensure(): Promise<{ created: string[]; updated: string[] }> {
-    const created: string[] = [];
-    const updated: string[] = [];
-    for (const { key } of await this.deps.definitions.list()) {
-      const def = await this.deps.definitions.get(key);
-      const spec = def.document.schedule;
-      if (!spec) continue;
-      const options = this.options(key, spec);
-      const handle = this.deps.client.schedule.getHandle(options.scheduleId);
+  /**
+   * Brings one definition's schedule in line with its latest version and its status: created or
+   * updated while it has a `schedule` block and is not retired (paused while the definition is),
+   * deleted otherwise. A schedule paused by hand (POST /api/schedules/:id/pause) stays paused,
+   * unless the definition is being resumed (`unpause`).
+   */
+  async reconcile(key: string, opts: { unpause?: boolean } = {}): Promise<ScheduleChange> {
+    const def = await this.deps.definitions.get(key);
+    const status = await this.deps.definitions.status(key);
+    const id = this.idOf(key);
+    const handle = this.deps.client.schedule.getHandle(id);
+    const spec = def.document.schedule;
+    if (!spec || status.status === 'retired') {
       try {
-        await handle.describe();
-        await handle.update((prev) => ({ ...prev, spec: options.spec, action: options.action as never, policies: { ...prev.policies, ...options.policies } }));
-        updated.push(options.scheduleId);
+        await handle.delete();
       } catch (e) {
-        if (!(e instanceof ScheduleNotFoundError)) throw e;
-        try {
-          await this.deps.client.schedule.create(options);
-          created.push(options.scheduleId);
-        } catch (err) {
-          // Another process created it in between: that is the same schedule.
-          if ((err as Error).name !== 'ScheduleAlreadyRunning') throw err;
-          updated.push(options.scheduleId);
-        }
+        if (e instanceof ScheduleNotFoundError) return { id, action: 'none' };
+        throw e;
       }
+      await this.gone(handle);
+      return { id, action: 'deleted' };
     }
-    return { created, updated };
+    const options = this.options(key, spec, status);
+    try {
+      const desc = await handle.describe();
+      await handle.update((prev) => ({ ...prev, spec: options.spec, action: options.action as never, policies: { ...prev.policies, ...options.policies } }));
+      if (status.status === 'paused' && !desc.state.paused) await handle.pause(options.state?.note);
+      if (status.status === 'active' && opts.unpause && desc.state.paused) await handle.unpause(status.note ?? `definition ${key} resumed`);
+      return { id, action: 'updated' };
+    } catch (e) {
+      if (!(e instanceof ScheduleNotFoundError)) throw e;
+    }
+    try {
+      await this.deps.client.schedule.create(options);
+      return { id, action: 'created' };
+    } catch (e) {
+      // Another process created it in between: that is the same schedule.
+      if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+      return { id, action: 'updated' };
+    }
   }
 
-  private async keyOf(id: string): Promise<{ key: string; spec: ScheduleSpec }> {
+  /**
+   * Waits (briefly) until a deleted schedule no longer answers, so that a reconcile right after,
+   * a resume after a retire, creates it anew rather than updating the one going away.
+   */
+  private async gone(handle: ReturnType<Client['schedule']['getHandle']>): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      try {
+        await handle.describe();
+      } catch (e) {
+        if (e instanceof ScheduleNotFoundError) return;
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Reconciles every definition's schedule. */
+  async ensure(): Promise<{ created: string[]; updated: string[]; deleted: string[] }> {
+    const out = { created: [] as string[], updated: [] as string[], deleted: [] as string[] };
+    for (const key of await this.deps.definitions.keys()) {
+      const change = await this.reconcile(key);
+      if (change.action !== 'none') out[change.action].push(change.id);
+    }
+    return out;
+  }
+
+  private async keyOf(id: string): Promise<{ key: string; spec: ScheduleSpec; status: DefinitionStatus }> {
     const prefix = this.deps.prefix ?? '';
     const key = id.startsWith(prefix) ? id.slice(prefix.length) : id;
     const known = await this.deps.definitions.keys();
     if (known.includes(key)) {
       const def = await this.deps.definitions.get(key);
-      if (def.document.schedule) return { key, spec: def.document.schedule };
+      const { status } = await this.deps.definitions.status(key);
+      if (def.document.schedule && status !== 'retired') return { key, spec: def.document.schedule, status };
     }
     const ids = [];
-    for (const k of known) if ((await this.deps.definitions.get(k)).document.schedule) ids.push(this.idOf(k));
+    for (const item of await this.scheduled()) ids.push(this.idOf(item.key));
     throw notFound(`schedule "${id}" does not exist; schedules: ${ids.join(', ') || 'none'}`);
   }
 
-  async list(): Promise<{ items: ScheduleView[] }> {
-    const items: ScheduleView[] = [];
-    for (const { key } of await this.deps.definitions.list()) {
-      const def = await this.deps.definitions.get(key);
-      if (!def.document.schedule) continue;
-      try {
-        items.push(await this.view(key, def.document.schedule));
-      } catch (e) {
-        // Published since start-up: the schedule comes with the next start (or ensure()).
-        if ((e as { status?: number }).status !== 404) throw e;
-        items.push({ id: this.idOf(key), definition: key, created: false } as unknown as ScheduleView);
-      }
+  /** Definitions with a schedule block that are not retired. */
+  private async scheduled(): Promise<{ key: string; spec: ScheduleSpec; status: DefinitionStatus }[]> {
+    const statuses = await this.deps.definitions.statuses();
+    const out = [];
+    for (const key of await this.deps.definitions.keys()) {
+      const status = statuses.get(key)?.status ?? 'active';
+      const spec = (await this.deps.definitions.get(key)).document.schedule;
+      if (spec && status !== 'retired') out.push({ key, spec, status });
     }
-    return { items };
+    return out;
   }
 
-  private async view(key: string, spec: ScheduleSpec): Promise<ScheduleView> {
+  /** Every schedule, with its next runs after the calendar rule; `warnings` when the calendar runs out. */
+  async list(now = Date.now()): Promise<{ items: ScheduleView[]; warnings: string[] }> {
+    const items: ScheduleView[] = [];
+    for (const { key, spec, status } of await this.scheduled()) items.push(await this.view(key, spec, status, now));
+    return { items, warnings: calendarWarnings(this.deps.calendar, now) };
+  }
+
+  private async view(key: string, spec: ScheduleSpec, status: DefinitionStatus, now = Date.now()): Promise<ScheduleView> {
     const zone = spec.timezone ?? DEFAULT_ZONE;
-    const desc = await this.deps.client.schedule.getHandle(this.idOf(key)).describe().catch((e) => {
-      if (e instanceof ScheduleNotFoundError) throw notFound(`schedule "${this.idOf(key)}" is not created yet; restart gridflow to create it`);
-      throw e;
-    });
+    const desc = await this.deps.client.schedule
+      .getHandle(this.idOf(key))
+      .describe()
+      .catch((e) => {
+        if (e instanceof ScheduleNotFoundError) return undefined;
+        throw e;
+      });
+    const planned = plannedRuns(spec, this.deps.calendar, now, NEXT_RUNS);
     return {
       id: this.idOf(key),
       definition: key,
+      created: desc !== undefined,
+      status,
       cron: spec.cron,
       timezone: zone,
       fanOut: spec.fanOut,
       overlap: spec.overlap ?? 'skip',
       catchupWindow: spec.catchupWindow ?? '1h',
-      paused: desc.state.paused,
-      ...(desc.state.note ? { note: desc.state.note } : {}),
-      nextRuns: desc.info.nextActionTimes.slice(0, 5).map((d) => formatLocal(d.getTime(), zone)),
-      recentRuns: desc.info.recentActions.slice(-5).map((a) => ({
+      calendar: calendarRuleOf(spec),
+      paused: desc?.state.paused ?? status === 'paused',
+      ...(desc?.state.note ? { note: desc.state.note } : {}),
+      nextRuns: [...new Set(planned.runs.map((r) => formatLocal(r.at, zone)))],
+      adjusted: planned.adjusted.map((a) => ({
+        scheduled: formatLocal(a.scheduled, zone),
+        action: a.action,
+        for: a.day,
+        reason: a.reason,
+      })),
+      recentRuns: (desc?.info.recentActions ?? []).slice(-5).map((a) => ({
         scheduledAt: formatLocal(a.scheduledAt.getTime(), zone),
         startedAt: formatLocal(a.takenAt.getTime(), zone),
         workflowId: a.action.workflow.workflowId,
@@ -147,36 +226,66 @@ export class ScheduleService {
   }
 
   async get(id: string): Promise<ScheduleView> {
-    const { key, spec } = await this.keyOf(id);
-    return this.view(key, spec);
+    const { key, spec, status } = await this.keyOf(id);
+    return this.view(key, spec, status);
+  }
+
+  private async existing(id: string) {
+    const { key, spec, status } = await this.keyOf(id);
+    const handle = this.deps.client.schedule.getHandle(this.idOf(key));
+    try {
+      await handle.describe();
+    } catch (e) {
+      if (!(e instanceof ScheduleNotFoundError)) throw e;
+      // Publishing reconciles at once, so this is a schedule deleted outside gridflow.
+      throw conflict(`schedule "${id}" of definition "${key}" is missing in Temporal; publish the definition again (or restart gridflow) to create it`);
+    }
+    return { key, spec, status, handle };
   }
 
   async trigger(id: string): Promise<void> {
-    await this.keyOf(id);
+    const { handle } = await this.existing(id);
     // ALLOW_ALL: a manual trigger runs even while a scheduled launch is still going.
-    await this.deps.client.schedule.getHandle(id).trigger('ALLOW_ALL');
+    await handle.trigger('ALLOW_ALL');
   }
 
   async setPaused(id: string, paused: boolean, note: string): Promise<ScheduleView> {
-    const { key, spec } = await this.keyOf(id);
-    const handle = this.deps.client.schedule.getHandle(id);
+    const { key, spec, status, handle } = await this.existing(id);
     if (paused) await handle.pause(note);
     else await handle.unpause(note);
-    return this.view(key, spec);
+    return this.view(key, spec, status);
   }
 
-  /** The launcher's work: start the definition's instances for the day of `at`. Idempotent. */
-  async launch(definition: string, at: number): Promise<LaunchResult> {
+  /**
+   * The launcher's plan for a run the cron fired at `at`: run it, skip it or move it, by the
+   * calendar rule of the definition's latest version.
+   */
+  async plan(definition: string, at: number): Promise<RunPlan> {
     const def = await this.deps.definitions.get(definition);
     const spec = def.document.schedule;
-    const day = localDate(at, def.compiled.zone);
+    const zone = spec?.timezone ?? def.compiled.zone;
+    if (!spec) return { action: 'run', day: localDate(at, zone), at, kind: 'workday' };
+    return planRun(calendarRuleOf(spec), at, zone, this.deps.calendar);
+  }
+
+  /**
+   * The launcher's work: start the definition's instances for `day` (default: the day of `at`).
+   * Idempotent: the business keys name the day, so a second launch finds what the first started.
+   */
+  async launch(definition: string, at: number, day?: string): Promise<LaunchResult> {
+    const def = await this.deps.definitions.get(definition);
+    const spec = def.document.schedule;
+    const forDay = day ?? localDate(at, spec?.timezone ?? def.compiled.zone);
+    const { status } = await this.deps.definitions.status(definition);
+    // Retired while a moved run waited: it starts nothing.
+    if (status === 'retired') return { day: forDay, started: [], existing: [], skipped: `definition "${definition}" is retired` };
     const grids = spec?.fanOut === 'community' || def.document.grid === 'none' ? [undefined] : await this.deps.gridIds();
     const started: string[] = [];
     const existing: string[] = [];
     for (const grid of grids) {
-      const res = await this.deps.processes.start({ definition, grid, input: { date: day } }, `schedule:${definition}`);
+      const res = await this.deps.processes.start({ definition, grid, input: { date: forDay } }, `schedule:${definition}`);
       (res.created ? started : existing).push(res.workflowId);
     }
-    return { day, started, existing };
+    return { day: forDay, started, existing };
   }
 }

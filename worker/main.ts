@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '../config/config';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createLogger } from '../infra/log';
+import { calendarWarnings } from '../services/calendar-check';
 import { createServices, requireEndpoints } from '../services/container';
 import { createWorker } from './create-worker';
 
@@ -16,6 +17,7 @@ async function main() {
     ...(config.workerMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics } } } } : {}),
   });
   const services = await createServices(config, { log });
+  for (const warning of calendarWarnings(services.calendar)) log.warn(warning);
   const { worker, connection } = await createWorker({
     services,
     temporalAddress: config.temporalAddress,

@@ -164,10 +164,26 @@ export interface ProjectionInput {
 /** Input of the launcher workflow a definition's schedule starts. */
 export interface LaunchInput {
   definition: string;
+  /**
+   * The instant the run was scheduled for; a schedule leaves it out (the launcher reads the
+   * scheduled time Temporal records). An operator may launch the run of another time.
+   */
+  at?: number;
 }
 
 export interface LaunchResult {
+  /** The day the run is for: its business keys carry it. */
   day: string;
   started: string[];
   existing: string[];
+  /** Why nothing was started (a holiday the schedule skips, a retired definition). */
+  skipped?: string;
+  /** Why the run started later than scheduled (moved to the next working day). */
+  moved?: string;
 }
+
+/** The calendar rule applied to one run (see definitions/schedule-rule.ts). */
+export type LaunchPlan =
+  | { action: 'run'; day: string; at: number }
+  | { action: 'skip'; day: string; reason: string }
+  | { action: 'move'; day: string; at: number; to: string; reason: string };

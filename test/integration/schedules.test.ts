@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { cronTimes } from '../../definitions/cron';
 import type { ScheduleSpec } from '../../definitions/document.schema';
 import { calendarRuleOf, plannedRuns, planRun } from '../../definitions/schedule-rule';
-import { atLocal, formatLocal, localDate } from '../../definitions/time';
+import { formatLocal, localDate } from '../../definitions/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { recordHistory } from '../support/record';
 

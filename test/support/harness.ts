@@ -129,6 +129,10 @@ export async function startHarness(opts: { worker?: boolean; config?: Partial<Co
     async close() {
       await h.stopWorker();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Publishing reconciles schedules, so a test that published one leaves it under this run's prefix.
+      for await (const s of services.client.schedule.list()) {
+        if (s.scheduleId.startsWith(`${taskQueue}/`)) await services.client.schedule.getHandle(s.scheduleId).delete().catch(() => undefined);
+      }
       await services.close();
     },
   };
