@@ -23,6 +23,9 @@ export const countsQuery = listQuery.omit({ limit: true, cursor: true, format: t
 const INDICATORS: (keyof Indicators)[] = [
   'patrols',
   'patrolsCompleted',
+  'patrolsLate',
+  'patrolsSubmittedLate',
+  'patrolsMissed',
   'patrolRate',
   'weeklyReports',
   'weeklyOnTime',
@@ -95,6 +98,9 @@ export function statsRoutes(stats: StatsService): Router {
       adjustment: g.adjustment,
       // The reason first: a cell starting with "-" or "+" would be escaped as a would-be formula.
       adjustmentReasons: g.adjustments.map((a) => `${a.reason} (${a.points > 0 ? '+' : ''}${a.points})`).join('; '),
+      // Standard deductions (in the score): rankings confirmed before they existed have none.
+      deduction: (g.deductions ?? []).reduce((sum, d) => sum + d.points, 0),
+      deductionReasons: (g.deductions ?? []).map((d) => `${d.reason} (${d.count} x, ${d.points})`).join('; '),
       ...Object.fromEntries(INDICATORS.map((k) => [k, g.indicators[k]])),
     }));
     await stats.recordExport(actor(req), `evaluation:${evaluation.month}`, { query: req.query, rows: rows.length });

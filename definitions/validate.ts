@@ -14,6 +14,7 @@ import {
 import { ACTION_TYPES, actionParams, GUARD_TYPES, guardParams, ROLES } from './library';
 import { parseWorkingDays } from './calendar';
 import { parseClock, parseDuration, ZONE_OFFSETS } from './time';
+import { checkScoringRules } from './scoring';
 import { zeroDelayTimerCycles } from './timer-cycles';
 
 /**
@@ -573,6 +574,10 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
     if (!params) return;
     checkRefs(params, `${path}.params`, event);
     if (type === 'notify' && typeof params.template === 'string') checkTemplate(params.template, `${path}.params.template`);
+    const fetched = params.params as Record<string, unknown> | undefined;
+    if (type === 'fetch' && params.provider === 'monthly-scores' && fetched?.rules !== undefined) {
+      for (const e of checkScoringRules(fetched.rules).errors) error(`${path}.params.params.rules${e.path ? `.${e.path}` : ''}`, e.message);
+    }
     if (type === 'assign') {
       for (const op of ['set', 'increment', 'append']) {
         const fields = params[op];

@@ -19,6 +19,7 @@ import { ProviderService } from './providers.service';
 import { ScheduleService } from './schedules.service';
 import { SimulationService } from './simulations.service';
 import type { WorkCalendar } from '../definitions/calendar';
+import { scoringRulesOf } from '../definitions/scoring';
 import { createEvidenceStore, EvidenceService } from './evidence.service';
 import { SatisfactionService } from './satisfaction.service';
 import { IntakeService } from './intake.service';
@@ -59,7 +60,10 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const definitions = new DefinitionService(orm, calendar);
   const community = new CommunityService(orm, dataKey);
   const gridIds = () => community.gridIds();
-  const providers = new ProviderService(orm, gridIds);
+  const providers = new ProviderService(orm, gridIds, async () => {
+    if (!(await definitions.keys()).includes('monthly-review')) return undefined;
+    return scoringRulesOf((await definitions.get('monthly-review')).document);
+  });
   const actors = new ActorService({ orm, community });
   const processes = new ProcessService({ orm, client, definitions, providers, actors, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g), temporalUi: config.temporalUiUrl ? { url: config.temporalUiUrl, namespace: config.temporalNamespace } : undefined });
   const tokens = new TokenService(orm, community);

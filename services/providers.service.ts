@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { addDays } from '../definitions/time';
-import { DEFAULT_WEIGHTS, rankGrids, scoreGrids, type MonthFact, type Weights } from '../definitions/scoring';
+import { checkScoringRules, DEFAULT_WEIGHTS, evaluatedMonth, legacyRules, rankGrids, scoreGrids, type MonthFact, type ScoringRules, type Weights } from '../definitions/scoring';
 import { badRequest } from './errors';
 
 export type Provider = (params: Record<string, unknown>, ctx: { grid: string | null; workflowId?: string }) => Promise<Record<string, unknown>>;
@@ -22,10 +22,12 @@ export class ProviderService {
   constructor(
     private readonly orm: MikroORM,
     private readonly gridIds: () => Promise<string[]>,
+    /** The scoring rules the latest monthly-review definition states (for evaluations asked outside a review). */
+    private readonly currentRules: () => Promise<ScoringRules | undefined> = async () => undefined,
   ) {
     this.providers = {
       'weekly-summary': (p, ctx) => this.weeklySummary(String(ctx.grid ?? p.grid ?? ''), String(p.day ?? '')),
-      'monthly-scores': (p) => this.monthlyScores(String(p.month ?? ''), (p.weights as Weights | undefined) ?? DEFAULT_WEIGHTS),
+      'monthly-scores': (p) => this.reviewScores(p),
     };
   }
 
@@ -44,10 +46,11 @@ export class ProviderService {
     if (!DAY.test(day)) throw badRequest(`weekly-summary needs a day (YYYY-MM-DD), got "${day}"`);
     const from = addDays(day, -6);
     const conn = this.orm.em.fork().getConnection();
-    const [patrols] = await conn.execute<{ completed: string; missed: string; late: string; check_ins: string; households: string }[]>(
+    const [patrols] = await conn.execute<{ completed: string; missed: string; late: string; submitted_late: string; check_ins: string; households: string }[]>(
       `select count(*) filter (where state = 'completed') as completed,
               count(*) filter (where state = 'missed') as missed,
               count(*) filter (where (context->>'late')::boolean and state = 'completed') as late,
+              count(*) filter (where state = 'submitted-late') as submitted_late,
               coalesce(sum((context->>'checkIns')::int), 0) as check_ins,
               coalesce(sum((context->>'householdsVisited')::int), 0) as households
          from process_instance
@@ -73,6 +76,7 @@ export class ProviderService {
       patrolsCompleted: Number(patrols.completed),
       patrolsMissed: Number(patrols.missed),
       patrolsLate: Number(patrols.late),
+      patrolsSubmittedLate: Number(patrols.submitted_late),
       checkIns: Number(patrols.check_ins),
       householdsVisited: Number(patrols.households),
       issuesRaised: Number(issues.raised),
@@ -83,32 +87,63 @@ export class ProviderService {
     };
   }
 
-  /** What the month's patrols, reports and issues did, as facts for the scoring. */
-  async monthFacts(month: string): Promise<MonthFact[]> {
+  /**
+   * What the month's patrols, reports and issues did, as facts for the scoring: patrols and
+   * reports of its days; issues resolved in it (with every RESOLVE and EVALUATE, so later ratings
+   * count for the month of the work); and instances with an event a deduction names in it.
+   */
+  async monthFacts(month: string, rules?: ScoringRules): Promise<MonthFact[]> {
+    const from = `${month}-01T00:00:00+08:00`;
+    const to = `${nextMonth(month)}-01T00:00:00+08:00`;
+    const deductions = rules?.deductions ?? [];
+    const events = [...new Set(['SUBMIT', 'RESOLVE', 'EVALUATE', ...deductions.map((d) => d.event)])];
+    const pairs = deductions.map(() => `(p.definition_key = ? and exists (select 1 from transition_record d where d.workflow_id = p.workflow_id and d.event = ? and d.at >= ? and d.at < ?))`);
     const rows = await this.orm.em.fork().getConnection().execute<
       { definition_key: string; grid: string | null; day: string | null; state: string; steps: MonthFact['steps'] }[]
     >(
       `select p.definition_key, p.grid, p.context->>'day' as day, p.state,
               coalesce(json_agg(json_build_object('event', t.event, 'at', t.at, 'late', t.late, 'data', t.data) order by t.seq)
-                filter (where t.event in ('SUBMIT', 'RESOLVE', 'EVALUATE')), '[]') as steps
+                filter (where t.event in (${events.map(() => '?').join(', ')})), '[]') as steps
          from process_instance p
          left join transition_record t on t.workflow_id = p.workflow_id
         where (p.definition_key in ('daily-patrol', 'weekly-report') and p.context->>'day' like ?)
            or (p.definition_key = 'issue' and exists (
-                select 1 from transition_record r where r.workflow_id = p.workflow_id
-                   and r.event in ('RESOLVE', 'EVALUATE') and r.at >= ? and r.at < ?))
+                select 1 from transition_record r where r.workflow_id = p.workflow_id and r.event = 'RESOLVE' and r.at >= ? and r.at < ?))
+           ${pairs.map((sql) => `or ${sql}`).join('\n           ')}
         group by p.workflow_id`,
-      // Only issues resolved or evaluated in the month count, so only those are read.
-      [`${month}-%`, `${month}-01T00:00:00+08:00`, `${nextMonth(month)}-01T00:00:00+08:00`],
+      [...events, `${month}-%`, from, to, ...deductions.flatMap((d) => [d.definition, d.event, from, to])],
     );
     return rows.map((r) => ({ definition: r.definition_key, grid: r.grid, day: r.day ?? '', state: r.state, steps: r.steps }));
   }
 
-  async monthlyScores(month: string, weights: Weights): Promise<Record<string, unknown>> {
+  /**
+   * The scores of `month` itself under `rules`. Each indicator and score is null where there was
+   * nothing to measure (see definitions/scoring.ts).
+   */
+  async monthlyScores(month: string, rules: ScoringRules): Promise<Record<string, unknown>> {
     if (!MONTH.test(month)) throw badRequest(`monthly-scores needs a month (YYYY-MM), got "${month}"`);
-    const facts = await this.monthFacts(month);
+    const facts = await this.monthFacts(month, rules);
     const grids = await this.gridIds();
-    const scores = scoreGrids(facts, grids, month, weights);
-    return { month, weights, grids: scores, ranking: rankGrids(scores).map((r) => ({ grid: r.grid, score: r.score, rank: r.rank })) };
+    const scores = scoreGrids(facts, grids, month, rules);
+    return { month, weights: rules.weights, rules, grids: scores, ranking: rankGrids(scores).map((r) => ({ grid: r.grid, score: r.score, rank: r.rank })) };
+  }
+
+  /**
+   * The `monthly-scores` provider of a review: `{ month, rules }` scores the month its rules'
+   * period names (the previous one by default); a review started on an earlier definition version
+   * passes `{ month, weights }` and scores its own month, as it did then.
+   */
+  async reviewScores(p: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const reviewMonth = String(p.month ?? '');
+    if (!MONTH.test(reviewMonth)) throw badRequest(`monthly-scores needs a month (YYYY-MM), got "${reviewMonth}"`);
+    if (p.rules === undefined) return { ...(await this.monthlyScores(reviewMonth, legacyRules((p.weights as Weights | undefined) ?? DEFAULT_WEIGHTS))), reviewMonth };
+    const { rules, errors } = checkScoringRules(p.rules);
+    if (!rules) throw badRequest(`monthly-scores: invalid rules: ${errors.map((e) => `rules.${e.path}: ${e.message}`).join('; ')}`, errors.map((e) => ({ path: `rules.${e.path}`, message: e.message })));
+    return { ...(await this.monthlyScores(evaluatedMonth(reviewMonth, rules.period), rules)), reviewMonth };
+  }
+
+  /** The rules evaluations outside a review use: the latest monthly-review's, else the defaults of earlier versions. */
+  async evaluationRules(): Promise<ScoringRules> {
+    return (await this.currentRules()) ?? legacyRules(DEFAULT_WEIGHTS);
   }
 }

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { DEFAULT_WEIGHTS, rankGrids, type Adjustment, type GridScore, type RankedGrid, type Weights } from '../definitions/scoring';
+import { DEFAULT_WEIGHTS, rankGrids, type Adjustment, type GridScore, type RankedGrid, type ScoringRules, type Weights } from '../definitions/scoring';
 import { addDays, formatLocal, isDate, localDate } from '../definitions/time';
 import type { ProviderService } from './providers.service';
 import { badRequest, type FieldError } from './errors';
@@ -89,14 +89,20 @@ export interface Overview {
 }
 
 export interface Evaluation {
+  /** The month scored. */
   month: string;
-  /** `confirmed`: the ranking the month's review published; `provisional`: computed now from the read model. */
+  /** `confirmed`: the ranking a review published for the month; `provisional`: computed now from the read model. */
   source: 'confirmed' | 'provisional';
   workflowId: string | null;
+  /** The month of the review that confirmed it (the month after, with the built-in rules); null when provisional. */
+  reviewMonth: string | null;
   confirmedAt: string | null;
   note: string | null;
   weights: Weights;
+  /** The scoring rules used; null for rankings confirmed before rules were stated. */
+  rules: ScoringRules | null;
   adjustments: Adjustment[];
+  /** Ranked; a grid with nothing measured has score, total and rank null ("no data"). */
   grids: RankedGrid[];
 }
 
@@ -317,13 +323,14 @@ export class StatsService {
   }
 
   /**
-   * The ranking of `month` (`YYYY-MM`) as the monthly review used it: the scores and adjustments its
-   * CONFIRM recorded (`monthly-ranking`), ranked by `rankGrids`; before that, the scores computed now
-   * with the default weights and no adjustments, marked provisional.
+   * The ranking of `month` (`YYYY-MM`) as a monthly review confirmed it: the scores and adjustments
+   * its CONFIRM recorded (`monthly-ranking`, keyed by the month scored), ranked by `rankGrids`;
+   * before that, the scores computed now by the latest monthly-review's rules, without
+   * adjustments, marked provisional.
    */
   async evaluation(month: string): Promise<Evaluation> {
     if (!MONTH.test(month)) throw badRequest(`"${month}" is not a month; use YYYY-MM, e.g. "2026-11"`, [{ path: 'month', message: 'expected YYYY-MM' }]);
-    const [record] = await this.conn().execute<{ workflow_id: string; at: Date; data: { scores?: { grids?: GridScore[]; weights?: Weights }; adjustments?: Adjustment[]; note?: string | null } }[]>(
+    const [record] = await this.conn().execute<{ workflow_id: string; at: Date; data: { reviewMonth?: string; scores?: { grids?: GridScore[]; weights?: Weights; rules?: ScoringRules }; adjustments?: Adjustment[]; note?: string | null } }[]>(
       `select workflow_id, at, data from process_record where kind = 'monthly-ranking' and data->>'month' = ? order by at desc, id desc limit 1`,
       [month],
     );
@@ -336,15 +343,18 @@ export class StatsService {
         month,
         source: 'confirmed',
         workflowId: record.workflow_id,
+        reviewMonth: record.data.reviewMonth ?? month,
         confirmedAt: iso(record.at),
         note: record.data.note ?? null,
         weights: record.data.scores?.weights ?? DEFAULT_WEIGHTS,
+        rules: record.data.scores?.rules ?? null,
         adjustments,
         grids: rankGrids(grids, adjustments),
       };
     }
-    const live = (await this.providers.monthlyScores(month, DEFAULT_WEIGHTS)) as { grids: GridScore[]; weights: Weights };
-    return { month, source: 'provisional', workflowId: null, confirmedAt: null, note: null, weights: live.weights, adjustments: [], grids: rankGrids(live.grids) };
+    const rules = await this.providers.evaluationRules();
+    const live = (await this.providers.monthlyScores(month, rules)) as { grids: GridScore[] };
+    return { month, source: 'provisional', workflowId: null, reviewMonth: null, confirmedAt: null, note: null, weights: rules.weights, rules, adjustments: [], grids: rankGrids(live.grids) };
   }
 
   /** Audits an export (PIPL: every export is logged), with what was asked and how many rows left. */

@@ -407,17 +407,25 @@ describe('the monthly evaluation', () => {
     expect(e.grids[1].adjustments).toEqual([expect.objectContaining({ points: -3, reason: '巡查记录不全, 需补录' })]);
   });
 
-  test('a month without a confirmed ranking is computed now from the read model, marked provisional', async () => {
+  test('a month without a confirmed ranking is computed now by the definition\'s rules, marked provisional; nothing to measure is no data', async () => {
     const e = await stats.evaluation('2019-04');
-    expect(e).toMatchObject({ month: '2019-04', source: 'provisional', workflowId: null, adjustments: [] });
+    expect(e).toMatchObject({ month: '2019-04', source: 'provisional', workflowId: null, reviewMonth: null, adjustments: [] });
+    expect(e.rules).toMatchObject({ period: 'previous-month', weights: { patrol: 30, weekly: 20, issues: 30, satisfaction: 20 } });
     expect(e.grids).toHaveLength(12);
     const byGrid = Object.fromEntries(e.grids.map((g) => [g.grid, g]));
-    // grid-01: 2 of 3 patrols completed -> 30 x 0.6667 + 20 + 30 + 20 = 90.
-    expect(byGrid['grid-01']).toMatchObject({ score: 90, total: 90, rank: 11, indicators: expect.objectContaining({ patrols: 3, patrolsCompleted: 2 }) });
-    // grid-02: its one issue resolved late, rated 3 -> 30 + 20 + 0 + 20 x 3 / 5 = 62.
-    expect(byGrid['grid-02']).toMatchObject({ score: 62, rank: 12, indicators: expect.objectContaining({ issuesResolved: 1, issuesOnTime: 0, meanSatisfaction: 3 }) });
-    // Nothing to measure is full marks, and equal totals share the first rank.
-    expect(byGrid['grid-07']).toMatchObject({ score: 100, rank: 1 });
+    // grid-01: 2 of 3 patrols completed, nothing else measured -> 30 x 0.6667, scaled to 100 = 66.67.
+    expect(byGrid['grid-01']).toMatchObject({ score: 66.67, total: 66.67, rank: 1, indicators: expect.objectContaining({ patrols: 3, patrolsCompleted: 2, patrolsMissed: 1, weeklyOnTimeRate: null }) });
+    // grid-02: its one issue resolved late, rated 3 -> (30 x 0 + 20 x 3 / 5) x 100 / 50 = 24.
+    expect(byGrid['grid-02']).toMatchObject({ score: 24, rank: 2, indicators: expect.objectContaining({ issuesResolved: 1, issuesOnTime: 0, meanSatisfaction: 3, patrolRate: null }) });
+    // Nothing to measure is no data: no score and no rank, not full marks.
+    expect(byGrid['grid-07']).toMatchObject({ score: null, total: null, rank: null, indicators: expect.objectContaining({ patrolRate: null, weeklyOnTimeRate: null, issuesOnTimeRate: null, meanSatisfaction: null }) });
+    expect(e.grids.slice(2).every((g) => g.rank === null)).toBe(true);
+  });
+
+  test('a month in which nothing happened ranks nobody first', async () => {
+    const e = await stats.evaluation('2019-06');
+    expect(e.grids).toHaveLength(12);
+    expect(e.grids.every((g) => g.score === null && g.rank === null)).toBe(true);
   });
 
   test('GET /evaluations/:month as CSV keeps the Chinese reasons readable; a malformed month is a 400', async () => {
@@ -426,11 +434,12 @@ describe('the monthly evaluation', () => {
     expect(csv.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent('网格评比_2019-03.csv')}`);
     const [header, first, second] = csv.text.split('\r\n');
     expect(header).toBe(
-      '\uFEFFmonth,source,rank,grid,total,score,adjustment,adjustmentReasons,patrols,patrolsCompleted,patrolRate,weeklyReports,weeklyOnTime,weeklyOnTimeRate,issuesResolved,issuesOnTime,issuesOnTimeRate,evaluations,satisfactionSum,meanSatisfaction',
+      '\uFEFFmonth,source,rank,grid,total,score,adjustment,adjustmentReasons,deduction,deductionReasons,patrols,patrolsCompleted,patrolsLate,patrolsSubmittedLate,patrolsMissed,patrolRate,weeklyReports,weeklyOnTime,weeklyOnTimeRate,issuesResolved,issuesOnTime,issuesOnTimeRate,evaluations,satisfactionSum,meanSatisfaction',
     );
-    expect(first).toBe('2019-03,confirmed,1,grid-03,93,88,5,主动化解邻里纠纷 (+5),30,18,0.6,4,4,1,0,0,1,0,0,5');
+    // A ranking confirmed before deductions and the finer patrol counts existed leaves them empty.
+    expect(first).toBe('2019-03,confirmed,1,grid-03,93,88,5,主动化解邻里纠纷 (+5),0,,30,18,,,,0.6,4,4,1,0,0,1,0,0,5');
     // A reason with a comma is quoted; the negative adjustment stays a number.
-    expect(second).toBe('2019-03,confirmed,2,grid-01,92,95,-3,"巡查记录不全, 需补录 (-3)",30,25,0.8333,4,4,1,0,0,1,0,0,5');
+    expect(second).toBe('2019-03,confirmed,2,grid-01,92,95,-3,"巡查记录不全, 需补录 (-3)",0,,30,25,,,,0.8333,4,4,1,0,0,1,0,0,5');
 
     const json = await get('/api/evaluations/2019-03');
     expect(json.body.grids[0]).toMatchObject({ grid: 'grid-03', rank: 1 });

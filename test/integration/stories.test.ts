@@ -1,3 +1,4 @@
+import { evaluatedMonth } from '../../definitions/scoring';
 import { addDays, localDate } from '../../definitions/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { recordHistory } from '../support/record';
@@ -12,6 +13,7 @@ let h: Harness;
 const grid = 'grid-02';
 const today = localDate(Date.now());
 const ahead = addDays(today, 3);
+const previousMonth = evaluatedMonth(today.slice(0, 7), 'previous-month');
 
 beforeAll(async () => {
   h = await startHarness();
@@ -159,6 +161,8 @@ test('the monthly review: minutes start issues, the grids are scored, issues are
   const scored = review.context.scores.grids.find((x: { grid: string }) => x.grid === grid);
   expect(scored.indicators).toMatchObject({ patrols: expect.any(Number), patrolsCompleted: expect.any(Number) });
   expect(review.context.scores.grids).toHaveLength(12);
+  // The review of this month scores the previous full month.
+  expect(review.context.scores).toMatchObject({ month: previousMonth, reviewMonth: today.slice(0, 7), rules: expect.objectContaining({ period: 'previous-month' }) });
 
   await event(id, 'ADJUST', { grid, points: 2, reason: '三件群众诉求均已办结' });
   await event(id, 'RATE_ISSUES', { ratings: [{ workflowId: ids.gates, satisfaction: 5 }, { workflowId: ids.weeds, satisfaction: 5, comment: '环境明显改善' }] });
@@ -169,6 +173,13 @@ test('the monthly review: minutes start issues, the grids are scored, issues are
     });
     expect(closed.context.satisfaction).toBe(5);
   }
+  // The ratings are followed by a second fetch of the scores, so they count before CONFIRM.
+  const rescored = await eventually(async () => {
+    const r = await detail(id);
+    return r.history.filter((x: { event: string }) => x.event === 'SCORES_READY').length === 2 && r;
+  });
+  const events = rescored.history.map((x: { event: string }) => x.event);
+  expect(events.lastIndexOf('SCORES_READY')).toBeGreaterThan(events.indexOf('RATE_ISSUES'));
   expect((await event(id, 'CONFIRM', { note: '排名已公布' })).state).toBe('closed');
   await recordHistory(h, id, 'monthly-review-v3');
   await recordHistory(h, ids.weeds, 'issue-v3');
@@ -177,5 +188,7 @@ test('the monthly review: minutes start issues, the grids are scored, issues are
     [id],
   );
   expect(ranking).toHaveLength(1);
-  expect(ranking[0].data).toMatchObject({ month: today.slice(0, 7), adjustments: [expect.objectContaining({ grid, points: 2, reason: '三件群众诉求均已办结' })] });
+  expect(ranking[0].data).toMatchObject({ month: previousMonth, reviewMonth: today.slice(0, 7), adjustments: [expect.objectContaining({ grid, points: 2, reason: '三件群众诉求均已办结' })] });
+  // The evaluation of the month scored is the confirmed one.
+  expect((await h.call('GET', `/api/evaluations/${previousMonth}`)).body).toMatchObject({ source: 'confirmed', workflowId: id, reviewMonth: today.slice(0, 7) });
 });

@@ -77,11 +77,25 @@ describe('daily patrol on a virtual clock', () => {
     expect(notices(steps).at(-1)).toBe('23:59 grid-worker+grid-leader: grid-03 2026-11-25 巡查未完成');
   });
 
-  test('at 23:59 a started but unsubmitted patrol also ends as missed', () => {
+  test('at 23:59 a started patrol without a check-in also ends as missed', () => {
     const inst = send(start(), 'START', '09:00').instance;
     const { instance } = advance(inst, '23:59');
     expect(instance.value).toBe('missed');
     expect(instance.context.startedAt).toBe('2026-11-25T09:00:00.000+08:00');
+  });
+
+  test('at 23:59 a patrol with a check-in that was never submitted is closed as submitted late, with what was recorded', () => {
+    let inst = send(start(), 'START', '09:00').instance;
+    inst = send(inst, 'CHECK_IN', '10:00', { site: '信达家园', households: 12 }).instance;
+    inst = send(inst, 'REPORT_ISSUE', '10:20', { category: '环境卫生', description: '垃圾桶满溢' }).instance;
+    const { steps, instance } = advance(inst, '23:59');
+    const dayEnd = steps.at(-1) as Step;
+    expect(dayEnd).toMatchObject({ event: 'DAY_END', from: 'patrolling', to: 'submitted-late' });
+    expect(instance.status).toBe('completed');
+    expect(instance.value).toBe('submitted-late');
+    expect(instance.context).toMatchObject({ checkIns: 1, householdsVisited: 12, sites: ['信达家园'], issuesReported: 1, late: true, closedAt: '2026-11-25T23:59:00.000+08:00', submittedAt: null });
+    expect(notices([dayEnd])).toEqual(['23:59 grid-worker+grid-leader: grid-03 2026-11-25 巡查按迟交关闭']);
+    expect(dayEnd.effects[0].params.body).toBe('当日巡查至 23:59 未提交，已按已签到的 1 处记为迟交。');
   });
 
   test('REPORT_ISSUE during a patrol is recorded and starts an issue linked to the patrol', () => {

@@ -195,10 +195,14 @@ describe('layoutMachine on the built-in definitions', () => {
     expect(l.initial).toBe('open.assigned');
     expect(byId(l, 'open.assigned').rank).toBe(0);
     expect(byId(l, 'open.patrolling').rank).toBe(1);
-    // DAY_END is declared on open, so missed is one step from assigned.
+    // DAY_END is declared on open, so its targets (walked: submitted-late; untouched: missed) are one step from assigned.
     expect(byId(l, 'missed').rank).toBe(1);
+    expect(byId(l, 'submitted-late').rank).toBe(1);
     expect(byId(l, 'completed').rank).toBe(2);
-    expect(l.edges.find((e) => e.event === 'DAY_END')).toMatchObject({ from: 'open', to: 'missed' });
+    expect(l.edges.filter((e) => e.event === 'DAY_END').map((e) => [e.from, e.to])).toEqual([
+      ['open', 'submitted-late'],
+      ['open', 'missed'],
+    ]);
     expect(open.internal.map((i) => i.event)).toEqual(['DUE']);
     expect(l.start).not.toBeNull();
   });

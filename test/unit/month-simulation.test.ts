@@ -1,5 +1,5 @@
 import { applyEvent, fireDue, startInstance, type Instance, type Step } from '../../definitions/engine';
-import { rankGrids, scoreGrids, type MonthFact } from '../../definitions/scoring';
+import { rankGrids, scoreGrids, scoringRulesOf, type MonthFact, type ScoringRules } from '../../definitions/scoring';
 import { addDays, atLocal, formatLocal } from '../../definitions/time';
 import { builtIn } from '../support/definitions';
 
@@ -13,6 +13,7 @@ const patrol = builtIn('daily-patrol');
 const weekly = builtIn('weekly-report');
 const issue = builtIn('issue');
 const review = builtIn('monthly-review');
+const rules = scoringRulesOf(review.doc) as ScoringRules;
 
 const grids = Array.from({ length: 12 }, (_, i) => `grid-${String(i + 1).padStart(2, '0')}`);
 const g = (grid: string) => Number(grid.slice(5));
@@ -115,7 +116,7 @@ describe('a month of work for all 12 grids', () => {
   });
 
   test('each grid\'s indicators and score follow the documented formula', () => {
-    const scores = scoreGrids(month, grids, '2026-11');
+    const scores = scoreGrids(month, grids, '2026-11', rules);
     for (const s of scores) {
       expect(s.indicators.patrols).toBe(30);
       expect(s.indicators.patrolsCompleted).toBe(30 - missedPatrols(s.grid));
@@ -138,7 +139,7 @@ describe('a month of work for all 12 grids', () => {
     send(r, review, 'SCHEDULE', at('2026-11-25', '10:00'), { at: '2026-11-27T14:00:00+08:00', place: '社区会议室', participants: ['社区书记'] });
     finish(r, review, at('2026-11-27', '14:00'));
     send(r, review, 'RECORD_MINUTES', at('2026-11-27', '16:00'), { attendance: ['社区书记'], minutes: '月度例会' });
-    const scores = scoreGrids(month, grids, '2026-11');
+    const scores = scoreGrids(month, grids, '2026-11', rules);
     send(r, review, 'SCORES_READY', at('2026-11-27', '16:01'), { month: '2026-11', grids: scores }, 'system');
     send(r, review, 'ADJUST', at('2026-11-27', '16:10'), { grid: 'grid-05', points: -5, reason: '重大问题未及时上报' });
     send(r, review, 'ADJUST', at('2026-11-27', '16:11'), { grid: 'grid-10', points: 3, reason: '创新做法获街道表扬' });

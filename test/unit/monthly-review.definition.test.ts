@@ -1,5 +1,6 @@
 import { applyEvent, fireDue, startInstance, tasksOf, type Instance, type Step } from '../../definitions/engine';
 import { atLocal, formatLocal } from '../../definitions/time';
+import { checkScoringRules, scoringRulesOf, type ScoringRules } from '../../definitions/scoring';
 import { builtIn } from '../support/definitions';
 
 const def = builtIn('monthly-review');
@@ -62,11 +63,14 @@ describe('monthly review', () => {
     ]);
   });
 
-  test('entering evaluation fetches the month\'s scores with the weights the definition names', () => {
+  test('entering evaluation fetches the scores with the rules the definition states: the previous full month, its weights', () => {
     const step = send(inSession(), 'RECORD_MINUTES', t('2026-11-27', '16:00'), minutes);
-    expect(step.effects.filter((e) => e.type === 'fetch').map((e) => e.params)).toEqual([
-      { provider: 'monthly-scores', params: { month: '2026-11', weights: { patrol: 30, weekly: 20, issues: 30, satisfaction: 20 } }, send: 'SCORES_READY' },
-    ]);
+    const fetches = step.effects.filter((e) => e.type === 'fetch').map((e) => e.params);
+    expect(fetches).toEqual([{ provider: 'monthly-scores', params: { month: '2026-11', rules: expect.objectContaining({ period: 'previous-month' }) }, send: 'SCORES_READY' }]);
+    const rules = (fetches[0].params as { rules: ScoringRules }).rules;
+    expect(rules.weights).toEqual({ patrol: 30, weekly: 20, issues: 30, satisfaction: 20 });
+    expect(checkScoringRules(rules).errors).toEqual([]);
+    expect(scoringRulesOf(def.doc)).toEqual(rules);
   });
 
   test('scores arrive, the manager adjusts with a reason, rates issues, and CONFIRM records the ranking', () => {
@@ -77,10 +81,13 @@ describe('monthly review', () => {
     expect(() => send(inst, 'ADJUST', t('2026-11-27', '16:10'), { grid: 'grid-01', points: -2 })).toThrow(/data\.reason: "reason" is required/);
     inst = send(inst, 'ADJUST', t('2026-11-27', '16:10'), { grid: 'grid-01', points: -2, reason: '例会缺席' }).instance;
     const rate = send(inst, 'RATE_ISSUES', t('2026-11-27', '16:20'), { ratings: [{ workflowId: 'issue/2026-000003', satisfaction: 5 }, { workflowId: 'issue/2026-000004', satisfaction: 2 }] });
-    expect(rate.effects.map((e) => [e.params.to, e.params.type, e.params.data])).toEqual([
-      ['issue/2026-000003', 'EVALUATE', { satisfaction: 5, comment: undefined }],
-      ['issue/2026-000004', 'EVALUATE', { satisfaction: 2, comment: undefined }],
+    // The ratings first, one by one; then the scores again, so they count.
+    expect(rate.effects.map((e) => [e.type, e.params.to, e.params.type, e.params.data])).toEqual([
+      ['sendEvent', 'issue/2026-000003', 'EVALUATE', { satisfaction: 5, comment: undefined }],
+      ['sendEvent', 'issue/2026-000004', 'EVALUATE', { satisfaction: 2, comment: undefined }],
+      ['fetch', undefined, undefined, undefined],
     ]);
+    expect(rate.effects[2].params).toEqual({ provider: 'monthly-scores', params: { month: '2026-11', rules: scoringRulesOf(def.doc) }, send: 'SCORES_READY' });
     const confirm = send(rate.instance, 'CONFIRM', t('2026-11-27', '17:00'));
     expect(confirm.to).toBe('closed');
     expect(confirm.effects.map((e) => e.params)).toEqual([
@@ -88,6 +95,7 @@ describe('monthly review', () => {
         kind: 'monthly-ranking',
         data: {
           month: '2026-11',
+          reviewMonth: '2026-11',
           scores: { month: '2026-11', grids: [{ grid: 'grid-01', score: 90 }] },
           adjustments: [{ grid: 'grid-01', points: -2, reason: '例会缺席', by: 'tester', at: '2026-11-27T16:10:00.000+08:00' }],
           note: undefined,

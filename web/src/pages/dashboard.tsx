@@ -22,10 +22,11 @@ interface Overview {
 }
 interface Ranked {
   grid: string;
-  total: number;
-  score: number;
+  /** null: nothing to measure in the month, so no score and no rank. */
+  total: number | null;
+  score: number | null;
   adjustment: number;
-  rank: number;
+  rank: number | null;
 }
 interface Evaluation {
   month: string;
@@ -34,7 +35,8 @@ interface Evaluation {
 }
 
 function RankingChart({ evaluation, names }: { evaluation: Evaluation; names: Map<string, string> }) {
-  const rows = [...evaluation.grids].sort((a, b) => a.rank - b.rank);
+  const rows = evaluation.grids.filter((r): r is Ranked & { total: number; rank: number } => r.total !== null && r.rank !== null).sort((a, b) => a.rank - b.rank);
+  const unranked = evaluation.grids.filter((r) => r.total === null).map((r) => names.get(r.grid) ?? r.grid);
   if (!rows.length) return <p class="muted">{t('noData')}</p>;
   const max = Math.max(100, ...rows.map((r) => r.total));
   const rowH = 26;
@@ -80,6 +82,11 @@ function RankingChart({ evaluation, names }: { evaluation: Evaluation; names: Ma
           ))}
         </tbody>
       </table>
+      {unranked.length > 0 && (
+        <figcaption class="muted">
+          {t('noData')}: {unranked.join('、')}
+        </figcaption>
+      )}
     </figure>
   );
 }
