@@ -1,13 +1,13 @@
 import express from 'express';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../config/config';
 import { registry } from '../infra/metrics';
-import { rateLimit, requestLog, securityHeaders } from './guard';
+import { rateLimit, refuseNul, requestLog, securityHeaders } from './guard';
 import type { Logger } from '../infra/log';
 import type { Services } from '../services/container';
 import type { ProcessService } from '../services/processes.service';
 import { authenticate } from './auth';
 import { healthRoutes, type HealthChecks } from './health.routes';
-import { openApiDocument } from './openapi';
+import { answerOptions, methodNotAllowed, openApiDocument } from './openapi';
 import { notFoundRoute, problemHandler } from './problem';
 import { processRoutes } from './processes.routes';
 import { statsRoutes } from './stats.routes';
@@ -82,6 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(securityHeaders);
   app.use(requestLog(deps.log));
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(refuseNul);
   app.use(healthRoutes(deps.health));
   app.use(consoleRoutes());
   const doc = openApiDocument();
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): express.Express {
   // The resident's satisfaction page: a signed link, no account.
   app.use('/r', limit.failedAuthGate, residentRoutes(deps.satisfaction));
   app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens), limit.countFailedAuth, limit.perCaller);
+  app.use(answerOptions());
   app.get('/api/me', (req, res) => {
     const p = req.principal;
     res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null });
@@ -116,6 +118,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/notifications', notificationRoutes(deps.notifications, stillValid));
   app.use('/api/tokens', tokenRoutes(deps.tokens));
   app.use('/api', statsRoutes(deps.stats));
+  app.use(methodNotAllowed());
   app.use(notFoundRoute);
   app.use(problemHandler(deps.log));
   return app;

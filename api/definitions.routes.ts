@@ -9,8 +9,8 @@ import type { SimulationService } from '../services/simulations.service';
 import { requireRole } from './auth';
 import { badRequest, unprocessable } from '../services/errors';
 
-const versionParam = z.coerce.number().int().positive();
-const simulateBody = z.strictObject({
+export const versionParam = z.coerce.number().int().positive();
+export const simulateBody = z.strictObject({
   version: z.number().int().positive().optional(),
   grid: z.string().optional(),
   input: z.record(z.string(), z.unknown()).optional(),
@@ -20,13 +20,13 @@ const simulateBody = z.strictObject({
     .array(z.strictObject({ at: z.string(), type: z.string().regex(/^[A-Z][A-Z0-9_]*$/), data: z.record(z.string(), z.unknown()).optional(), actor: z.string().optional() }))
     .max(10_000),
 });
-const draftSimulateBody = simulateBody.omit({ version: true }).extend({ document: z.record(z.string(), z.unknown()) });
-const draftDiffBody = z.strictObject({ document: z.record(z.string(), z.unknown()), from: z.number().int().positive().optional() });
-const diffQuery = z.strictObject({ from: versionParam, to: versionParam });
-const publishQuery = z.strictObject({ note: z.string().max(500).optional() });
-const lifecycleBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
+export const draftSimulateBody = simulateBody.omit({ version: true }).extend({ document: z.record(z.string(), z.unknown()) });
+export const draftDiffBody = z.strictObject({ document: z.record(z.string(), z.unknown()), from: z.number().int().positive().optional() });
+export const diffQuery = z.strictObject({ from: versionParam, to: versionParam });
+export const publishQuery = z.strictObject({ note: z.string().max(500).optional() });
+export const lifecycleBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
 const LIFECYCLE = { pause: 'paused', resume: 'active', retire: 'retired' } as const;
-const migrateBody = z.strictObject({
+export const migrateBody = z.strictObject({
   from: z.number().int().positive(),
   to: z.number().int().positive(),
   mapping: z.record(z.string(), z.string().min(1)).default({}),

@@ -5,14 +5,14 @@ import { forbidden } from '../services/errors';
 import { mayReach, requireRole, type Principal } from './auth';
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm');
-const channelBody = z.strictObject({
+export const channelBody = z.strictObject({
   webhookUrl: z.string().min(1).max(1000),
   format: z.enum(['text', 'markdown']).default('markdown'),
   quietStart: clock.default('22:00'),
   quietEnd: clock.default('07:00'),
   enabled: z.boolean().default(true),
 });
-const listQuery = z.strictObject({ grid: z.string().optional(), status: z.string().optional(), workflowId: z.string().optional() });
+export const deliveryListQuery = z.strictObject({ grid: z.string().optional(), status: z.string().optional(), workflowId: z.string().optional() });
 const CONFIGURERS = new Set<Principal['role']>(['admin', 'ops', 'manager']);
 
 /** The grids' chat channels (`/api/grids/:id/channel`) and the delivery outbox (`/api/deliveries`). */
@@ -32,7 +32,7 @@ export function deliveryRoutes(delivery: DeliveryService): { channels: Router; d
   });
   const deliveries = Router();
   deliveries.get('/', requireRole('ops', 'manager', 'grid-leader'), async (req, res) => {
-    const q = listQuery.parse(req.query);
+    const q = deliveryListQuery.parse(req.query);
     const p = req.principal as Principal;
     res.json({ items: await delivery.list({ ...q, grids: p.grids, detailed: CONFIGURERS.has(p.role) }) });
   });

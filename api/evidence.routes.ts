@@ -7,8 +7,9 @@ import type { ProcessService } from '../services/processes.service';
 import { notFound } from '../services/errors';
 import { mayReachProcess, requireRole, type Principal } from './auth';
 
-const mergeBody = z.strictObject({ duplicate: z.string().min(1).max(300) });
-const uploadQuery = z.strictObject({ name: z.string().max(200).optional() });
+export const mergeBody = z.strictObject({ duplicate: z.string().min(1).max(300) });
+export const sha256Param = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
+export const uploadQuery = z.strictObject({ name: z.string().max(200).optional() });
 
 /**
  * What belongs to a process beside its events: evidence files, and for issues the merge of a
@@ -37,7 +38,7 @@ export function processExtrasRoutes(deps: { processes: ProcessService; evidence:
     res.json({ items: await evidence.list(String(req.params.id)) });
   });
   r.get('/:id/evidence/:sha256', reach, async (req, res) => {
-    const { ref, bytes } = await evidence.download(String(req.params.id), String(req.params.sha256));
+    const { ref, bytes } = await evidence.download(String(req.params.id), sha256Param.parse(req.params.sha256));
     const disposition = ref.type.startsWith('image/') ? 'inline' : 'attachment';
     res
       .type(ref.type)

@@ -30,6 +30,21 @@ export function requestLog(log: Logger): RequestHandler {
   };
 }
 
+const hasNul = (v: unknown): boolean =>
+  typeof v === 'string' ? v.includes('\u0000') : Array.isArray(v) ? v.some(hasNul) : v !== null && typeof v === 'object' ? Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x)) : false;
+
+/** PostgreSQL text cannot hold NUL: a request carrying one in its path, query or JSON body is refused (400) before any query fails on it. */
+export const refuseNul: RequestHandler = (req, _res, next) => {
+  let path = req.path;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    // Malformed escapes are the routes' to refuse.
+  }
+  const found = path.includes('\u0000') || hasNul(req.query) || hasNul(req.body);
+  next(found ? new ProblemError(400, 'Bad Request', 'the request contains a NUL character (\\u0000), which no field accepts') : undefined);
+};
+
 /** Security headers for an API that serves JSON only. */
 export const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({

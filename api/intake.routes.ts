@@ -24,7 +24,7 @@ export const ticketBody = z.strictObject({
   reporterPhone: z.string().min(7).max(20).optional(),
 });
 
-const systemBody = z.strictObject({
+export const systemBody = z.strictObject({
   name: systemName,
   webhookUrl: z.string().min(1).max(1000).optional(),
 });

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import type { NotificationService } from '../services/notifications.service';
 import type { Principal } from './auth';
 
-const inboxQuery = z.strictObject({
+export const inboxQuery = z.strictObject({
   member: z.string().min(1).optional(),
   unread: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   workflowId: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-const streamQuery = z.strictObject({ member: z.string().min(1).optional() });
+export const streamQuery = z.strictObject({ member: z.string().min(1).optional() });
 
 /** Whether the token of an open stream still authenticates (not revoked, not expired). */
 export type TokenStillValid = (token: string) => Promise<boolean>;

@@ -1,203 +1,389 @@
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import { ProblemError } from '../services/errors';
+import type { Principal } from './auth';
 import { cancelBody, eventBody, listQuery, startBody } from './processes.routes';
-import { countsQuery, evaluationQuery, overviewQuery } from './stats.routes';
-import { ticketBody } from './intake.routes';
+import { countsQuery, evaluationQuery, monthParam, overviewQuery } from './stats.routes';
+import { systemBody, systemName, ticketBody } from './intake.routes';
+import { diffQuery, draftDiffBody, draftSimulateBody, lifecycleBody, migrateBody, publishQuery, simulateBody, versionParam } from './definitions.routes';
+import { completeBody, reassignBody, taskListQuery } from './tasks.routes';
+import { inboxQuery, streamQuery } from './notifications.routes';
+import { channelBody, deliveryListQuery } from './delivery.routes';
+import { createTokenBody } from './tokens.routes';
+import { noteBody } from './schedules.routes';
+import { mergeBody, sha256Param, uploadQuery } from './evidence.routes';
+import { answerBody } from './resident.routes';
 
-const problem = {
-  description: 'RFC 9457 problem',
-  content: {
-    'application/problem+json': {
-      schema: {
-        type: 'object',
-        required: ['type', 'title', 'status', 'detail'],
-        properties: {
-          type: { type: 'string' },
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-          accepts: { type: 'array', items: { type: 'string' } },
-        },
-      },
-    },
-  },
-};
+/*
+ * The API's contract, generated: one table of every route the app answers, whose request parts are
+ * the zod schemas the routes parse with. The statuses each route can answer follow from how it is
+ * guarded (authentication, roles, validation, the services behind it), so a route added to the app
+ * and not here fails test/unit/openapi.test.ts, and a schema changed in a route changes the document.
+ */
 
-const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const csvOrJson = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } });
-const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
-const idParam = { name: 'workflowId', in: 'path', required: true, description: 'URL-encoded workflow id, e.g. daily-patrol%2Fgrid-01%2F2026-11-25', schema: { type: 'string' } };
+type Auth = 'bearer' | 'intake' | 'link' | 'public';
+type Media = 'json' | 'csv' | 'sse' | 'binary' | 'html' | 'text';
 
-const scheduleParam = { name: 'id', in: 'path', required: true, description: 'Schedule id: the definition key, e.g. daily-patrol', schema: { type: 'string' } };
-
-const summary = {
-  type: 'object',
-  required: ['workflowId', 'definition', 'businessKey', 'status', 'state', 'overdue', 'startedAt', 'updatedAt'],
-  properties: {
-    workflowId: { type: 'string' },
-    definition: { type: 'string' },
-    definitionVersion: { type: 'integer' },
-    title: { type: 'string' },
-    grid: { type: ['string', 'null'] },
-    businessKey: { type: 'string' },
-    status: { enum: ['running', 'completed', 'failed', 'cancelled'] },
-    state: { type: 'string' },
-    assignee: { type: 'string' },
-    dueAt: { type: 'string', format: 'date-time' },
-    overdue: { type: 'boolean' },
-    startedAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-    endedAt: { type: 'string', format: 'date-time' },
-  },
-};
-const stateResult = { type: 'object', required: ['state', 'status'], properties: { state: { type: 'string' }, status: { type: 'string' }, seq: { type: 'integer' } } };
-
-function queryParams(schema: z.ZodObject) {
-  const js = z.toJSONSchema(schema, { io: 'input' }) as { properties: Record<string, object> };
-  return Object.entries(js.properties).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+interface Reply {
+  description: string;
+  schema?: z.ZodType;
+  /** Media types of the answer; JSON when not given. */
+  media?: Media[];
+  headers?: Record<string, { description: string; schema: object }>;
 }
 
-/** Path entries for routes whose bodies are described in shared/api.md and the README. */
-function simple(route: string, ops: Record<string, [string, ...number[]]>) {
-  const params = [...route.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-  return {
-    [route]: Object.fromEntries(
-      Object.entries(ops).map(([method, [summary, ...codes]]) => [
-        method,
-        {
-          summary,
-          ...(params.length ? { parameters: params } : {}),
-          ...(method === 'post' || method === 'put' ? { requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' } } } } } : {}),
-          responses: Object.fromEntries(codes.map((c) => [String(c), c < 300 ? json({ type: 'object' }) : problem])),
-        },
+export interface Operation {
+  method: 'get' | 'post' | 'put';
+  /** The OpenAPI path, `{name}` for parameters. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Bearer token (default), an intake credential, the resident's signed link, or none. */
+  auth?: Auth;
+  /** Roles that pass (admin always does); a role check means 403 for the others. */
+  roles?: readonly Principal['role'][];
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  bodyRequired?: boolean;
+  /** Media types the body may have (JSON when not given). */
+  bodyMedia?: string[];
+  bodyExample?: unknown;
+  ok: Record<number, Reply>;
+  /** Statuses beyond those implied by auth, roles, validation and the database: 403, 404, 409, 413, 422. */
+  errors?: number[];
+  /** Answers without touching PostgreSQL or Temporal (no 503). */
+  offline?: boolean;
+}
+
+const ROLES = ['admin', 'ops', 'manager', 'grid-leader', 'grid-worker', 'partner'] as const;
+
+// Path parameters: the strings the routes read from req.params.
+const workflowId = z.string().min(1).describe('The workflow id, URL-encoded, e.g. daily-patrol%2Fgrid-01%2F2026-11-25');
+const processParams = z.strictObject({ workflowId });
+const keyParams = z.strictObject({ key: z.string().min(1).describe('A definition key, e.g. daily-patrol') });
+const idParams = z.strictObject({ id: z.string().min(1) });
+
+// Answers. Most routes answer objects the services build; where the shape is part of the contract it is here.
+const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    accepts: z.array(z.string()).optional(),
+  })
+  .describe('RFC 9457 problem details');
+const anyObject = z.object({}).catchall(z.unknown());
+const items = z.object({ items: z.array(anyObject) }).catchall(z.unknown());
+const processSummary = z
+  .object({
+    workflowId: z.string(),
+    definition: z.string(),
+    definitionVersion: z.number().int().optional(),
+    title: z.string().optional(),
+    grid: z.string().nullable().optional(),
+    businessKey: z.string(),
+    status: z.enum(['running', 'completed', 'failed', 'cancelled']),
+    state: z.string(),
+    assignee: z.string().nullable().optional(),
+    dueAt: z.string().nullable().optional(),
+    overdue: z.boolean(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    endedAt: z.string().nullable().optional(),
+  })
+  .catchall(z.unknown())
+  .describe('A process as the read model has it');
+const startResult = z
+  .object({ workflowId: z.string(), definition: z.object({ key: z.string(), version: z.number().int() }), state: z.string(), status: z.string() })
+  .catchall(z.unknown());
+const stateResult = z.object({ state: z.string(), status: z.string(), seq: z.number().int().optional() }).catchall(z.unknown());
+
+// A server-sent event as clients parse it: its name and its data (JSON text).
+const streamEvent = z.object({ event: z.enum(['ready', 'notification', 'closed']), data: z.string() }).catchall(z.unknown());
+
+const json = (description: string, schema: z.ZodType = anyObject): Reply => ({ description, schema });
+const csvOrJson = (description: string): Reply => ({ description, media: ['json', 'csv'] });
+
+/** Every route of the app. */
+export const OPERATIONS: Operation[] = [
+  // Public: health, this document, metrics and the console.
+  { method: 'get', path: '/healthz', tag: 'health', auth: 'public', offline: true, summary: 'Liveness', ok: { 200: json('Alive', z.object({ status: z.literal('ok') })) } },
+  { method: 'get', path: '/readyz', tag: 'health', auth: 'public', summary: 'Readiness of PostgreSQL and Temporal (503 names the one down)', ok: { 200: json('Ready', z.object({ postgres: z.string(), temporal: z.string() })) } },
+  { method: 'get', path: '/api/openapi.json', tag: 'health', auth: 'public', offline: true, summary: 'This document', ok: { 200: json('The OpenAPI document') } },
+  { method: 'get', path: '/metrics', tag: 'health', auth: 'public', offline: true, summary: 'Prometheus metrics of the API process', ok: { 200: { description: 'Metrics in the Prometheus text format', media: ['text'] } } },
+  { method: 'get', path: '/', tag: 'console', auth: 'public', offline: true, summary: 'The web console (503 when it is not built)', ok: { 200: { description: 'The console page', media: ['html'] } }, errors: [503] },
+  { method: 'get', path: '/index.html', tag: 'console', auth: 'public', offline: true, summary: 'The web console (503 when it is not built)', ok: { 200: { description: 'The console page', media: ['html'] } }, errors: [503] },
+
+  { method: 'get', path: '/api/me', tag: 'tokens', offline: true, summary: 'Who the token is: name, role, grids, member', ok: { 200: json('The caller', z.object({ name: z.string(), role: z.enum(ROLES), grids: z.union([z.array(z.string()), z.literal('all')]), member: z.string().nullable() })) } },
+
+  // Processes.
+  {
+    method: 'post', path: '/api/processes', tag: 'processes', summary: 'Start a process (idempotent per definition and business key); grid roles start processes of their own grids',
+    body: startBody, bodyRequired: true, bodyExample: { definition: 'daily-patrol', grid: 'grid-03' },
+    ok: { 201: json('Started', startResult), 200: json('Already started with this business key: the same run', startResult) },
+    errors: [403, 404, 409],
+  },
+  {
+    method: 'get', path: '/api/processes', tag: 'processes', summary: 'List processes from the read model (format=csv for a spreadsheet; the next page\'s cursor in X-Next-Cursor)',
+    query: listQuery, ok: { 200: { description: 'A page of processes', media: ['json', 'csv'], schema: z.object({ items: z.array(processSummary), nextCursor: z.string().nullable() }) } },
+  },
+  { method: 'get', path: '/api/processes/{workflowId}', tag: 'processes', params: processParams, summary: 'Process detail: live state, tasks, deadlines and history (404 for another grid\'s process)', ok: { 200: json('The process', processSummary) }, errors: [404] },
+  {
+    method: 'post', path: '/api/processes/{workflowId}/events', tag: 'processes', params: processParams, summary: 'Send an event; answers after the workflow applied it (409 when the state does not accept it)',
+    body: eventBody, bodyRequired: true, bodyExample: { type: 'SUBMIT', data: { note: '巡查完成' }, requestId: 'r-1' },
+    ok: { 200: json('Applied', stateResult) }, errors: [403, 404, 409],
+  },
+  { method: 'post', path: '/api/processes/{workflowId}/cancel', tag: 'processes', params: processParams, roles: ['manager'], summary: 'Cancel a running process', body: cancelBody, bodyRequired: true, bodyExample: { reason: 'opened twice' }, ok: { 202: json('Cancelling') }, errors: [404, 409] },
+  {
+    method: 'post', path: '/api/processes/{workflowId}/evidence', tag: 'processes', params: processParams, query: uploadQuery,
+    summary: 'Upload a photo or file (the body is the file; Content-Type one of GRIDFLOW_EVIDENCE_TYPES, at most GRIDFLOW_EVIDENCE_MAX_BYTES); answers its reference { sha256, name, type, size }; the same file again answers 200',
+    body: z.string(), bodyRequired: true, bodyMedia: ['image/jpeg', 'image/png', 'image/webp', 'application/pdf'],
+    ok: { 201: json('Stored'), 200: json('Stored before') }, errors: [404, 413, 415],
+  },
+  { method: 'get', path: '/api/processes/{workflowId}/evidence', tag: 'processes', params: processParams, summary: 'The evidence files of a process', ok: { 200: json('Files', items) }, errors: [404] },
+  {
+    method: 'get', path: '/api/processes/{workflowId}/evidence/{sha256}', tag: 'processes', params: processParams.extend({ sha256: sha256Param }),
+    summary: 'One evidence file of a process', ok: { 200: { description: 'The file', media: ['binary'] } }, errors: [404],
+  },
+  {
+    method: 'post', path: '/api/processes/{workflowId}/merge', tag: 'processes', params: processParams, roles: ['grid-worker', 'grid-leader'],
+    summary: 'Merge a duplicate issue ({ duplicate }) into this one: the duplicate ends rejected and its reporters and hotline tickets follow this issue',
+    body: mergeBody, bodyRequired: true, ok: { 200: json('Merged') }, errors: [404, 409],
+  },
+  { method: 'get', path: '/api/processes/{workflowId}/reporters', tag: 'processes', params: processParams, summary: 'Who reported an issue: its own report and each merged duplicate; mergedInto when it was merged', ok: { 200: json('Reporters', items) }, errors: [404] },
+  { method: 'post', path: '/api/processes/{workflowId}/satisfaction-link', tag: 'processes', params: processParams, summary: 'A signed, expiring link for the resident to rate a verified issue (grid staff)', ok: { 201: json('The link') }, errors: [403, 404, 409] },
+
+  // Definitions.
+  { method: 'get', path: '/api/definitions', tag: 'definitions', summary: 'Published definitions with their latest version and status (active, paused, retired)', ok: { 200: json('Definitions', items) } },
+  {
+    method: 'post', path: '/api/definitions', tag: 'definitions', roles: ['ops'], query: publishQuery,
+    summary: 'Publish a definition document as its next version (422 names every error); its schedule is created, updated or deleted at once',
+    body: anyObject.describe('A definition document (see definitions/*.definition.yaml)'), bodyRequired: true,
+    ok: { 201: json('Published'), 200: json('The same document as the latest version: unchanged') }, errors: [422],
+  },
+  { method: 'post', path: '/api/definitions/validate', tag: 'definitions', offline: true, summary: 'Validate a definition document (422 names every error)', body: anyObject, bodyRequired: true, ok: { 200: json('Valid, with warnings') }, errors: [422] },
+  {
+    method: 'post', path: '/api/definitions/draft/simulate', tag: 'definitions', roles: ['ops', 'manager'], offline: true,
+    summary: 'Simulate an unpublished document on a virtual clock; nothing is stored. 422 names the limit (steps, days, time) a run went past',
+    body: draftSimulateBody, bodyRequired: true, ok: { 200: json('The run') }, errors: [422],
+  },
+  { method: 'post', path: '/api/definitions/draft/diff', tag: 'definitions', summary: 'Diff an unpublished document against a published version, with the running instances affected', body: draftDiffBody, bodyRequired: true, ok: { 200: json('The diff') }, errors: [404, 422] },
+  { method: 'get', path: '/api/definitions/{key}', tag: 'definitions', params: keyParams, summary: 'The latest version of a definition', ok: { 200: json('The document') }, errors: [404] },
+  { method: 'get', path: '/api/definitions/{key}/versions', tag: 'definitions', params: keyParams, summary: 'Every version of a definition', ok: { 200: json('Versions', items) }, errors: [404] },
+  { method: 'get', path: '/api/definitions/{key}/versions/{version}', tag: 'definitions', params: keyParams.extend({ version: versionParam }), summary: 'One version of a definition', ok: { 200: json('The document') }, errors: [404] },
+  {
+    method: 'post', path: '/api/definitions/{key}/simulate', tag: 'definitions', params: keyParams, roles: ['ops', 'manager'],
+    summary: 'Run a definition against timed events on a virtual clock. 422 names the limit (steps, days, time) a run went past',
+    body: simulateBody, bodyRequired: true, bodyExample: { events: [{ at: '2026-11-25T09:00:00+08:00', type: 'START' }] }, ok: { 200: json('The run') }, errors: [404, 422],
+  },
+  { method: 'get', path: '/api/definitions/{key}/diff', tag: 'definitions', params: keyParams, query: diffQuery, summary: 'Structural diff of two versions and the running instances affected', ok: { 200: json('The diff') }, errors: [404] },
+  { method: 'post', path: '/api/definitions/{key}/migrate', tag: 'definitions', params: keyParams, roles: ['ops'], summary: 'Move running instances between versions (dryRun lists what would move)', body: migrateBody, bodyRequired: true, bodyExample: { from: 1, to: 2, dryRun: true }, ok: { 200: json('Moved') }, errors: [404, 409, 422] },
+  ...(['pause', 'resume', 'retire'] as const).map(
+    (action): Operation => ({
+      method: 'post', path: `/api/definitions/{key}/${action}`, tag: 'definitions', params: keyParams, roles: ['ops'], body: lifecycleBody,
+      summary: { pause: 'Pause a definition: its schedule is paused; people may still start processes', resume: 'Resume a paused or retired definition: its schedule is created or resumed', retire: 'Retire a definition: its schedule is deleted and nothing starts it again (409); running ones go on' }[action],
+      ok: { 200: json('The definition and its schedule') }, errors: [404, 409],
+    }),
+  ),
+
+  // Tasks and notifications.
+  { method: 'get', path: '/api/tasks', tag: 'tasks', query: taskListQuery, summary: 'Open tasks (assignee=me for the caller\'s own)', ok: { 200: json('Tasks', items) } },
+  { method: 'post', path: '/api/tasks/{id}/complete', tag: 'tasks', params: idParams, body: completeBody, bodyRequired: true, summary: 'Complete a task with one of its events', ok: { 200: json('Applied', stateResult) }, errors: [403, 404, 409] },
+  { method: 'post', path: '/api/tasks/{id}/claim', tag: 'tasks', params: idParams, summary: 'Claim a task of a role several people hold', ok: { 200: json('Claimed') }, errors: [403, 404, 409] },
+  { method: 'post', path: '/api/tasks/{id}/reassign', tag: 'tasks', params: idParams, body: reassignBody, bodyRequired: true, summary: 'Hand a task to another member (grid leaders, managers)', ok: { 200: json('Reassigned') }, errors: [403, 404, 409] },
+  { method: 'get', path: '/api/notifications', tag: 'notifications', query: inboxQuery, summary: 'The caller\'s inbox (member=me, unread=true); grid roles see their grids only', ok: { 200: json('Notices', items) }, errors: [403] },
+  {
+    method: 'get', path: '/api/notifications/stream', tag: 'notifications', query: streamQuery,
+    summary: 'Server-sent events of new notices for the caller (events ready, notification, closed); closed when the token is revoked or expires. 429 past the open streams a caller may hold',
+    ok: { 200: { description: 'An event stream', media: ['sse'] } }, errors: [403],
+  },
+  { method: 'post', path: '/api/notifications/{id}/read', tag: 'notifications', params: idParams, summary: 'Mark a notice read', ok: { 200: json('Read') }, errors: [404] },
+
+  // Grids, chat channels and deliveries.
+  { method: 'get', path: '/api/grids', tag: 'grids', summary: 'The grids with households, residents, sites and members (grid roles: their own)', ok: { 200: json('Grids', items) } },
+  { method: 'get', path: '/api/grids/{id}', tag: 'grids', params: idParams, summary: 'One grid: its sites and members (phone numbers masked)', ok: { 200: json('The grid') }, errors: [403, 404] },
+  {
+    method: 'get', path: '/api/grids/{id}/members/{memberId}/phone', tag: 'grids', params: idParams.extend({ memberId: z.string().min(1) }), roles: ['manager'],
+    summary: 'A member\'s phone number unmasked (managers; audited)', ok: { 200: json('The number', z.object({ memberId: z.string(), phone: z.string().nullable() })) }, errors: [404],
+  },
+  { method: 'get', path: '/api/grids/{id}/channel', tag: 'grids', params: idParams, summary: 'The grid\'s chat group channel (the webhook key masked)', ok: { 200: json('The channel') }, errors: [403, 404] },
+  { method: 'put', path: '/api/grids/{id}/channel', tag: 'grids', params: idParams, roles: ['ops', 'manager'], body: channelBody, bodyRequired: true, summary: 'Set the grid\'s WeCom group robot webhook, format and quiet hours', ok: { 200: json('The channel') }, errors: [404, 422] },
+  { method: 'get', path: '/api/deliveries', tag: 'grids', query: deliveryListQuery, roles: ['ops', 'manager', 'grid-leader'], summary: 'Chat group deliveries with every attempt', ok: { 200: json('Deliveries', items) } },
+
+  // Tokens and intake.
+  {
+    method: 'post', path: '/api/tokens', tag: 'tokens', roles: [], body: createTokenBody, bodyRequired: true, bodyExample: { role: 'grid-worker', name: 'grid-03 worker phone', memberId: 'm-grid-03-worker', grids: ['grid-03'], ttlDays: 90 },
+    summary: 'Create an API token (admin); the token is shown once', ok: { 201: json('Created') }, errors: [409],
+  },
+  { method: 'post', path: '/api/tokens/{id}/revoke', tag: 'tokens', params: idParams, roles: [], summary: 'Revoke a token (admin)', ok: { 200: json('Revoked', z.object({ id: z.string(), revoked: z.boolean() })) } },
+  { method: 'get', path: '/api/intake/systems', tag: 'intake', roles: [], summary: 'Registered intake systems (admin)', ok: { 200: json('Systems', items) } },
+  { method: 'post', path: '/api/intake/systems', tag: 'intake', roles: [], body: systemBody, bodyRequired: true, summary: 'Register an intake system, or replace its credential, signing secret and webhook; both shown once (admin)', ok: { 201: json('Registered') }, errors: [422] },
+  { method: 'post', path: '/api/intake/systems/{name}/revoke', tag: 'intake', params: z.strictObject({ name: systemName }), roles: [], summary: 'Revoke an intake system\'s credential (admin)', ok: { 200: json('Revoked') } },
+  {
+    method: 'post', path: '/api/intake/tickets', tag: 'intake', auth: 'intake', body: ticketBody, bodyRequired: true,
+    bodyExample: { ticketId: 'HL-20261125-0001', grid: 'grid-03', category: '环境卫生', description: '3号楼门口垃圾堆放', urgency: 'normal' },
+    summary: 'File an external ticket (12345 hotline and others): starts one issue; the same ticket id again answers 200 with the same workflow id. Status changes go back to the system\'s webhook, signed',
+    ok: { 201: json('Filed: a new issue'), 200: json('Filed before: the same issue') }, errors: [409],
+  },
+  { method: 'get', path: '/api/intake/tickets/{ticketId}', tag: 'intake', auth: 'intake', params: z.strictObject({ ticketId: z.string().min(1) }), summary: 'The state of a ticket\'s issue (the kept one when merged)', ok: { 200: json('The ticket\'s issue') }, errors: [404] },
+
+  // Schedules.
+  { method: 'get', path: '/api/schedules', tag: 'schedules', roles: ['ops', 'manager'], summary: 'Every recurring definition\'s schedule with its next run times after its calendar rule', ok: { 200: json('Schedules') } },
+  { method: 'get', path: '/api/schedules/{id}', tag: 'schedules', params: idParams, roles: ['ops', 'manager'], summary: 'One schedule', ok: { 200: json('The schedule') }, errors: [404] },
+  { method: 'post', path: '/api/schedules/{id}/trigger', tag: 'schedules', params: idParams, roles: ['ops'], summary: 'Run a schedule now, under its calendar rule (starts nothing twice: business keys carry the day)', ok: { 202: json('Triggered') }, errors: [404, 409] },
+  { method: 'post', path: '/api/schedules/{id}/pause', tag: 'schedules', params: idParams, roles: ['ops'], body: noteBody, summary: 'Pause a schedule', ok: { 200: json('The schedule') }, errors: [404] },
+  { method: 'post', path: '/api/schedules/{id}/unpause', tag: 'schedules', params: idParams, roles: ['ops'], body: noteBody, summary: 'Resume a schedule', ok: { 200: json('The schedule') }, errors: [404] },
+
+  // Statistics.
+  { method: 'get', path: '/api/stats/overview', tag: 'stats', query: overviewQuery, summary: 'Per grid and per definition: started, completed, running, overdue, on-time rate, time in each state, satisfaction; patrol coverage', ok: { 200: csvOrJson('The overview of the period') } },
+  { method: 'get', path: '/api/evaluations/{month}', tag: 'stats', params: z.strictObject({ month: monthParam }), query: evaluationQuery, summary: 'The month\'s grid ranking: as the monthly review confirmed it, else computed now (source: provisional)', ok: { 200: csvOrJson('Scores, adjustments with reasons, totals and ranks') } },
+  { method: 'get', path: '/api/processes-counts', tag: 'stats', query: countsQuery, summary: 'Instances per definition and state for the filters of GET /api/processes', ok: { 200: csvOrJson('Counts') } },
+
+  // The resident's page: a signed link, no account.
+  { method: 'get', path: '/r/{token}', tag: 'resident', auth: 'link', params: z.strictObject({ token: z.string().min(1) }), summary: 'The resident\'s satisfaction page (JSON when asked for it)', ok: { 200: { description: 'The page, or the issue\'s category and whether it is open', media: ['html', 'json'] } }, errors: [404] },
+  {
+    method: 'post', path: '/r/{token}', tag: 'resident', auth: 'link', params: z.strictObject({ token: z.string().min(1) }), body: answerBody, bodyRequired: true, bodyMedia: ['application/json', 'application/x-www-form-urlencoded'],
+    summary: 'The resident\'s answer (1 to 5, a comment): evaluates the issue, closing or reopening it', ok: { 200: { description: 'Recorded', media: ['html', 'json'] } }, errors: [404, 409],
+  },
+];
+
+const MEDIA: Record<Media, string> = { json: 'application/json', csv: 'text/csv', sse: 'text/event-stream', binary: 'application/octet-stream', html: 'text/html', text: 'text/plain' };
+
+const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+const output = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+const strip = ({ $schema: _, ...rest }: Record<string, unknown>) => rest;
+
+function parameters(where: 'path' | 'query', schema: z.ZodObject | undefined) {
+  if (!schema) return [];
+  const js = input(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => {
+    const { description, ...rest } = s;
+    return { name, in: where, required: where === 'path' || (js.required ?? []).includes(name), ...(description ? { description } : {}), schema: rest };
+  });
+}
+
+const ERROR_TITLES: Record<number, string> = {
+  400: 'The request does not match its schema (errors name each field)',
+  401: 'No credential, or not a valid one',
+  403: 'The caller\'s role or grids do not allow this',
+  404: 'Not found, or not within the caller\'s reach',
+  409: 'The state of the thing does not allow this now',
+  413: 'The body is larger than the limit',
+  415: 'The body\'s media type or charset is not accepted',
+  422: 'Well-formed but not valid (errors name each problem)',
+  429: 'Too many requests (Retry-After says when to try again)',
+  503: 'PostgreSQL or Temporal is not reachable; try again shortly',
+};
+
+/** The statuses an operation can answer besides its successes. */
+export function errorStatuses(op: Operation): number[] {
+  const codes = new Set(op.errors ?? []);
+  if (op.auth === undefined || op.auth === 'bearer' || op.auth === 'intake') codes.add(401).add(429);
+  if (op.auth === 'link') codes.add(429);
+  if (op.roles) codes.add(403);
+  if (op.params || op.query || op.body) codes.add(400);
+  if (op.body && !op.bodyMedia) codes.add(413).add(415);
+  if (!op.offline) codes.add(503);
+  return [...codes].sort((a, b) => a - b);
+}
+
+function reply(r: Reply) {
+  const content = Object.fromEntries(
+    (r.media ?? ['json']).map((m) => {
+      if (m === 'json') return [MEDIA.json, { schema: r.schema ? strip(output(r.schema)) : { type: 'object' } }];
+      if (m === 'sse') return [MEDIA.sse, { schema: strip(output(streamEvent)), itemSchema: strip(output(streamEvent)) }];
+      if (m === 'binary') return [MEDIA.binary, { schema: { type: 'string', contentMediaType: 'application/octet-stream' } }];
+      return [MEDIA[m], { schema: { type: 'string' } }];
+    }),
+  );
+  return { description: r.description, content, ...(r.headers ? { headers: r.headers } : {}) };
+}
+
+const SECURITY: Record<Auth, object[]> = { bearer: [{ bearer: [] }], intake: [{ intake: [] }], link: [], public: [] };
+
+function operation(op: Operation) {
+  const params = [...parameters('path', op.params), ...parameters('query', op.query)];
+  const body = op.body && {
+    required: Boolean(op.bodyRequired),
+    content: Object.fromEntries(
+      (op.bodyMedia ?? ['application/json']).map((type) => [
+        type,
+        type === 'application/json' || type === 'application/x-www-form-urlencoded'
+          ? { schema: strip(input(op.body as z.ZodType)), ...(op.bodyExample !== undefined ? { example: op.bodyExample } : {}) }
+          : { schema: { type: 'string', contentMediaType: type } },
       ]),
     ),
   };
+  const responses: Record<string, unknown> = Object.fromEntries(Object.entries(op.ok).map(([status, r]) => [status, reply(r)]));
+  for (const code of errorStatuses(op)) {
+    responses[String(code)] = {
+      description: ERROR_TITLES[code],
+      // The resident's page answers its errors as a page too, unless JSON was asked for.
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } }, ...(op.auth === 'link' ? { 'text/html': { schema: { type: 'string' } } } : {}) },
+      ...(code === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
+    };
+  }
+  const who = op.roles ? ` Roles: ${['admin', ...op.roles].join(', ')}.` : '';
+  return {
+    tags: [op.tag],
+    summary: op.summary,
+    ...(who ? { description: who.trim() } : {}),
+    security: SECURITY[op.auth ?? 'bearer'],
+    ...(params.length ? { parameters: params } : {}),
+    ...(body ? { requestBody: body } : {}),
+    responses,
+  };
 }
 
-/** The OpenAPI 3.1 document of every route this server answers. */
+const pathPatterns = () => {
+  const byPath = new Map<string, Set<string>>();
+  for (const op of OPERATIONS) (byPath.get(op.path) ?? byPath.set(op.path, new Set()).get(op.path))?.add(op.method.toUpperCase());
+  return [...byPath].map(([path, methods]) => {
+    const allow = [...methods, ...(methods.has('GET') ? ['HEAD'] : [])];
+    return { re: new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/\{\w+\}/g, '[^/]+')}/?$`), allow };
+  });
+};
+
+/** OPTIONS answered from the document, so Allow lists what a path has (`/definitions/validate` is not `/definitions/:key`). */
+export function answerOptions(): RequestHandler {
+  const patterns = pathPatterns();
+  return (req, res, next) => {
+    const known = req.method === 'OPTIONS' ? patterns.find((p) => p.re.test(`${req.baseUrl}${req.path}`)) : undefined;
+    if (!known) return next();
+    res.set('Allow', known.allow.join(', ')).status(204).end();
+  };
+}
+
+/** 405 with an Allow header for a path the API has but not with this method; placed after the routes. */
+export function methodNotAllowed(): RequestHandler {
+  const patterns = pathPatterns();
+  return (req, res, next) => {
+    const known = patterns.find((p) => p.re.test(req.path));
+    if (!known || known.allow.includes(req.method)) return next();
+    res.set('Allow', known.allow.join(', '));
+    next(new ProblemError(405, 'Method Not Allowed', `${req.method} is not allowed on ${req.path}; allowed: ${known.allow.join(', ')}`));
+  };
+}
+
+/** The OpenAPI 3.1 document of every route this server answers, generated from OPERATIONS. */
 export function openApiDocument() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: '3.1.0',
-    info: { title: 'gridflow', version: '1.0.0', description: 'Community grid governance processes on Temporal. Contract: shared/api.md.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, intake: { type: 'http', scheme: 'bearer', description: 'An intake credential (gfi_...) of an external system' } } },
-    security: [{ bearer: [] }],
-    paths: {
-      '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' } } }) } } },
-      '/readyz': { get: { security: [], summary: 'Readiness of PostgreSQL and Temporal', responses: { 200: json({ type: 'object' }), ...errors(503) } } },
-      '/api/openapi.json': { get: { security: [], summary: 'This document', responses: { 200: json({ type: 'object' }) } } },
-      '/api/processes': {
-        post: {
-          summary: 'Start a process (idempotent per definition and business key)',
-          requestBody: body(startBody),
-          responses: {
-            201: json({ type: 'object' }, 'Started'),
-            200: json({ type: 'object' }, 'Already started with this business key: the same run'),
-            ...errors(400, 401, 404, 503),
-          },
-        },
-        get: {
-          summary: 'List processes from the read model',
-          parameters: queryParams(listQuery),
-          responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: summary }, nextCursor: { type: ['string', 'null'] } } }), ...errors(400, 401) },
-        },
+    info: { title: 'gridflow', version: '1.0.0', description: 'Community grid governance processes on Temporal. Generated from the zod schemas the routes validate with (api/openapi.ts).' },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (POST /api/tokens), or GRIDFLOW_ADMIN_TOKEN' },
+        intake: { type: 'http', scheme: 'bearer', description: 'An intake credential (gfi_...) of an external system (POST /api/intake/systems)' },
       },
-      '/api/processes/{workflowId}': {
-        get: { summary: 'Process detail: live state, tasks, deadlines and history', parameters: [idParam], responses: { 200: json(summary), ...errors(401, 404) } },
-      },
-      '/api/processes/{workflowId}/events': {
-        post: {
-          summary: 'Send an event; answers after the workflow applied it',
-          parameters: [idParam],
-          requestBody: body(eventBody),
-          responses: { 200: json(stateResult), ...errors(400, 401, 404, 409, 503) },
-        },
-      },
-      ...simple('/api/definitions', { get: ['Published definitions with their latest version', 200], post: ['Publish a definition document as its next version (422 when invalid)', 201, 400, 422] }),
-      ...simple('/api/definitions/validate', { post: ['Validate a definition document', 200, 422] }),
-      ...simple('/api/definitions/draft/simulate', { post: ['Simulate an unpublished document ({ document, startAt?, grid?, input?, events, until? }); nothing is stored. Ops and managers; 422 names the limit (steps, days, time) a run went past', 200, 400, 403, 422, 503] }),
-      ...simple('/api/definitions/draft/diff', { post: ['Diff an unpublished document ({ document, from? }) against a published version, with the running instances affected', 200, 400, 404, 422] }),
-      ...simple('/api/me', { get: ['Who the token is: name, role, grids, member', 200, 401] }),
-      ...simple('/api/definitions/{key}', { get: ['The latest version of a definition', 200, 404] }),
-      ...simple('/api/definitions/{key}/versions', { get: ['Every version of a definition', 200, 404] }),
-      ...simple('/api/definitions/{key}/versions/{version}', { get: ['One version of a definition', 200, 400, 404] }),
-      ...simple('/api/definitions/{key}/simulate', { post: ['Run a definition against timed events on a virtual clock. Ops and managers; 422 names the limit (steps, days, time) a run went past', 200, 400, 403, 404, 422, 503] }),
-      ...simple('/api/definitions/{key}/diff', { get: ['Structural diff of two versions and the running instances affected', 200, 400, 404] }),
-      ...simple('/api/definitions/{key}/migrate', { post: ['Move running instances between versions (dryRun lists what would move)', 200, 400, 404, 409] }),
-      ...simple('/api/tasks', { get: ['Open tasks (assignee=me for the caller\'s own)', 200, 400] }),
-      ...simple('/api/tasks/{id}/complete', { post: ['Complete a task with one of its events', 200, 400, 404, 409] }),
-      ...simple('/api/tasks/{id}/claim', { post: ['Claim a task of a role several people hold', 200, 403, 404, 409] }),
-      ...simple('/api/tasks/{id}/reassign', { post: ['Hand a task to another member (grid leaders, managers)', 200, 400, 403, 404] }),
-      ...simple('/api/notifications', { get: ['The caller\'s inbox (member=me, unread=true); grid roles see their grids only', 200, 400, 403] }),
-      ...simple('/api/notifications/stream', { get: ['text/event-stream of new notices for the caller; grid roles see their grids only; closed when the token is revoked or expires', 200, 400, 403, 429] }),
-      ...simple('/api/notifications/{id}/read', { post: ['Mark a notice read', 200, 404] }),
-      ...simple('/api/grids/{id}/channel', { get: ['The grid\'s chat group channel', 200, 403, 404], put: ['Set the grid\'s WeCom group robot webhook, format and quiet hours', 200, 400, 403] }),
-      ...simple('/api/deliveries', { get: ['Chat group deliveries with every attempt', 200] }),
-      ...simple('/api/tokens', { post: ['Create an API token (admin; shown once)', 201, 400, 403] }),
-      ...simple('/api/tokens/{id}/revoke', { post: ['Revoke a token (admin)', 200, 403] }),
-      '/api/stats/overview': { get: { summary: 'Per grid and per definition: started, completed, running, overdue, on-time rate, time in each state, satisfaction; patrol coverage (format=csv for a spreadsheet)', parameters: queryParams(overviewQuery), responses: { 200: csvOrJson('The overview of the period'), ...errors(400, 401) } } },
-      '/api/evaluations/{month}': { get: { summary: "The month's grid ranking: as the monthly review confirmed it, else computed now (source: provisional)", parameters: [{ name: 'month', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } }, ...queryParams(evaluationQuery)], responses: { 200: csvOrJson('Scores, adjustments with reasons, totals and ranks'), ...errors(400, 401) } } },
-      '/api/processes-counts': { get: { summary: 'Instances per definition and state for the filters of GET /api/processes', parameters: queryParams(countsQuery), responses: { 200: csvOrJson('Counts'), ...errors(400, 401) } } },
-      '/api/grids': {
-        get: { summary: 'The 12 grids with households, residents, sites and members', responses: { 200: json({ type: 'object' }), ...errors(401) } },
-      },
-      '/api/grids/{id}': {
-        get: {
-          summary: 'One grid: its sites and members (phone numbers masked)',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^grid-\\d{2}$' } }],
-          responses: { 200: json({ type: 'object' }), ...errors(401, 403, 404) },
-        },
-      },
-      '/api/schedules': {
-        get: { summary: 'Every recurring definition\'s schedule with its next run times (Asia/Shanghai)', responses: { 200: json({ type: 'object' }), ...errors(401) } },
-      },
-      '/api/schedules/{id}': {
-        get: { summary: 'One schedule', parameters: [scheduleParam], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
-      },
-      '/api/schedules/{id}/trigger': {
-        post: { summary: 'Run a schedule now (starts nothing twice: business keys carry the day)', parameters: [scheduleParam], responses: { 202: json({ type: 'object' }, 'Triggered'), ...errors(401, 404) } },
-      },
-      '/api/schedules/{id}/pause': {
-        post: { summary: 'Pause a schedule', parameters: [scheduleParam], requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { note: { type: 'string' } } } } } }, responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404) } },
-      },
-      '/api/schedules/{id}/unpause': {
-        post: { summary: 'Resume a schedule', parameters: [scheduleParam], responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404) } },
-      },
-      '/api/intake/tickets': {
-        post: {
-          summary: 'File an external ticket (12345 hotline and others) with an intake credential, which opens nothing else: starts one issue with source hotline; the same ticket id again answers 200 with the same workflow id. Status changes go back to the system\'s webhook, signed (X-Gridflow-Signature: sha256=HMAC(secret, X-Gridflow-Timestamp + "." + body))',
-          security: [{ intake: [] }],
-          requestBody: body(ticketBody),
-          responses: { 201: json({ type: 'object' }, 'Filed: a new issue'), 200: json({ type: 'object' }, 'Filed before: the same issue'), ...errors(400, 401, 503) },
-        },
-      },
-      '/api/intake/tickets/{ticketId}': {
-        get: { summary: 'The state of a ticket\'s issue (the kept one when merged), with the intake credential', security: [{ intake: [] }], parameters: [{ name: 'ticketId', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
-      },
-      ...simple('/api/intake/systems', { get: ['Registered intake systems (admin)', 200, 403], post: ['Register an intake system, or replace its credential, signing secret and webhook ({ name, webhookUrl? }); the credential and secret are shown once (admin)', 201, 400, 403] }),
-      ...simple('/api/intake/systems/{name}/revoke', { post: ['Revoke an intake system\'s credential (admin)', 200, 400, 403] }),
-      '/api/processes/{workflowId}/evidence': {
-        post: {
-          summary: 'Upload a photo or file for a process (the body is the file; Content-Type one of GRIDFLOW_EVIDENCE_TYPES, at most GRIDFLOW_EVIDENCE_MAX_BYTES); answers its reference { sha256, name, type, size } for data.evidence of an event; the same file again answers 200',
-          parameters: [idParam, { name: 'name', in: 'query', required: false, schema: { type: 'string', maxLength: 200 } }],
-          requestBody: { required: true, content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } }, 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/webp': { schema: { type: 'string', format: 'binary' } }, 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
-          responses: { 201: json({ type: 'object' }, 'Stored'), 200: json({ type: 'object' }, 'Stored before'), ...errors(400, 401, 404, 413, 415) },
-        },
-        get: { summary: 'The evidence files of a process', parameters: [idParam], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
-      },
-      '/api/processes/{workflowId}/evidence/{sha256}': {
-        get: { summary: 'One evidence file of a process (404 for another grid\'s process)', parameters: [idParam, { name: 'sha256', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }], responses: { 200: { description: 'The file' }, ...errors(401, 404) } },
-      },
-      '/api/processes/{workflowId}/merge': {
-        post: { summary: 'Merge a duplicate issue ({ duplicate }) into this one: the duplicate ends rejected (reason duplicate, referTo this one) and its reporters and hotline tickets follow this issue (the grid\'s worker or leader)', parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['duplicate'], properties: { duplicate: { type: 'string' } } } } } }, responses: { 200: json({ type: 'object' }), ...errors(400, 401, 403, 404, 409) } },
-      },
-      '/api/processes/{workflowId}/reporters': {
-        get: { summary: 'Who reported an issue: its own report and each merged duplicate, with hotline tickets; mergedInto when it was merged', parameters: [idParam], responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
-      },
-      '/api/processes/{workflowId}/cancel': {
-        post: { summary: 'Cancel a running process', parameters: [idParam], requestBody: body(cancelBody), responses: { 202: json({ type: 'object' }, 'Accepted'), ...errors(400, 401, 404, 409) } },
-      },
+      schemas: { Problem: strip(output(problem)) },
     },
+    security: [{ bearer: [] }],
+    paths,
   };
 }

@@ -27,7 +27,15 @@ export const eventBody = z.strictObject({
 
 export const cancelBody = z.strictObject({ reason: z.string().min(1, 'say why').max(500) });
 
-const isoTime = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}(T|$)/.test(v) && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00+08:00');
+// Patterns, not refinements, so that the OpenAPI document carries them and every string they admit is a real
+// day (1900-2099, leap days included) or time: what a client generates from the document is accepted.
+const DAY = String.raw`((19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])|(19|20)\d{2}-(0[13-9]|1[0-2])-(29|30)|(19|20)\d{2}-(0[13578]|1[02])-31|(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26]))-02-29)`;
+const TIME = String.raw`T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?`;
+// Offsets as zones have them (-12:00 to +14:00); PostgreSQL refuses larger ones.
+const OFFSET = String.raw`(Z|[+-](0\d|1[0-4]):[0-5]\d)`;
+/** A day, or a time with an offset: what the statistics read as the ends of a period. */
+export const dayOrInstant = z.string().regex(new RegExp(`^${DAY}(${TIME}${OFFSET})?$`), 'a day (YYYY-MM-DD) or a time with an offset (2026-11-25T08:00:00+08:00)');
+const isoTime = z.string().regex(new RegExp(`^${DAY}(${TIME}${OFFSET}?)?$`), 'an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00+08:00');
 
 export const listQuery = z.strictObject({
   definition: z.string().optional(),

@@ -1,6 +1,7 @@
 import express, { Router, type Response } from 'express';
 import type { SatisfactionService } from '../services/satisfaction.service';
 import { ProblemError } from '../services/errors';
+import { z } from 'zod';
 import type { Principal } from './auth';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -16,6 +17,12 @@ function page(res: Response, status: number, body: string) {
         `<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.6}fieldset{border:0;padding:0}label{display:block;margin:.4rem 0}button{font-size:1.1rem;padding:.5rem 1.5rem}</style></head><body>${body}</body></html>`,
     );
 }
+
+/** The resident's answer, from the form or as JSON. */
+export const answerBody = z.object({
+  satisfaction: z.coerce.number().int().min(1).max(5).describe('1 (very unsatisfied) to 5 (very satisfied)'),
+  comment: z.string().max(1000).optional(),
+});
 
 const RATINGS: [number, string][] = [
   [5, '非常满意'],

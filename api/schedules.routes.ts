@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ScheduleService } from '../services/schedules.service';
 import { requireRole } from './auth';
 
-const noteBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
+export const noteBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
 
 export function scheduleRoutes(schedules: ScheduleService): Router {
   const r = Router();

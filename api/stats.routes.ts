@@ -1,4 +1,4 @@
-import { listQuery } from './processes.routes';
+import { dayOrInstant, listQuery } from './processes.routes';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Indicators } from '../definitions/scoring';
@@ -9,12 +9,15 @@ import { sendCsv } from './csv';
 const format = z.enum(['json', 'csv']).default('json');
 
 export const overviewQuery = z.strictObject({
-  from: z.string().optional().describe('A day (YYYY-MM-DD, Asia/Shanghai) or a time with offset; default: the first of this month'),
-  to: z.string().optional().describe('A day (included) or a time with offset (excluded); default: today'),
+  from: dayOrInstant.optional().describe('A day (YYYY-MM-DD, Asia/Shanghai) or a time with offset; default: the first of this month'),
+  to: dayOrInstant.optional().describe('A day (included) or a time with offset (excluded); default: today'),
   format,
 });
 
 export const evaluationQuery = z.strictObject({ format });
+
+/** A month from 2000 on: scores before the grid's first year are not asked for, and year 0 breaks date arithmetic. */
+export const monthParam = z.string().regex(/^(2\d{3})-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM, e.g. "2026-11"');
 
 /** The filters of `GET /api/processes` without paging; a filter added there must be added here and to `StatsService.counts`. */
 export const countsQuery = listQuery.omit({ limit: true, cursor: true, format: true }).extend({ format });
@@ -86,7 +89,7 @@ export function statsRoutes(stats: StatsService): Router {
 
   r.get('/evaluations/:month', async (req, res) => {
     const { format: as } = evaluationQuery.parse(req.query);
-    const evaluation = await stats.evaluation(req.params.month);
+    const evaluation = await stats.evaluation(monthParam.parse(req.params.month));
     if (as === 'json') return void res.json(evaluation);
     const rows = evaluation.grids.map((g) => ({
       month: evaluation.month,

@@ -3,26 +3,26 @@ import { z } from 'zod';
 import type { TaskService } from '../services/tasks.service';
 import type { Principal } from './auth';
 
-const listQuery = z.strictObject({
+export const taskListQuery = z.strictObject({
   assignee: z.string().min(1).optional(),
   status: z.enum(['open']).default('open'),
   grid: z.string().optional(),
   role: z.string().optional(),
   overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
 });
-const completeBody = z.strictObject({
+export const completeBody = z.strictObject({
   type: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in SCREAMING_CASE'),
   data: z.record(z.string(), z.unknown()).optional(),
   requestId: z.string().min(1).max(200).optional(),
   onBehalfOf: z.string().min(1).max(100).optional(),
 });
-const reassignBody = z.strictObject({ memberId: z.string().min(1) });
+export const reassignBody = z.strictObject({ memberId: z.string().min(1) });
 
 export function taskRoutes(tasks: TaskService): Router {
   const r = Router();
   const who = (p: Principal | undefined) => p as Principal;
   r.get('/', async (req, res) => {
-    const q = listQuery.parse(req.query);
+    const q = taskListQuery.parse(req.query);
     res.json({ items: await tasks.list(who(req.principal), q) });
   });
   r.post('/:id/complete', async (req, res) => {

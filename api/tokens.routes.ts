@@ -4,7 +4,7 @@ import { forbidden } from '../services/errors';
 import type { TokenService } from '../services/tokens.service';
 import type { Principal } from './auth';
 
-const createBody = z.strictObject({
+export const createTokenBody = z.strictObject({
   role: z.enum(['admin', 'ops', 'manager', 'grid-leader', 'grid-worker', 'partner']),
   name: z.string().min(1).max(100),
   memberId: z.string().min(1).max(100).optional(),
@@ -17,7 +17,7 @@ export function tokenRoutes(tokens: TokenService): Router {
   const r = Router();
   r.use((req, _res, next) => next((req.principal as Principal).role === 'admin' ? undefined : forbidden('only admins manage tokens')));
   r.post('/', async (req, res) => {
-    res.status(201).json(await tokens.create(createBody.parse(req.body)));
+    res.status(201).json(await tokens.create(createTokenBody.parse(req.body)));
   });
   r.post('/:id/revoke', async (req, res) => {
     res.json({ id: req.params.id, revoked: await tokens.revoke(req.params.id) });
