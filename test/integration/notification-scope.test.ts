@@ -1,3 +1,4 @@
+import { readEvents } from '../support/sse';
 import type { DefinitionDocument } from '../../definitions/document.schema';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
@@ -67,25 +68,10 @@ async function openStream(t: string, query = ''): Promise<Stream> {
     stream.body = await res.json();
     return stream;
   }
-  stream.ended = (async () => {
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const chunk = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const event = /^event: (.*)$/m.exec(chunk)?.[1];
-        const data = /^data: (.*)$/m.exec(chunk)?.[1];
-        if (event === 'notification' && data) stream.notices.push(JSON.parse(data));
-        if (event === 'closed' && data) stream.closed = JSON.parse(data);
-      }
-    }
-  })();
+  stream.ended = readEvents(res, (event, data) => {
+    if (event === 'notification') stream.notices.push(data as Stream['notices'][number]);
+    if (event === 'closed') stream.closed = data as Stream['closed'];
+  });
   return stream;
 }
 

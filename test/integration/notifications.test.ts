@@ -1,3 +1,4 @@
+import { readEvents } from '../support/sse';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -129,23 +130,9 @@ test('each reminder of a patrol day reaches the grid group once, in order, at it
   const controller = new AbortController();
   const stream = await fetch(`${h.baseUrl}/api/notifications/stream`, { headers: as(worker03), signal: controller.signal });
   expect(stream.headers.get('content-type')).toMatch(/text\/event-stream/);
-  const reading = (async () => {
-    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const chunk = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const data = /^data: (.*)$/m.exec(chunk)?.[1];
-        if (/^event: notification$/m.test(chunk) && data) streamed.push(JSON.parse(data));
-      }
-    }
-  })();
+  const reading = readEvents(stream, (event, data) => {
+    if (event === 'notification') streamed.push(data as { title: string; id: string });
+  });
 
   const started = Date.now();
   const res = await h.call('POST', '/api/processes', { definition: key, grid: 'grid-03', businessKey: `grid-03/${started}` });
