@@ -63,6 +63,17 @@ test('a manager finds an overdue issue of grid-04 from the dashboard and opens i
     const r = await h.call('GET', `/api/processes?grid=grid-04&overdue=true&q=${businessKey}`);
     return r.body.items?.length ? true : undefined;
   }, 20_000);
+  // The month's ranking ranks only grids with something measured: grid-04 walks and submits the
+  // patrol of the 1st (admin may start one for any day).
+  const patrol = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-04', input: { date: `${localDate(Date.now()).slice(0, 7)}-01` } });
+  expect([200, 201]).toContain(patrol.status);
+  if (patrol.body.state !== 'completed') {
+    for (const [type, data] of [['START'], ['CHECK_IN', { site: '粮食局', households: 6 }], ['SUBMIT']] as const) await h.send(patrol.body.workflowId, { type, data }, 'm-grid-04-worker');
+  }
+  await eventually(async () => {
+    const e = await h.call('GET', `/api/evaluations/${localDate(Date.now()).slice(0, 7)}`);
+    return e.body.grids?.some((g: { grid: string; rank: number | null }) => g.grid === 'grid-04' && g.rank !== null) || undefined;
+  }, 20_000);
 
   const page = await newPage();
   await signIn(page, h.baseUrl, await token('manager'));
