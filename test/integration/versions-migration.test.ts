@@ -52,7 +52,7 @@ test('issue v1 instances finish on v1 while new ones start on v2, and the diff n
   await post(oldId, 'RESOLVE', { result: '已协调停工' });
   // Verified by someone other than the resolver.
   await post(oldId, 'VERIFY_OK', undefined, 'm-grid-06-leader');
-  await post(oldId, 'EVALUATE', { satisfaction: 4 });
+  await post(oldId, 'EVALUATE', { satisfaction: 4 }, 'm-community-manager-1');
   const done = await get(oldId);
   expect(done).toMatchObject({ state: 'closed', status: 'completed', definitionVersion: from });
   expect(new Set(done.history.map((x: { version: number }) => x.version))).toEqual(new Set([from]));
