@@ -89,7 +89,9 @@ export function statsRoutes(stats: StatsService): Router {
 
   r.get('/evaluations/:month', async (req, res) => {
     const { format: as } = evaluationQuery.parse(req.query);
-    const evaluation = await stats.evaluation(monthParam.parse(req.params.month));
+    // Parsed as an object so a refusal names the field: errors[].path is "month".
+    const { month } = z.object({ month: monthParam }).parse({ month: req.params.month });
+    const evaluation = await stats.evaluation(month);
     if (as === 'json') return void res.json(evaluation);
     const rows = evaluation.grids.map((g) => ({
       month: evaluation.month,

@@ -455,7 +455,7 @@ describe('the monthly evaluation', () => {
     for (const month of ['2019-13', '2019-3', 'march']) {
       const res = await get(`/api/evaluations/${month}`);
       expect(res.status).toBe(400);
-      expect(res.body.errors).toEqual([{ path: 'month', message: 'expected YYYY-MM' }]);
+      expect(res.body.errors).toEqual([{ path: 'month', message: 'a month as YYYY-MM, e.g. "2026-11"' }]);
     }
   });
 });
