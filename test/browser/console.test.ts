@@ -382,6 +382,26 @@ test('a grid worker submits the weekly report choosing the issues to escalate fr
   expect(pageErrors(page)).toEqual([]);
 }, 60_000);
 
+test('the street office sees what reached the street, filtered by level in the process list', async () => {
+  const grid = 'grid-10';
+  const issue = await h.call('POST', '/api/processes', { definition: 'issue', grid, input: { source: 'resident', category: '市政设施', description: '跨小区道路积水' } });
+  const id = issue.body.workflowId as string;
+  await eventually(async () => (await h.call('GET', `/api/processes/${encodeURIComponent(id)}`)).status === 200);
+  expect((await h.send(id, { type: 'ACCEPT' }, `m-${grid}-worker`)).status).toBe(200);
+  expect((await h.send(id, { type: 'ESCALATE' }, `m-${grid}-leader`)).body.state).toBe('community-review');
+  expect((await h.send(id, { type: 'ESCALATE', data: { reason: '需街道协调市政' } }, 'm-community-manager-1')).body.state).toBe('street-review');
+  const page = await newPage();
+  await signIn(page, h.baseUrl, await token('manager', { name: `street-${run}`, memberId: 'm-street-office' }));
+  await page.goto(`${h.baseUrl}/#/processes`);
+  await page.getByLabel('层级').selectOption('street');
+  await page.getByLabel('关键词').fill(id.split('/')[1]);
+  await page.getByRole('button', { name: '查询' }).click();
+  await page.getByRole('link', { name: id.split('/')[1] }).waitFor();
+  expect(await unlabelled(page)).toEqual([]);
+  await screenshot(page, 'street-processes-desktop');
+  expect(pageErrors(page)).toEqual([]);
+}, 60_000);
+
 test('the console is usable by keyboard, switches to English and keeps the API strict', async () => {
   const page = await newPage();
   await page.goto(`${h.baseUrl}/`);

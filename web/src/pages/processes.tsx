@@ -22,7 +22,7 @@ export interface Summary {
 export const defKey = (d: Summary['definition']) => (typeof d === 'string' ? d : d.key);
 export const processHref = (id: string) => `#/processes/${encodeURIComponent(id)}`;
 
-const FILTERS = ['definition', 'grid', 'state', 'status', 'assignee', 'startedFrom', 'startedTo', 'overdue', 'q'] as const;
+const FILTERS = ['definition', 'grid', 'state', 'status', 'assignee', 'level', 'startedFrom', 'startedTo', 'overdue', 'q'] as const;
 
 export function ProcessList({ query }: { query: URLSearchParams }) {
   const filters = Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? ''])) as Record<(typeof FILTERS)[number], string>;
@@ -92,9 +92,20 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
           {t('assignee')}
           <select value={form.assignee} onChange={set('assignee')}>
             <option value="">{t('all')}</option>
-            {['grid-worker', 'grid-leader', 'grid-part-time', 'grid-police', 'party-secretary', 'community-manager'].map((r) => (
+            {['grid-worker', 'grid-leader', 'grid-part-time', 'grid-police', 'party-secretary', 'community-manager', 'street-office', 'partner'].map((r) => (
               <option key={r} value={r}>
                 {roleName(r)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('levelLabel')}
+          <select value={form.level} onChange={set('level')}>
+            <option value="">{t('all')}</option>
+            {(['grid', 'community', 'street'] as const).map((l) => (
+              <option key={l} value={l}>
+                {t(`level_${l}` as `level_${"grid" | "community" | "street"}`)}
               </option>
             ))}
           </select>
