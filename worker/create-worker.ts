@@ -2,6 +2,18 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { Services } from '../services/container';
 
+/**
+ * How the workflow bundle is built, wherever it is (here, the tests' setup, the bench). Workflows
+ * in a worker thread share one V8 context but each gets fresh module instances, so a module's
+ * top-level code runs again for every workflow the worker starts or reloads. zod, and the
+ * definition modules that build zod schemas at load (the workflow never parses with them), cost
+ * about a third of the interpreter's per-workflow set-up (bench/README.md); preloaded, they run
+ * once per thread. They keep no per-workflow state; the SDK freezes what they export.
+ */
+export const WORKFLOW_BUNDLER_OPTIONS = {
+  preloadModules: ['zod', require.resolve('../definitions/access'), require.resolve('../definitions/evidence')],
+};
+
 export interface WorkerParams {
   services: Pick<Services, 'orm' | 'processes' | 'providers' | 'schedules' | 'community' | 'delivery' | 'codec'>;
   temporalAddress: string;
@@ -19,7 +31,7 @@ export async function createWorker(p: WorkerParams): Promise<{ worker: Worker; c
     namespace: p.namespace,
     taskQueue: p.taskQueue,
     activities: createActivities({ orm: p.services.orm, processes: p.services.processes, providers: p.services.providers, launcher: p.services.schedules, recipients: p.services.community, delivery: p.services.delivery }),
-    ...(p.workflowBundlePath ? { workflowBundle: { codePath: p.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+    ...(p.workflowBundlePath ? { workflowBundle: { codePath: p.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows'), bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
     dataConverter: { payloadCodecs: [p.services.codec] },
     shutdownGraceTime: '10 seconds',
     ...p.options,

@@ -22,7 +22,6 @@ import {
   MigrationRefused,
   applyEvent,
   migrateInstance,
-  checkEvent,
   acceptedEvents,
   fireDue,
   nextDeadline,
@@ -230,6 +229,10 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     }
   }
 
+  // The step an Update's validator computed, for its handler when nothing has happened in between
+  // (the same activation and state): the machine then steps once per event, not twice.
+  let validated: { request: string; instance: Instance; at: number; step: Step } | undefined;
+
   async function apply(req: EventRequest): Promise<EventResult> {
     if (req.requestId && requests.has(req.requestId)) return requests.get(req.requestId) as EventResult;
     const ev: EngineEvent = { type: req.type, data: req.data, at: Date.now(), actor: req.actor };
@@ -242,7 +245,10 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
         if (!req.by) throw unsigned(req.type);
         ev.by = req.by;
       }
-      step = applyEvent(def, instance, ev);
+      const kept = validated;
+      validated = undefined;
+      const same = kept !== undefined && ev.by !== undefined && kept.instance === instance && kept.at === ev.at && kept.request === JSON.stringify(req);
+      step = same ? kept.step : applyEvent(def, instance, ev);
     } catch (e) {
       throw toFailure(e);
     }
@@ -289,9 +295,12 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   setHandler(sendEventUpdate, (req) => serial(() => apply(req)), {
     validator: (req) => {
       if (req.requestId && requests.has(req.requestId)) return;
+      validated = undefined;
       try {
         if (!req.by) throw unsigned(req.type);
-        checkEvent(def, instance, { type: req.type, data: req.data, at: Date.now(), actor: req.actor, by: req.by });
+        const at = Date.now();
+        const step = applyEvent(def, instance, { type: req.type, data: req.data, at, actor: req.actor, by: req.by });
+        validated = { request: JSON.stringify(req), instance, at, step };
       } catch (e) {
         throw toFailure(e);
       }

@@ -11,6 +11,7 @@ import { startEmbeddedPostgres } from '../../infra/postgres';
 import { ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
 import { DefinitionService } from '../../services/definitions.service';
 import { buildWeb } from '../../scripts/build-web';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../../worker/create-worker';
 
 /**
  * Starts the real dependencies once for the whole run: a Temporal dev server and an embedded
@@ -48,7 +49,7 @@ export default async function globalSetup(): Promise<void> {
   await new CommunityService(orm, new DataKey(process.env.GRIDFLOW_DATA_KEY)).protectPhones();
   await orm.close();
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined } as never });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), ...WORKFLOW_BUNDLER_OPTIONS, logger: { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined } as never });
   const bundle = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundle, code);
   process.env.GRIDFLOW_WORKFLOW_BUNDLE = bundle;
