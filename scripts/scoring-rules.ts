@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { ReadmeSection } from './readme-section';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { definitionDocument, type DefinitionDocument, type StateConfig } from '../definitions/document.schema';
@@ -10,8 +11,8 @@ import { evaluatedMonth, scoringRulesOf, type ScoringRules } from '../definition
  * to), so it cannot drift from what the scoring does. `npm run docs:scoring-rules` rewrites the
  * README; a unit test fails when they differ.
  */
-const START = '<!-- scoring-rules:start -->';
-const END = '<!-- scoring-rules:end -->';
+/** The README's section for this table. */
+export const section = new ReadmeSection('scoring-rules');
 const root = path.join(__dirname, '..');
 
 function builtIn(key: string): DefinitionDocument {
@@ -68,17 +69,7 @@ export function scoringTable(): string {
   return ['| rule | value | what it means |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-export function readmeSection(readme: string): string | undefined {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  return a < 0 || b < a ? undefined : readme.slice(a + START.length, b).trim();
-}
-
 if (require.main === module) {
-  const file = path.join(root, 'README.md');
-  const readme = fs.readFileSync(file, 'utf8');
-  if (readmeSection(readme) === undefined) throw new Error(`README.md has no ${START} ... ${END} section`);
-  const a = readme.indexOf(START) + START.length;
-  fs.writeFileSync(file, `${readme.slice(0, a)}\n${scoringTable()}\n${readme.slice(readme.indexOf(END))}`);
+  section.write(scoringTable());
   process.stdout.write('README.md: scoring rules table regenerated\n');
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { ReadmeSection } from './readme-section';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { AccessRule } from '../definitions/access';
@@ -11,8 +12,8 @@ import { definitionDocument } from '../definitions/document.schema';
  * a unit test fails when they differ.
  */
 export const BUILT_INS = ['issue', 'daily-patrol', 'weekly-report', 'monthly-review'] as const;
-const START = '<!-- who-may-act:start -->';
-const END = '<!-- who-may-act:end -->';
+/** The README's section for this table. */
+export const section = new ReadmeSection('who-may-act');
 const root = path.join(__dirname, '..');
 
 function who(rule: AccessRule | undefined, taskRoles: string[]): string {
@@ -57,17 +58,7 @@ export function whoMayActTable(): string {
   return rows.join('\n');
 }
 
-export function readmeSection(readme: string): string | undefined {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  return a < 0 || b < a ? undefined : readme.slice(a + START.length, b).trim();
-}
-
 if (require.main === module) {
-  const file = path.join(root, 'README.md');
-  const readme = fs.readFileSync(file, 'utf8');
-  if (readmeSection(readme) === undefined) throw new Error(`README.md has no ${START} ... ${END} section`);
-  const a = readme.indexOf(START) + START.length;
-  fs.writeFileSync(file, `${readme.slice(0, a)}\n${whoMayActTable()}\n${readme.slice(readme.indexOf(END))}`);
+  section.write(whoMayActTable());
   process.stdout.write('README.md: "Who may act" table regenerated\n');
 }

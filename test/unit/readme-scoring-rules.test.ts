@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readmeSection, scoringTable } from '../../scripts/scoring-rules';
+import { section, scoringTable } from '../../scripts/scoring-rules';
 
 test('the README\'s scoring table is the one the built-in monthly-review generates (npm run docs:scoring-rules)', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-  expect(readmeSection(readme)).toBe(scoringTable());
+  expect(section.read(readme)).toBe(scoringTable());
 });
 
 test('the table explains the period, each weight, each credit, each standard deduction and "no data"', () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readmeSection, whoMayActTable } from '../../scripts/who-may-act';
+import { section, whoMayActTable } from '../../scripts/who-may-act';
 
 test('the README\'s "Who may act" table is the one the built-in definitions generate (npm run docs:who-may-act)', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-  expect(readmeSection(readme)).toBe(whoMayActTable());
+  expect(section.read(readme)).toBe(whoMayActTable());
 });
 
 test('the table names every event a person or process may send, and the engine-only ones', () => {
