@@ -1,12 +1,13 @@
 /**
- * Engine benchmark (issue 8): gridflow's interpreter against a hand-written Temporal workflow, in
- * the same run. `npm run bench` starts a Temporal dev server and an embedded PostgreSQL in a temp
- * dir, runs six measurements, prints a Markdown table, writes bench/results/engine.json and puts
+ * Engine benchmark (issues 8 and 14): gridflow's interpreter against a hand-written Temporal
+ * workflow, in the same run. `npm run bench` starts a Temporal dev server and an embedded PostgreSQL
+ * in a temp dir, runs seven measurements, prints a Markdown table, writes bench/results/engine.json and puts
  * the table in README.md between the bench markers.
  *
  * Environment: BENCH_QUICK=1 (a small run in a few minutes; results go to engine-quick.json and the
  * README is left alone), BENCH_N (2000), BENCH_CONCURRENCY (20), BENCH_ROUNDS (4),
- * BENCH_ONLY=engine,api,transition,replay,memory,read (a subset), BENCH_MAX_CACHED (6000),
+ * BENCH_ONLY=engine,api,transition,replay,memory,read,load (a subset), BENCH_MAX_CACHED (6000),
+ * BENCH_LOAD_N (80 issues per variant in the closed loop), BENCH_LOAD_LANES (10),
  * BENCH_KEEP=1 keeps the temp dir. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,7 +23,8 @@ import { apiPath, readApi, type ApiPathResult, type ReadApiResult } from './lib/
 import { engineOverhead, type EngineResult } from './lib/engine';
 import { childEnv, forkChild, log, startBenchEnv } from './lib/env';
 import { parkedMemory, type MemoryResult } from './lib/memory';
-import { IMPLS, starter } from './lib/paths';
+import { closedLoop, type LoadResult } from './lib/load';
+import { FIVE_EVENTS, IMPLS, starter } from './lib/paths';
 import { replayCost, type ReplayRow } from './lib/replay';
 import { transitionCost, type TransitionResult } from './lib/transition';
 import { renderTable } from './lib/report';
@@ -45,6 +47,9 @@ const cfg = {
   readConnections: num('BENCH_CONNECTIONS', 10, 10),
   readSeconds: num('BENCH_SECONDS', 8, 3),
   readRounds: num('BENCH_READ_ROUNDS', 3, 2),
+  loadIssues: num('BENCH_LOAD_N', 80, 30),
+  loadLanes: num('BENCH_LOAD_LANES', 10, 10),
+  loadRounds: num('BENCH_LOAD_ROUNDS', 2, 1),
 };
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const want = (m: string) => !only || only.has(m);
@@ -65,6 +70,7 @@ export interface EngineBenchResults {
   replay?: ReplayRow[];
   memory?: MemoryResult;
   read?: ReadApiResult;
+  load?: LoadResult;
 }
 
 async function main() {
@@ -131,6 +137,11 @@ async function main() {
       }
     } finally {
       for (const w of workers) await w.stop();
+    }
+    if (want('load')) {
+      log(`7. closed loop through the API: ${cfg.loadIssues} issues x ${FIVE_EVENTS.length} events per variant, ${cfg.loadLanes} lanes, SQLite file stores`);
+      results.load = await closedLoop(env, { issues: cfg.loadIssues, lanes: cfg.loadLanes, rounds: cfg.loadRounds });
+      save();
     }
     if (want('read')) {
       log(`6. read API: ${cfg.readInstances} instances, ${cfg.readConnections} connections`);

@@ -3,7 +3,7 @@ import { migrate, openOrm } from '../../db/orm';
 import { seedCommunity } from '../../db/community.seed';
 import { load as loadReadModel } from '../read-model.bench';
 import { childEnv, dist, forkChild, log, ms, pool, type BenchEnv, type Dist } from './env';
-import { httpClient, load, type LoadResult } from './http';
+import { httpClient, load, memberTokens, type LoadResult } from './http';
 import { ISSUE_INPUT, ISSUE_PATH, send, type Starter } from './paths';
 
 export interface ApiPathResult {
@@ -27,6 +27,8 @@ export async function apiPath(env: BenchEnv, start: Starter, taskQueue: string, 
   const pause = () => (opts.pauseMs ? new Promise((res) => setTimeout(res, opts.pauseMs)) : Promise.resolve());
   const api = await forkChild('api-child.ts', childEnv(env, { GRIDFLOW_TASK_QUEUE: taskQueue }));
   const http = httpClient(`http://127.0.0.1:${api.ready.port as number}`, env.adminToken, opts.concurrency * 2);
+  // Each event goes as the member whose it is; the read model is polled as admin.
+  const tokens = await memberTokens(http, `${opts.prefix}/grid-03`, 'grid-03');
   const wf: number[] = [];
   const rm: number[] = [];
   const apiStart: number[] = [];
@@ -36,14 +38,14 @@ export async function apiPath(env: BenchEnv, start: Starter, taskQueue: string, 
   try {
     const viaApi = async () => {
       let t = process.hrtime.bigint();
-      const started = await http.request('POST', '/api/processes', { definition: 'issue', grid: 'grid-03', input: ISSUE_INPUT });
+      const started = await http.request('POST', '/api/processes', { definition: 'issue', grid: 'grid-03', input: ISSUE_INPUT }, tokens.worker);
       if (started.status !== 201) throw new Error(`POST /api/processes answered ${started.status}: ${started.body}`);
       apiStart.push(ms(t));
       const id = (JSON.parse(started.body) as { workflowId: string }).workflowId;
       for (const ev of ISSUE_PATH) {
         await pause();
         t = process.hrtime.bigint();
-        const r = await http.request('POST', `/api/processes/${encodeURIComponent(id)}/events`, { type: ev.type, data: ev.data });
+        const r = await http.request('POST', `/api/processes/${encodeURIComponent(id)}/events`, { type: ev.type, data: ev.data }, tokens[ev.who]);
         if (r.status !== 200) throw new Error(`POST events ${ev.type} answered ${r.status}: ${r.body}`);
         wf.push(ms(t));
         const want = (JSON.parse(r.body) as { state: string }).state;

@@ -15,6 +15,7 @@ import { startEmbeddedPostgres } from '../../infra/postgres';
 import { ensureTemporalCli, startTemporalDevServer, type DevServer } from '../../infra/temporal';
 import { CommunityService } from '../../services/community.service';
 import { DefinitionService } from '../../services/definitions.service';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../../worker/create-worker';
 
 export const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
@@ -77,14 +78,14 @@ export async function startBenchEnv(): Promise<BenchEnv> {
 
   log('bundling workflows: the interpreter (workflows/) and the hand-written baseline (bench/workflows/)');
   const quiet = { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined };
-  const bundle = async (name: string, workflowsPath: string) => {
-    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet as never });
+  const bundle = async (name: string, workflowsPath: string, options: { preloadModules?: string[] } = {}) => {
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet as never, ...options });
     const file = path.join(dir, `${name}-bundle.js`);
     fs.writeFileSync(file, code);
     log(`  ${name}: ${Math.round(code.length / 1024)} KB`);
     return { path: file, code };
   };
-  const bundles = { interpreter: await bundle('interpreter', require.resolve('../../workflows')), 'hand-written': await bundle('hand-written', require.resolve('../workflows')) };
+  const bundles = { interpreter: await bundle('interpreter', require.resolve('../../workflows'), WORKFLOW_BUNDLER_OPTIONS), 'hand-written': await bundle('hand-written', require.resolve('../workflows')) };
 
   const codec = new EncryptionCodec(new DataKey(dataKey));
   const connection = await Connection.connect({ address: temporal.address });
@@ -162,6 +163,9 @@ export async function forkChild(script: string, env: Record<string, string>, exe
   };
 }
 
+/** Per-caller limits no bench caller reaches (a lane's worker sends a few hundred events a minute). */
+const RAISED_RATE_LIMITS = Object.fromEntries(['ADMIN', 'OPS', 'MANAGER', 'GRID_LEADER', 'GRID_WORKER', 'UNAUTHENTICATED'].map((role) => [`GRIDFLOW_RATE_LIMIT_${role}`, '1000000']));
+
 /** The environment a gridflow process (worker, API) needs to reach the bench's servers. */
 export function childEnv(env: BenchEnv, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -169,6 +173,7 @@ export function childEnv(env: BenchEnv, extra: Record<string, string> = {}): Rec
     DATABASE_URL: env.databaseUrl,
     GRIDFLOW_DATA_KEY: env.dataKey,
     GRIDFLOW_ADMIN_TOKEN: env.adminToken,
+    ...RAISED_RATE_LIMITS,
     ...extra,
   };
 }
@@ -197,6 +202,16 @@ export function cpuSeconds(pid: number | undefined): number {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Bytes a process has caused to be written to storage so far (`write_bytes` of /proc/<pid>/io); Linux only, else NaN. */
+export function writtenBytes(pid: number | undefined): number {
+  try {
+    const m = /^write_bytes: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
   } catch {
     return NaN;
   }

@@ -1,13 +1,16 @@
 import http from 'node:http';
 import { dist, ms, type Dist } from './env';
+import { memberOf, type Who } from './paths';
 
-/** A keep-alive HTTP client for loopback, with the bench's admin token. */
+export type HttpClient = ReturnType<typeof httpClient>;
+
+/** A keep-alive HTTP client for loopback, with the bench's admin token unless a request names another. */
 export function httpClient(baseUrl: string, token: string, connections: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const url = new URL(baseUrl);
   return {
     agent,
-    request(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+    request(method: string, path: string, body?: unknown, as = token): Promise<{ status: number; body: string }> {
       const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       return new Promise((resolve, reject) => {
         const req = http.request(
@@ -17,7 +20,7 @@ export function httpClient(baseUrl: string, token: string, connections: number) 
             port: url.port,
             method,
             path,
-            headers: { authorization: `Bearer ${token}`, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) },
+            headers: { authorization: `Bearer ${as}`, ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}) },
           },
           (res) => {
             const chunks: Buffer[] = [];
@@ -59,4 +62,20 @@ export async function load(client: ReturnType<typeof httpClient>, connections: n
   );
   const s = ms(t0) / 1000;
   return { requests: lat.length, errors, seconds: Math.round(s * 10) / 10, perSecond: Math.round(lat.length / s), latency: dist(lat) };
+}
+
+/**
+ * Tokens for the members who send an issue's events in `grid` (its worker and leader, a community
+ * manager), made by the admin through POST /api/tokens. `name` sets them apart: the API limits each
+ * caller (role, name and member) on its own.
+ */
+export async function memberTokens(client: HttpClient, name: string, grid: string): Promise<Record<Who, string>> {
+  const make = async (who: Who) => {
+    const memberId = memberOf(who, grid);
+    const role = who === 'manager' ? 'manager' : who === 'leader' ? 'grid-leader' : 'grid-worker';
+    const r = await client.request('POST', '/api/tokens', { role, name: `${name}-${who}`, memberId, ...(who === 'manager' ? {} : { grids: [grid] }) });
+    if (r.status !== 201) throw new Error(`POST /api/tokens for ${memberId} answered ${r.status}: ${r.body}`);
+    return (JSON.parse(r.body) as { token: string }).token;
+  };
+  return { worker: await make('worker'), leader: await make('leader'), manager: await make('manager') };
 }

@@ -31,7 +31,7 @@ export async function replayCost(client: Client, start: Starter, opts: { sizes: 
         const h = await start(impl, id);
         for (const ev of UNTIL_HANDLING) await send(h, ev);
         let len = Number((await h.describe()).historyLength);
-        // About 14 history events per PROGRESS; start high so the first batch undershoots, then refine.
+        // About 8 or 9 history events per PROGRESS; start high so the first batch undershoots, then refine.
         let perEvent = 16;
         while (len < size) {
           const batch = Math.max(1, Math.floor((size - len) / perEvent));

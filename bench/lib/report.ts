@@ -1,4 +1,5 @@
 import type { EngineBenchResults } from '../run';
+import type { LoadResult } from './load';
 
 const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d }));
 const ok = (met: boolean) => (met ? 'yes' : '**no**');
@@ -57,5 +58,52 @@ export function renderTable(r: EngineBenchResults): string {
       row('6', `${label}, ${rd.instances.toLocaleString('en')} instances, ${rd.connections} connections: requests / s; p99 (ms)`, `${f(s.perSecond, 0)}; ${f(s.p99)}`, `${f(hz.perSecond, 0)}; ${f(hz.p99)}`, `${f(s.perSecond / hz.perSecond, 2)}; ${f(s.p99 / hz.p99, 1)}`, 'p99 <= 50 ms (baseline: /healthz)', ok(s.p99 <= 50 && s.errors === 0));
     }
   }
+  if (r.load) lines.push('', ...renderLoad(r.load));
   return lines.join('\n');
+}
+
+const IMPL_LABEL: Record<string, string> = { interpreter: 'gridflow', 'hand-written': 'hand-written' };
+
+/** Measurement 7: one row per store, implementation and design, the physical floor, and the targets of issue 14. */
+function renderLoad(l: LoadResult): string[] {
+  const lines = [
+    `Closed loop through the API (measurement 7): ${l.issuesPerCell} issues per row, each started and taken through ${l.eventsPerIssue} events, ${l.lanes} lanes with their members' tokens, ` +
+      `on the stack \`npm start\` builds (the dev server on a SQLite file; worker and API in their own processes); rows of a store interleaved in ${l.rounds} rounds. ` +
+      `"Before" is the interpreter at ${l.beforeRev}; a request is a start or an event.`,
+    '',
+    '| store | implementation | design | processes / s | requests / s | event p50 / p99 (ms) | start p50 / p99 (ms) | Temporal CPU per request (ms) | Temporal writes per request (KB) | per event: workflow tasks / activity tasks / history events |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const storeLabel = (name: string) => {
+    const pragmas = l.stores.find((s) => s.name === name)?.pragmas ?? [];
+    return pragmas.length ? pragmas.join(' ') : "SQLite's defaults";
+  };
+  for (const c of l.cells) {
+    const s = c.shape.perEvent;
+    lines.push(
+      `| ${storeLabel(c.store)} | ${IMPL_LABEL[c.impl]} | ${c.design === 'before' ? 'before issue 14' : 'now'} | ${f(c.processesPerSecond, 2)} | ${f(c.requestsPerSecond)} | ` +
+        `${f(c.event.p50, 0)} / ${f(c.event.p99, 0)} | ${f(c.start.p50, 0)} / ${f(c.start.p99, 0)} | ${f(c.temporalCpuMs)} | ${f(c.temporalWrittenKb, 0)} | ${s.workflowTasks} / ${s.activityTasks} / ${s.events} |`,
+    );
+  }
+  lines.push(`| | | physical floor: one workflow task per event | | | | | | | ${l.floor.workflowTasks} / ${l.floor.activityTasks} / ${l.floor.events} |`);
+  const cell = (store: string, impl: string, design: string) => l.cells.find((c) => c.store === store && c.impl === impl && c.design === design);
+  const today = cell('default', 'interpreter', 'before');
+  const now = cell('tuned', 'interpreter', 'now');
+  const hand = cell('tuned', 'hand-written', 'now');
+  if (!today || !now) return lines;
+  const x = (a: number, b: number) => f(a / b, 2);
+  lines.push(
+    '',
+    `Targets of issue 14: gridflow now, on the store \`npm start\` now runs, against gridflow before issue 14 on SQLite's defaults (today), in the same run.`,
+    '',
+    '| target | today | now | ratio | met |',
+    '| --- | ---: | ---: | ---: | :---: |',
+    `| processes / s >= 2 x today's (issue 14 measured 2.44) | ${f(today.processesPerSecond, 2)} | ${f(now.processesPerSecond, 2)} | ${x(now.processesPerSecond, today.processesPerSecond)} | ${ok(now.processesPerSecond >= 2 * today.processesPerSecond)} |`,
+    `| event p50 <= 200 ms | ${f(today.event.p50, 0)} | ${f(now.event.p50, 0)} | | ${ok(now.event.p50 <= 200)} |`,
+    `| event p99 <= 600 ms | ${f(today.event.p99, 0)} | ${f(now.event.p99, 0)} | | ${ok(now.event.p99 <= 600)} |`,
+    `| Temporal CPU per request <= 1/2 today's (ms) | ${f(today.temporalCpuMs)} | ${f(now.temporalCpuMs)} | ${x(now.temporalCpuMs, today.temporalCpuMs)} | ${ok(now.temporalCpuMs <= today.temporalCpuMs / 2)} |`,
+    `| Temporal writes per request <= 1/4 today's (KB) | ${f(today.temporalWrittenKb, 0)} | ${f(now.temporalWrittenKb, 0)} | ${x(now.temporalWrittenKb, today.temporalWrittenKb)} | ${ok(now.temporalWrittenKb <= today.temporalWrittenKb / 4)} |`,
+  );
+  if (hand) lines.push(`| processes / s >= 0.95 x hand-written, both now | ${f(hand.processesPerSecond, 2)} (hand-written) | ${f(now.processesPerSecond, 2)} | ${x(now.processesPerSecond, hand.processesPerSecond)} | ${ok(now.processesPerSecond >= 0.95 * hand.processesPerSecond)} |`);
+  return lines;
 }

@@ -1,7 +1,7 @@
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, type RetryPolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { formatLocal } from '../../definitions/time';
-import { EVENT_REJECTED, searchAttributeKeys, sendEventUpdate, type EventRejectedDetails, type EventRequest, type EventResult, type ProcessResult, type ProcessStatus, type TaskSnapshot } from '../../workflows/messages';
+import { EVENT_REJECTED, searchAttributeKeys, sendEventUpdate, snapshotQuery, type EventRejectedDetails, type EventRequest, type EventResult, type ProcessResult, type ProcessSnapshot, type ProcessStatus, type TaskSnapshot } from '../../workflows/messages';
 
 /**
  * The baseline of the engine benchmark: the issue process (definitions/issue.definition.yaml)
@@ -11,7 +11,8 @@ import { EVENT_REJECTED, searchAttributeKeys, sendEventUpdate, type EventRejecte
  * - events arrive by the same Update (`gridflow.sendEvent`) with a validator that refuses what the
  *   state does not accept, and are applied one at a time;
  * - every step is projected with the same `recordSteps` activity (same argument shape: snapshot with
- *   context and tasks, plus the step rows) and the state search attribute is upserted;
+ *   context and tasks, plus the step rows), ordinary or local as `projection` says, and the state
+ *   search attribute is upserted unless `indexState` is false;
  * - each state's deadlines (task due, reminders, escalations, the overdue timer) are kept in a table
  *   and the workflow sleeps in `condition(changed, untilNextDeadline)`; a due reminder or escalation
  *   becomes a `notify` activity. Working days are counted as calendar days here (the bench never
@@ -21,10 +22,9 @@ import { EVENT_REJECTED, searchAttributeKeys, sendEventUpdate, type EventRejecte
  * required fields, XState, effect keys for arbitrary actions.
  */
 
-const { recordSteps, notify } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 };
+const { recordSteps, notify } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
+const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
 
 const ZONE = 'Asia/Shanghai';
 const HOUR = 3_600_000;
@@ -37,6 +37,14 @@ export interface HandIssueInput {
   businessKey: string;
   grid: string;
   input: { source: string; category: string; description: string; urgency?: string; location?: string };
+  /**
+   * How each step is projected: `activity` (an ordinary activity, the design before issue 14: two
+   * workflow tasks and an activity task per event) or `local` (a local activity in the step's own
+   * workflow task, as gridflow does now). Default `activity`.
+   */
+  projection?: 'activity' | 'local';
+  /** Whether each step upserts the state search attribute, as gridflow did before issue 14. Default true. */
+  indexState?: boolean;
 }
 
 interface Deadline {
@@ -166,7 +174,7 @@ export async function handIssue(args: HandIssueInput): Promise<ProcessResult> {
   async function step(event: string, from: State, at: number, data: Record<string, unknown> | undefined, actor: string | undefined, late: boolean): Promise<void> {
     seq++;
     version++;
-    await recordSteps({
+    await (args.projection === 'local' ? local.recordSteps : recordSteps)({
       workflowId,
       definition: { key: 'hand-issue', version: 1 },
       businessKey: args.businessKey,
@@ -176,7 +184,7 @@ export async function handIssue(args: HandIssueInput): Promise<ProcessResult> {
       snapshot: { status, state, value: state, context: { ...context }, tasks: tasks(), seq },
       steps: [{ seq, at: iso(at), event, from, to: state, actor, data, late }],
     });
-    upsertSearchAttributes([{ key: searchAttributeKeys.state, value: state }]);
+    if (args.indexState !== false) upsertSearchAttributes([{ key: searchAttributeKeys.state, value: state }]);
   }
 
   function validate(req: EventRequest): void {
@@ -298,6 +306,22 @@ export async function handIssue(args: HandIssueInput): Promise<ProcessResult> {
   const started = serial(() => step('@start', '' as State, startedAt, args.input, 'bench', false));
 
   setHandler(sendEventUpdate, (req) => serial(() => apply(req)), { validator: validate });
+  // What the API reads of a process whose first step is not in the read model yet (its grid).
+  setHandler(snapshotQuery, (): ProcessSnapshot => ({
+    definition: { key: 'hand-issue', version: 1 },
+    businessKey: args.businessKey,
+    grid: args.grid,
+    status,
+    state,
+    value: state,
+    context,
+    accepts: ACCEPTS[state],
+    tasks: tasks(),
+    deadlines: deadlines.map((d) => ({ kind: d.kind, id: d.id, state, at: iso(d.at) })),
+    seq,
+    startedAt: iso(startedAt),
+    runs: 1,
+  }));
 
   await started;
   while (status === 'running') {
