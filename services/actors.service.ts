@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ACTING_FOR_ROLES, type Actor } from '../definitions/access';
-import type { Principal } from '../api/auth';
+import type { Principal } from './principal';
 import type { CommunityService } from './community.service';
 import { badRequest, forbidden } from './errors';
 

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Principal } from '../api/auth';
+import type { Principal } from './principal';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../config/config';
 import { formatLocal } from '../definitions/time';
 import { badRequest, forbidden, notFound, ProblemError } from './errors';

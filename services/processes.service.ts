@@ -11,7 +11,7 @@ import { checkData, type PathError } from '../definitions/data-schema';
 import { MigrationRefused, allowedEvents, migrateInstance, startInstance, type Instance } from '../definitions/engine';
 import type { Actor } from '../definitions/access';
 import { addDays } from '../definitions/time';
-import { mayReachProcess, type Principal } from '../api/auth';
+import { mayReachProcess, type Principal } from './principal';
 import type { WorkCalendar } from '../definitions/calendar';
 import { formatLocal, isoWeek, localDate } from '../definitions/time';
 import type { ProcessStarter } from '../activities';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Actor } from '../definitions/access';
 import type { DataKey } from '../infra/crypto';
-import { mayReachProcess, type Principal } from '../api/auth';
+import { mayReachProcess, type Principal } from './principal';
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';
 import type { ProcessService } from './processes.service';

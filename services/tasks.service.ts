@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { mayReachProcess, type Principal } from '../api/auth';
+import { mayReachProcess, type Principal } from './principal';
 import { formatLocal } from '../definitions/time';
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';

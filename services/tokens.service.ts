@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Principal } from '../api/auth';
+import type { Principal } from './principal';
 import type { CommunityService } from './community.service';
 import { badRequest } from './errors';
 

@@ -1,0 +1,25 @@
+/**
+ * Who is calling, as the services see it: a token's role, its member and the grids (or, for a
+ * partner, the organisation) it may reach. It lives below the API so services need nothing of it.
+ */
+export interface Principal {
+  role: 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker' | 'partner';
+  name: string;
+  /** The community member the caller is, when the token names one. */
+  memberId?: string;
+  grids: string[] | 'all';
+  /** A partner's organisation: the processes it owns are within reach, in any grid. */
+  organizationId?: string;
+}
+
+/** Whether the caller may see or act on `grid` (community-level processes have none). */
+export function mayReach(p: Principal | undefined, grid: string | null | undefined): boolean {
+  if (!p || p.grids === 'all') return true;
+  return grid != null && p.grids.includes(grid);
+}
+
+/** Whether the caller may see a process: its grid, or for a partner, the work given to its organisation. */
+export function mayReachProcess(p: Principal | undefined, process: { grid: string | null; owner?: string | null }): boolean {
+  if (mayReach(p, process.grid)) return true;
+  return Boolean(p?.organizationId && process.owner && p.organizationId === process.owner);
+}
