@@ -21,15 +21,15 @@ module.exports = tseslint.config(
     },
   },
   {
-    // definitions/ is pure and imported by everything else; it imports nothing of ours outside itself.
-    files: ['definitions/**/*.ts'],
+    // engine/ is pure and imported by everything else; it imports nothing of ours outside itself.
+    files: ['engine/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: io, message: 'definitions/ is pure: no I/O' },
-            { group: ['../*', '@temporalio/*'], message: 'definitions/ imports only xstate, zod, yaml and its own files' },
+            { group: io, message: 'engine/ is pure: no I/O' },
+            { group: ['../*', '@temporalio/*'], message: 'engine/ imports only xstate, zod, yaml and its own files' },
           ],
         },
       ],

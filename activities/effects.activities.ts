@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Notice } from '../definitions/engine';
-import type { Actor } from '../definitions/access';
+import type { Notice } from '../engine/engine';
+import type { Actor } from '../engine/access';
 import type { DeliveryOutcome, LaunchPlan, LaunchResult } from '../workflows/messages';
 
 export interface ProcessStarter {

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { formatLocal } from '../definitions/time';
+import { formatLocal } from '../engine/time';
 
 /** Makes Excel and WPS read the file as UTF-8; without it Chinese text opens as mojibake. */
 const BOM = '\uFEFF';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { validateDocument } from '../definitions/validate';
-import type { DefinitionDocument } from '../definitions/document.schema';
+import { validateDocument } from '../engine/validate';
+import type { DefinitionDocument } from '../engine/document.schema';
 import type { DefinitionService } from '../services/definitions.service';
 import type { ProcessService } from '../services/processes.service';
 import type { ScheduleService } from '../services/schedules.service';

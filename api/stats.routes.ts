@@ -1,8 +1,8 @@
 import { dayOrInstant, listQuery } from './processes.routes';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { Indicators } from '../definitions/scoring';
-import { localDate } from '../definitions/time';
+import type { Indicators } from '../engine/scoring';
+import { localDate } from '../engine/time';
 import type { DefinitionFigures, Figures, StatsService } from '../services/stats.service';
 import { sendCsv } from './csv';
 

@@ -16,7 +16,7 @@ import { seedCommunity } from '../db/community.seed';
 import { Migration20261125400000_read_indexes } from '../db/migrations/Migration20261125400000_read_indexes';
 import { migrations } from '../db/migrations';
 import { migrate, openOrm } from '../db/orm';
-import { addDays, atLocal, isoWeek, localDate } from '../definitions/time';
+import { addDays, atLocal, isoWeek, localDate } from '../engine/time';
 import { startEmbeddedPostgres } from '../infra/postgres';
 import { ProcessService, type ListFilters } from '../services/processes.service';
 import { ProviderService } from '../services/providers.service';

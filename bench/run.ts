@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
-import { compileDefinition } from '../definitions/compile';
+import { compileDefinition } from '../engine/compile';
 import { findTemporalCli } from '../infra/temporal';
 import { DefinitionService } from '../services/definitions.service';
 import { apiPath, readApi, type ApiPathResult, type ReadApiResult } from './lib/api';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { checkCalendar } from '../definitions/calendar';
-import { compileDefinition } from '../definitions/compile';
-import { simulate, SimulationError, type SimulationEvent } from '../definitions/simulate';
-import { validateText } from '../definitions/validate';
+import { checkCalendar } from '../engine/calendar';
+import { compileDefinition } from '../engine/compile';
+import { simulate, SimulationError, type SimulationEvent } from '../engine/simulate';
+import { validateText } from '../engine/validate';
 import { projectRoot } from '../infra/paths';
 
 /**

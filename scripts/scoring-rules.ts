@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { ReadmeSection } from './readme-section';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { definitionDocument, type DefinitionDocument, type StateConfig } from '../definitions/document.schema';
-import { evaluatedMonth, scoringRulesOf, type ScoringRules } from '../definitions/scoring';
+import { definitionDocument, type DefinitionDocument, type StateConfig } from '../engine/document.schema';
+import { evaluatedMonth, scoringRulesOf, type ScoringRules } from '../engine/scoring';
 
 /**
  * The README's table of the monthly evaluation's rules, generated from the built-in

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import { ReadmeSection } from './readme-section';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { AccessRule } from '../definitions/access';
-import { compileDefinition } from '../definitions/compile';
-import { definitionDocument } from '../definitions/document.schema';
+import type { AccessRule } from '../engine/access';
+import { compileDefinition } from '../engine/compile';
+import { definitionDocument } from '../engine/document.schema';
 
 /**
  * The README's "Who may act" table, generated from the built-in definitions' access rules, so it

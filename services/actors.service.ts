@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ACTING_FOR_ROLES, type Actor } from '../definitions/access';
+import { ACTING_FOR_ROLES, type Actor } from '../engine/access';
 import type { Principal } from './principal';
 import type { CommunityService } from './community.service';
 import { badRequest, forbidden } from './errors';

@@ -1,5 +1,5 @@
-import { DEFAULT_ZONE, localDate } from '../definitions/time';
-import { coveredYears, type WorkCalendar } from '../definitions/working-days';
+import { DEFAULT_ZONE, localDate } from '../engine/time';
+import { coveredYears, type WorkCalendar } from '../engine/working-days';
 
 /** The State Council publishes next year's holidays in the autumn (usually November): warn from October on. */
 export const WARN_FROM_MONTH = 10;

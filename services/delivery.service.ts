@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../config/config';
-import type { Notice } from '../definitions/engine';
-import { addDays, atLocal, formatLocal, localDate, parseClock } from '../definitions/time';
+import type { Notice } from '../engine/engine';
+import { addDays, atLocal, formatLocal, localDate, parseClock } from '../engine/time';
 import type { Logger } from '../infra/log';
 import { badRequest, notFound } from './errors';
 import { checkWebhookUrl, postWebhook, resolveWebhookHost, WebhookRefused } from './webhooks';

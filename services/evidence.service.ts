@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { EvidenceSettings } from '../config/config';
-import type { EvidenceRef } from '../definitions/evidence';
-import { formatLocal } from '../definitions/time';
+import type { EvidenceRef } from '../engine/evidence';
+import { formatLocal } from '../engine/time';
 import { ProblemError, badRequest, notFound } from './errors';
 
 /** Where evidence bytes live, by their SHA-256: the same file stored twice is one object. */

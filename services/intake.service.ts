@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../config/config';
-import type { Actor } from '../definitions/access';
-import { formatLocal } from '../definitions/time';
+import type { Actor } from '../engine/access';
+import { formatLocal } from '../engine/time';
 import type { DataKey } from '../infra/crypto';
 import { PermanentEffectError } from '../activities/effects.activities';
 import type { DeliveryService } from './delivery.service';

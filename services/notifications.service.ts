@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from './principal';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../config/config';
-import { formatLocal } from '../definitions/time';
+import { formatLocal } from '../engine/time';
 import { badRequest, forbidden, notFound, ProblemError } from './errors';
 import { callerKey } from './tokens.service';
 

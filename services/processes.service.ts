@@ -7,13 +7,13 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
-import { checkData, type PathError } from '../definitions/data-schema';
-import { MigrationRefused, allowedEvents, migrateInstance, startInstance, type Instance } from '../definitions/engine';
-import type { Actor } from '../definitions/access';
-import { addDays } from '../definitions/time';
+import { checkData, type PathError } from '../engine/data-schema';
+import { MigrationRefused, allowedEvents, migrateInstance, startInstance, type Instance } from '../engine/engine';
+import type { Actor } from '../engine/access';
+import { addDays } from '../engine/time';
 import { mayReachProcess, type Principal } from './principal';
-import type { WorkCalendar } from '../definitions/calendar';
-import { formatLocal, isoWeek, localDate } from '../definitions/time';
+import type { WorkCalendar } from '../engine/calendar';
+import { formatLocal, isoWeek, localDate } from '../engine/time';
 import type { ProcessStarter } from '../activities';
 import { PermanentEffectError } from '../activities/effects.activities';
 import {

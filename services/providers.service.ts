@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { addDays } from '../definitions/time';
-import { checkScoringRules, DEFAULT_WEIGHTS, evaluatedMonth, legacyRules, rankGrids, scoreGrids, type MonthFact, type ScoringRules, type Weights } from '../definitions/scoring';
+import { addDays } from '../engine/time';
+import { checkScoringRules, DEFAULT_WEIGHTS, evaluatedMonth, legacyRules, rankGrids, scoreGrids, type MonthFact, type ScoringRules, type Weights } from '../engine/scoring';
 import { badRequest } from './errors';
 
 export type Provider = (params: Record<string, unknown>, ctx: { grid: string | null; workflowId?: string }) => Promise<Record<string, unknown>>;
@@ -118,7 +118,7 @@ export class ProviderService {
 
   /**
    * The scores of `month` itself under `rules`. Each indicator and score is null where there was
-   * nothing to measure (see definitions/scoring.ts).
+   * nothing to measure (see engine/scoring.ts).
    */
   async monthlyScores(month: string, rules: ScoringRules): Promise<Record<string, unknown>> {
     if (!MONTH.test(month)) throw badRequest(`monthly-scores needs a month (YYYY-MM), got "${month}"`);

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Actor } from '../definitions/access';
+import type { Actor } from '../engine/access';
 import type { DataKey } from '../infra/crypto';
 import { mayReachProcess, type Principal } from './principal';
 import type { CommunityService } from './community.service';

@@ -1,8 +1,8 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
-import type { ScheduleSpec } from '../definitions/document.schema';
-import { calendarRuleOf, plannedRuns, planRun, type CalendarRule, type RunPlan } from '../definitions/schedule-rule';
-import { DEFAULT_ZONE, formatLocal, localDate, parseDuration } from '../definitions/time';
-import type { WorkCalendar } from '../definitions/working-days';
+import type { ScheduleSpec } from '../engine/document.schema';
+import { calendarRuleOf, plannedRuns, planRun, type CalendarRule, type RunPlan } from '../engine/schedule-rule';
+import { DEFAULT_ZONE, formatLocal, localDate, parseDuration } from '../engine/time';
+import type { WorkCalendar } from '../engine/working-days';
 import type { LaunchInput, LaunchResult } from '../workflows/messages';
 import { calendarWarnings } from './calendar-check';
 import type { DefinitionService, DefinitionStatus } from './definitions.service';

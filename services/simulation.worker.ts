@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WorkCalendar } from '../definitions/calendar';
-import { compileDefinition } from '../definitions/compile';
-import type { DefinitionDocument } from '../definitions/document.schema';
-import { simulate, SimulationError, SimulationLimitReached, type SimulationInput, type SimulationLimits, type SimulationResult } from '../definitions/simulate';
+import type { WorkCalendar } from '../engine/calendar';
+import { compileDefinition } from '../engine/compile';
+import type { DefinitionDocument } from '../engine/document.schema';
+import { simulate, SimulationError, SimulationLimitReached, type SimulationInput, type SimulationLimits, type SimulationResult } from '../engine/simulate';
 
 /**
  * A simulation thread (see simulations.service.ts): compiles the document it is sent and runs the

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { DEFAULT_WEIGHTS, rankGrids, type Adjustment, type GridScore, type RankedGrid, type ScoringRules, type Weights } from '../definitions/scoring';
-import { addDays, formatLocal, isDate, localDate } from '../definitions/time';
+import { DEFAULT_WEIGHTS, rankGrids, type Adjustment, type GridScore, type RankedGrid, type ScoringRules, type Weights } from '../engine/scoring';
+import { addDays, formatLocal, isDate, localDate } from '../engine/time';
 import type { ProviderService } from './providers.service';
 import { badRequest, type FieldError } from './errors';
 

@@ -1,14 +1,14 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { mayReachProcess, type Principal } from './principal';
-import { formatLocal } from '../definitions/time';
+import { formatLocal } from '../engine/time';
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';
 import type { ProcessService } from './processes.service';
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
 import type { ActorService } from './actors.service';
-import type { Actor } from '../definitions/access';
+import type { Actor } from '../engine/access';
 import { GRID_ROLES } from '../db/community.entities';
-import { allowedEvents, ownerOf, type Instance } from '../definitions/engine';
+import { allowedEvents, ownerOf, type Instance } from '../engine/engine';
 
 export interface TaskItem {
   id: string;

@@ -11,7 +11,7 @@ import type { Services } from '../services/container';
  * once per thread. They keep no per-workflow state; the SDK freezes what they export.
  */
 export const WORKFLOW_BUNDLER_OPTIONS = {
-  preloadModules: ['zod', require.resolve('../definitions/access'), require.resolve('../definitions/evidence')],
+  preloadModules: ['zod', require.resolve('../engine/access'), require.resolve('../engine/evidence')],
 };
 
 export interface WorkerParams {

@@ -1,9 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { DefinitionDocument } from '../definitions/document.schema';
-import type { WorkCalendar } from '../definitions/calendar';
-import type { Instance } from '../definitions/engine';
-import type { Actor } from '../definitions/access';
+import type { DefinitionDocument } from '../engine/document.schema';
+import type { WorkCalendar } from '../engine/calendar';
+import type { Instance } from '../engine/engine';
+import type { Actor } from '../engine/access';
 
 /** Everything a process workflow needs; the definition travels whole so replay never reads the database. */
 export interface RunProcessInput {
@@ -182,7 +182,7 @@ export interface LaunchResult {
   moved?: string;
 }
 
-/** The calendar rule applied to one run (see definitions/schedule-rule.ts). */
+/** The calendar rule applied to one run (see engine/schedule-rule.ts). */
 export type LaunchPlan =
   | { action: 'run'; day: string; at: number }
   | { action: 'skip'; day: string; reason: string }

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { compileDefinition } from '../definitions/compile';
+import { compileDefinition } from '../engine/compile';
 import {
   EventRejected,
   MigrationRefused,
@@ -33,10 +33,10 @@ import {
   type EngineEvent,
   type Instance,
   type Step,
-} from '../definitions/engine';
-import type { Actor } from '../definitions/access';
-import { redactEvent, redactInput } from '../definitions/redact';
-import { formatLocal } from '../definitions/time';
+} from '../engine/engine';
+import type { Actor } from '../engine/access';
+import { redactEvent, redactInput } from '../engine/redact';
+import { formatLocal } from '../engine/time';
 import {
   EVENT_REJECTED,
   MIGRATION_REFUSED,

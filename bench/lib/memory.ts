@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
-import type { DefinitionDocument } from '../../definitions/document.schema';
-import type { WorkCalendar } from '../../definitions/calendar';
+import type { DefinitionDocument } from '../../engine/document.schema';
+import type { WorkCalendar } from '../../engine/calendar';
 import { childEnv, forkChild, log, pool, type BenchEnv } from './env';
 import { IMPLS, starter, type Impl } from './paths';
 

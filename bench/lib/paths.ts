@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { DefinitionDocument } from '../../definitions/document.schema';
-import type { WorkCalendar } from '../../definitions/calendar';
-import type { Actor } from '../../definitions/access';
+import type { DefinitionDocument } from '../../engine/document.schema';
+import type { WorkCalendar } from '../../engine/calendar';
+import type { Actor } from '../../engine/access';
 import { sendEventUpdate, type EventRequest, type RunProcessInput } from '../../workflows/messages';
 import type { HandIssueInput } from '../workflows/hand-issue.workflow';
 import { searchAttributeKeys } from '../../workflows/messages';

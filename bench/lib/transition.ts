@@ -1,7 +1,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import type { CompiledDefinition } from '../../definitions/compile';
-import { applyEvent, startInstance, type Instance } from '../../definitions/engine';
-import { formatLocal } from '../../definitions/time';
+import type { CompiledDefinition } from '../../engine/compile';
+import { applyEvent, startInstance, type Instance } from '../../engine/engine';
+import { formatLocal } from '../../engine/time';
 import { log } from './env';
 import { ISSUE_INPUT, ISSUE_PATH } from './paths';
 
@@ -16,7 +16,7 @@ export interface TransitionResult {
 
 /**
  * Measurement 3: the issue definition compiled once; one transition through the interpreter's
- * engine (definitions/engine.ts applyEvent: acceptance and data checks, the XState transition,
+ * engine (engine/engine.ts applyEvent: acceptance and data checks, the XState transition,
  * entry times, deadlines, effects) against XState's own `transition` on the same machine and the
  * same events. Only the transition calls are timed.
  */

@@ -1,6 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, type RetryPolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { formatLocal } from '../../definitions/time';
+import { formatLocal } from '../../engine/time';
 import { EVENT_REJECTED, searchAttributeKeys, sendEventUpdate, snapshotQuery, type EventRejectedDetails, type EventRequest, type EventResult, type ProcessResult, type ProcessSnapshot, type ProcessStatus, type TaskSnapshot } from '../../workflows/messages';
 
 /**

@@ -5,7 +5,7 @@
  * per group of users, with screenshots at desktop and phone width for the README.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { addDays, localDate } from '../../definitions/time';
+import { addDays, localDate } from '../../engine/time';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { DESKTOP, PHONE, launchChromium, screenshot, signIn, unlabelled } from '../support/browser';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DefinitionDocument } from '../../definitions/document.schema';
+import type { DefinitionDocument } from '../../engine/document.schema';
 import { loadConfig } from '../../config/config';
 import { freePort } from '../../infra/postgres';
 import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../infra/temporal';

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appFromServices } from '../../api/app';
 import type { RateLimits } from '../../config/config';
-import { addDays, localDate } from '../../definitions/time';
+import { addDays, localDate } from '../../engine/time';
 import { createLogger } from '../../infra/log';
 import { enc, startHarness, type Harness } from '../support/harness';
 

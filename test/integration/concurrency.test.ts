@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { addDays, localDate } from '../../definitions/time';
+import { addDays, localDate } from '../../engine/time';
 import { freePort } from '../../infra/postgres';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config/config';
-import type { DefinitionDocument } from '../../definitions/document.schema';
+import type { DefinitionDocument } from '../../engine/document.schema';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
 /**

@@ -1,4 +1,4 @@
-import type { DefinitionDocument } from '../../definitions/document.schema';
+import type { DefinitionDocument } from '../../engine/document.schema';
 import { temporal } from '@temporalio/proto';
 import { createProjectionActivities } from '../../activities/projection.activities';
 import { snapshotQuery, type RunProcessInput } from '../../workflows/messages';

@@ -1,5 +1,5 @@
 import { readEvents } from '../support/sse';
-import type { DefinitionDocument } from '../../definitions/document.schema';
+import type { DefinitionDocument } from '../../engine/document.schema';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
 /**

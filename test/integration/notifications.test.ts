@@ -3,8 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { DefinitionDocument } from '../../definitions/document.schema';
-import { formatLocal } from '../../definitions/time';
+import type { DefinitionDocument } from '../../engine/document.schema';
+import { formatLocal } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
 /** A local stand-in for a WeCom group robot: records every message, can be taken down and brought back. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { addDays, localDate } from '../../definitions/time';
+import { addDays, localDate } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
 // A day ahead of today, so the patrol's wall-clock reminders (14:00, 17:00, 18:00, 23:59) stay in the future.

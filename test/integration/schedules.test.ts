@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import { cronTimes } from '../../definitions/cron';
-import type { ScheduleSpec } from '../../definitions/document.schema';
-import { calendarRuleOf, plannedRuns, planRun } from '../../definitions/schedule-rule';
-import { formatLocal, localDate } from '../../definitions/time';
+import { cronTimes } from '../../engine/cron';
+import type { ScheduleSpec } from '../../engine/document.schema';
+import { calendarRuleOf, plannedRuns, planRun } from '../../engine/schedule-rule';
+import { formatLocal, localDate } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { recordHistory } from '../support/record';
 

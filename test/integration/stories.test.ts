@@ -1,5 +1,5 @@
-import { evaluatedMonth } from '../../definitions/scoring';
-import { addDays, localDate } from '../../definitions/time';
+import { evaluatedMonth } from '../../engine/scoring';
+import { addDays, localDate } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { recordHistory } from '../support/record';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_WEBHOOK_POLICY } from '../../config/config';
-import type { DefinitionDocument } from '../../definitions/document.schema';
+import type { DefinitionDocument } from '../../engine/document.schema';
 import { postWebhook, WebhookRefused } from '../../services/webhooks';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 

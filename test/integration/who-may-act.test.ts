@@ -1,4 +1,4 @@
-import { addDays, localDate } from '../../definitions/time';
+import { addDays, localDate } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
 /**

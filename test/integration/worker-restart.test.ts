@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { DefinitionDocument } from '../../definitions/document.schema';
-import { validateDocument } from '../../definitions/validate';
+import type { DefinitionDocument } from '../../engine/document.schema';
+import { validateDocument } from '../../engine/validate';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { checkCalendar, type WorkCalendar } from '../../definitions/calendar';
-import { compileDefinition, type CompiledDefinition } from '../../definitions/compile';
-import { definitionDocument } from '../../definitions/document.schema';
+import { checkCalendar, type WorkCalendar } from '../../engine/calendar';
+import { compileDefinition, type CompiledDefinition } from '../../engine/compile';
+import { definitionDocument } from '../../engine/document.schema';
 
 /** Compiles a built-in definition file straight from definitions/, without the database. */
 export function builtIn(key: string): CompiledDefinition {

@@ -1,8 +1,8 @@
-import { checkAccess, type AccessContext, type Actor } from '../../definitions/access';
-import { diffDefinitions } from '../../definitions/diff';
-import { accessContext, applyEvent, startInstance, type Instance } from '../../definitions/engine';
-import { validateDocument } from '../../definitions/validate';
-import { atLocal } from '../../definitions/time';
+import { checkAccess, type AccessContext, type Actor } from '../../engine/access';
+import { diffDefinitions } from '../../engine/diff';
+import { accessContext, applyEvent, startInstance, type Instance } from '../../engine/engine';
+import { validateDocument } from '../../engine/validate';
+import { atLocal } from '../../engine/time';
 import { builtIn } from '../support/definitions';
 
 const issue = builtIn('issue');

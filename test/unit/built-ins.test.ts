@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { validateText } from '../../definitions/validate';
+import { validateText } from '../../engine/validate';
 
 const dir = path.join(__dirname, '..', '..', 'definitions');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.definition.yaml'));

@@ -1,5 +1,5 @@
 import { calendarWarnings } from '../../services/calendar-check';
-import { atLocal } from '../../definitions/time';
+import { atLocal } from '../../engine/time';
 import { calendar } from '../support/definitions';
 
 const cal = calendar();

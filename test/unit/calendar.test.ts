@@ -9,8 +9,8 @@ import {
   workCalendar,
   workingDaysBetween,
   type WorkCalendar,
-} from '../../definitions/calendar';
-import { addDays, atLocal, formatLocal, TimeFormatError } from '../../definitions/time';
+} from '../../engine/calendar';
+import { addDays, atLocal, formatLocal, TimeFormatError } from '../../engine/time';
 
 const checked = checkCalendar(shipped);
 const cal = checked.calendar as WorkCalendar;

@@ -1,5 +1,5 @@
-import { cronProblem, cronTimes, parseCron } from '../../definitions/cron';
-import { atLocal, formatLocal } from '../../definitions/time';
+import { cronProblem, cronTimes, parseCron } from '../../engine/cron';
+import { atLocal, formatLocal } from '../../engine/time';
 
 const local = (ms: number) => formatLocal(ms).slice(0, 16);
 

@@ -1,5 +1,5 @@
 import { backoffMs, deliverAfter, wecomMessage } from '../../services/delivery.service';
-import { atLocal, formatLocal } from '../../definitions/time';
+import { atLocal, formatLocal } from '../../engine/time';
 
 const at = (day: string, clock: string) => atLocal(day, clock);
 const show = (ms: number) => formatLocal(ms).slice(0, 16);

@@ -1,5 +1,5 @@
-import { checkEvidence } from '../../definitions/evidence';
-import { validateDocument } from '../../definitions/validate';
+import { checkEvidence } from '../../engine/evidence';
+import { validateDocument } from '../../engine/validate';
 import { signS3Request, sniffType } from '../../services/evidence.service';
 import { signBody } from '../../services/intake.service';
 import { loadConfig } from '../../config/config';

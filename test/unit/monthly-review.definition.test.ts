@@ -1,6 +1,6 @@
-import { applyEvent, fireDue, startInstance, tasksOf, type Instance, type Step } from '../../definitions/engine';
-import { atLocal, formatLocal } from '../../definitions/time';
-import { checkScoringRules, scoringRulesOf, type ScoringRules } from '../../definitions/scoring';
+import { applyEvent, fireDue, startInstance, tasksOf, type Instance, type Step } from '../../engine/engine';
+import { atLocal, formatLocal } from '../../engine/time';
+import { checkScoringRules, scoringRulesOf, type ScoringRules } from '../../engine/scoring';
 import { builtIn } from '../support/definitions';
 
 const def = builtIn('monthly-review');

@@ -1,6 +1,6 @@
-import { applyEvent, fireDue, startInstance, type Instance, type Step } from '../../definitions/engine';
-import { evaluatedMonth, rankGrids, scoreGrids, type MonthFact, type ScoringRules } from '../../definitions/scoring';
-import { addDays, atLocal, formatLocal } from '../../definitions/time';
+import { applyEvent, fireDue, startInstance, type Instance, type Step } from '../../engine/engine';
+import { evaluatedMonth, rankGrids, scoreGrids, type MonthFact, type ScoringRules } from '../../engine/scoring';
+import { addDays, atLocal, formatLocal } from '../../engine/time';
 import { builtIn } from '../support/definitions';
 
 /**

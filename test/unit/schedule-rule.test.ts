@@ -1,8 +1,8 @@
-import type { ScheduleSpec } from '../../definitions/document.schema';
-import { applyEvent, fireDue, startInstance, tasksOf, type Instance } from '../../definitions/engine';
-import { calendarRuleOf, plannedRuns, planRun } from '../../definitions/schedule-rule';
-import { scoreGrids, scoringRulesOf, type MonthFact, type ScoringRules } from '../../definitions/scoring';
-import { addDays, atLocal, formatLocal, isoWeek } from '../../definitions/time';
+import type { ScheduleSpec } from '../../engine/document.schema';
+import { applyEvent, fireDue, startInstance, tasksOf, type Instance } from '../../engine/engine';
+import { calendarRuleOf, plannedRuns, planRun } from '../../engine/schedule-rule';
+import { scoreGrids, scoringRulesOf, type MonthFact, type ScoringRules } from '../../engine/scoring';
+import { addDays, atLocal, formatLocal, isoWeek } from '../../engine/time';
 import { builtIn, calendar } from '../support/definitions';
 
 const cal = calendar();

@@ -1,4 +1,4 @@
-import { checkScoringRules, evaluatedMonth, legacyRules, pointsOf, rankGrids, scoreGrids, scoringRulesOf, type MonthFact, type ScoringRules } from '../../definitions/scoring';
+import { checkScoringRules, evaluatedMonth, legacyRules, pointsOf, rankGrids, scoreGrids, scoringRulesOf, type MonthFact, type ScoringRules } from '../../engine/scoring';
 import { builtIn } from '../support/definitions';
 
 const rules = scoringRulesOf(builtIn('monthly-review').doc) as ScoringRules;

@@ -1,6 +1,6 @@
-import { compileDefinition } from '../../definitions/compile';
-import type { DefinitionDocument } from '../../definitions/document.schema';
-import { simulate, SimulationLimitReached, type SimulationLimits } from '../../definitions/simulate';
+import { compileDefinition } from '../../engine/compile';
+import type { DefinitionDocument } from '../../engine/document.schema';
+import { simulate, SimulationLimitReached, type SimulationLimits } from '../../engine/simulate';
 
 /** Two states whose one-minute timers send each other back: a step a minute for as long as it is simulated. */
 const pingPong: DefinitionDocument = {

@@ -1,4 +1,4 @@
-import { addDays, atLocal, formatLocal, isDate, localDate, parseClock, parseDuration } from '../../definitions/time';
+import { addDays, atLocal, formatLocal, isDate, localDate, parseClock, parseDuration } from '../../engine/time';
 
 describe('durations', () => {
   test.each([

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { validateDocument, validateText } from '../../definitions/validate';
+import { validateDocument, validateText } from '../../engine/validate';
 
 /** Two states whose timers send each other's way back: the shape of every case below. */
 function pingPong(pingWhen: Record<string, unknown>, pongWhen: Record<string, unknown>, extra: { pingOn?: unknown; pongOn?: unknown } = {}) {

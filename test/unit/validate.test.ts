@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { validateDocument, validateText, type ValidationIssue, type ValidationResult } from '../../definitions/validate';
+import { validateDocument, validateText, type ValidationIssue, type ValidationResult } from '../../engine/validate';
 
 /** A small valid definition: one compound waiting state with a task, a reminder, an escalation and a timer. */
 const BASE = {

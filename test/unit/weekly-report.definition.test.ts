@@ -1,5 +1,5 @@
-import { acceptedEvents, applyEvent, fireDue, startInstance, tasksOf, type Instance, type Step } from '../../definitions/engine';
-import { atLocal, formatLocal } from '../../definitions/time';
+import { acceptedEvents, applyEvent, fireDue, startInstance, tasksOf, type Instance, type Step } from '../../engine/engine';
+import { atLocal, formatLocal } from '../../engine/time';
 import { builtIn } from '../support/definitions';
 
 const def = builtIn('weekly-report');
