@@ -2,19 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Notice } from '../engine/engine';
 import type { Actor } from '../engine/access';
+import { PermanentEffectError, type ProcessStarter } from '../services/effect-ports';
 import type { DeliveryOutcome, LaunchPlan, LaunchResult } from '../workflows/messages';
-
-export interface ProcessStarter {
-  /** Starts (or finds) a process; the same key always gives the same workflow. */
-  startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }>;
-  /**
-   * Delivers an event to another process exactly once per request id and says whether the target
-   * applied it; the target checks the sender against its access rules like any other event.
-   */
-  deliverEvent(p: { workflowId: string; type: string; data?: Record<string, unknown>; requestId: string; actor: string; by: Actor }): Promise<DeliveryOutcome>;
-}
-
-export class PermanentEffectError extends Error {}
 
 /** Effect actions of the library: each has a stable id, so retries and replays write once. */
 export interface DataProviders {

@@ -9,4 +9,3 @@ export const createActivities = (deps: ActivityDeps) => ({
 });
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { ProcessStarter } from './effects.activities';

@@ -4,7 +4,7 @@ import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../config/config';
 import type { Actor } from '../engine/access';
 import { formatLocal } from '../engine/time';
 import type { DataKey } from '../infra/crypto';
-import { PermanentEffectError } from '../activities/effects.activities';
+import { PermanentEffectError } from './effect-ports';
 import type { DeliveryService } from './delivery.service';
 import { ProblemError, badRequest, conflict, notFound } from './errors';
 import type { ProcessService } from './processes.service';

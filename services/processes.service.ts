@@ -14,8 +14,7 @@ import { addDays } from '../engine/time';
 import { mayReachProcess, type Principal } from './principal';
 import type { WorkCalendar } from '../engine/calendar';
 import { formatLocal, isoWeek, localDate } from '../engine/time';
-import type { ProcessStarter } from '../activities';
-import { PermanentEffectError } from '../activities/effects.activities';
+import { PermanentEffectError, type ProcessStarter } from './effect-ports';
 import {
   EVENT_REJECTED,
   cancelReasonSignal,

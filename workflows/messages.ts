@@ -4,6 +4,7 @@ import type { DefinitionDocument } from '../engine/document.schema';
 import type { WorkCalendar } from '../engine/calendar';
 import type { Instance } from '../engine/engine';
 import type { Actor } from '../engine/access';
+import { SEARCH_ATTRIBUTES } from '../infra/search-attributes';
 
 /** Everything a process workflow needs; the definition travels whole so replay never reads the database. */
 export interface RunProcessInput {
@@ -120,12 +121,6 @@ export interface EventRejectedDetails {
   accepts: string[];
   errors: { path: string; message: string }[];
 }
-
-export const SEARCH_ATTRIBUTES = {
-  definition: 'GridflowDefinition',
-  grid: 'GridflowGrid',
-  state: 'GridflowState',
-} as const;
 
 export const searchAttributeKeys = {
   definition: defineSearchAttributeKey(SEARCH_ATTRIBUTES.definition, SearchAttributeType.KEYWORD),
