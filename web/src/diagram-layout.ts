@@ -204,10 +204,50 @@ export function layoutMachine(machine: unknown): DiagramLayout {
 
 /** layoutMachine without the safety net, for the tests. */
 export function layoutMachineStrict(machine: unknown): DiagramLayout {
+  // Each phase reads what the earlier ones left on the nodes (kind, internal lines, rank, row,
+  // spans, sizes, positions); the order below is the order they depend on each other.
+  const tree = buildTree(machine);
+  if (!tree.leaves.length) return emptyLayout();
+  markInitials(tree);
+  const { resolved, machineTransitions } = resolveTransitions(tree, collectTransitions(tree));
+  const ranks = assignRanks(tree, resolved);
+  const rowCount = assignRows(tree.root, 0);
+  const compounds = spanCompounds(tree);
+  const sizes = sizeBoxes(tree, compounds, ranks.cols, rowCount);
+  const routes = planRoutes(tree, resolved);
+  const grid = placeGrid(tree, compounds, ranks.cols, rowCount, sizes, routes);
+  const edges = drawEdges(routes.plans, grid);
+  separateLabels(edges);
+  const { width, height } = extent(grid, edges);
+  return {
+    width: Math.ceil(width),
+    height: Math.ceil(height),
+    nodes: toNodes(tree),
+    edges,
+    initial: ranks.startLeaves[0]?.id ?? null,
+    start: startMarker(ranks.rootInitial, grid),
+    mainPath: followMainPath(ranks),
+    machineTransitions,
+  };
+}
+
+// --- Phase 1: the state tree ---------------------------------------------------------------------
+
+interface Tree {
+  root: SNode;
+  /** Every node, the root first, in document order. */
+  all: SNode[];
+  /** By XState id (`#id` targets); the first node wins a duplicate id. */
+  ids: Map<string, SNode>;
+  /** Every node but the root. */
+  states: SNode[];
+  leaves: SNode[];
+}
+
+/** The nodes of the machine, skipping what cannot be a state (junk, dotted keys, alias cycles, runaway size). */
+function buildTree(machine: unknown): Tree {
   const rootConfig: Rec = isObj(machine) ? machine : {};
   const machineId = typeof rootConfig.id === 'string' ? rootConfig.id : '';
-
-  // --- The state tree ---------------------------------------------------------------------------
   const all: SNode[] = [];
   const ids = new Map<string, SNode>();
   const onPath = new Set<unknown>();
@@ -242,93 +282,108 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
   }
   const root = build('', rootConfig, undefined);
   const states = all.filter((n) => n !== root);
-  const leaves = states.filter(isLeaf);
-  if (!leaves.length) return emptyLayout();
+  return { root, all, ids, states, leaves: states.filter(isLeaf) };
+}
 
-  const initialChild = (n: SNode): SNode | undefined =>
-    (typeof n.config.initial === 'string' ? n.childMap.get(n.config.initial) : undefined) ?? n.children[0];
-  for (const n of all) {
+function initialChild(n: SNode): SNode | undefined {
+  return (typeof n.config.initial === 'string' ? n.childMap.get(n.config.initial) : undefined) ?? n.children[0];
+}
+
+/** The leaves a transition into `n` lands on (a parallel state enters every region). */
+function initialLeaves(n: SNode): SNode[] {
+  if (isLeaf(n)) return [n];
+  if (n.kind === 'parallel') return n.children.flatMap(initialLeaves);
+  const c = initialChild(n);
+  return c ? initialLeaves(c) : [];
+}
+
+function markInitials(tree: Tree): void {
+  for (const n of tree.all) {
     if (n.kind === 'compound' || n.kind === 'root') {
       const c = initialChild(n);
       if (c) c.initial = true;
     }
   }
-  function initialLeaves(n: SNode): SNode[] {
-    if (isLeaf(n)) return [n];
-    if (n.kind === 'parallel') return n.children.flatMap(initialLeaves);
-    const c = initialChild(n);
-    return c ? initialLeaves(c) : [];
-  }
+}
 
-  // --- Transitions ------------------------------------------------------------------------------
+// --- Phase 2: transitions ------------------------------------------------------------------------
+
+interface Resolved {
+  t: Trans;
+  target: SNode;
+}
+
+/** Every `on` and `always` transition, one per target list entry; a final state's are ignored. */
+function collectTransitions(tree: Tree): Trans[] {
   const transitions: Trans[] = [];
-  const bySource = new Map<SNode, Trans[]>();
   function collect(source: SNode, config: unknown, event: string) {
-    const add = (t: Trans) => {
-      transitions.push(t);
-      const list = bySource.get(source) ?? [];
-      list.push(t);
-      bySource.set(source, list);
-    };
     if (Array.isArray(config)) {
       for (const c of config) if (!Array.isArray(c)) collect(source, c, event);
     } else if (typeof config === 'string') {
-      add({ source, event, targets: [config] });
+      transitions.push({ source, event, targets: [config] });
     } else if (isObj(config)) {
       const t = config.target;
       const targets = typeof t === 'string' ? [t] : Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : [];
-      add({ source, event, guard: guardName(config.guard), targets });
+      transitions.push({ source, event, guard: guardName(config.guard), targets });
     } else if (config === null) {
-      add({ source, event, targets: [] }); // "EVENT:" typed without a body yet
+      transitions.push({ source, event, targets: [] }); // "EVENT:" typed without a body yet
     }
   }
-  for (const n of all) {
+  for (const n of tree.all) {
     if (isLeaf(n) && n.kind === 'final') continue;
     if (isObj(n.config.on)) for (const [event, c] of Object.entries(n.config.on)) collect(n, c, event);
     if (n.config.always !== undefined) collect(n, n.config.always, 'always');
   }
+  return transitions;
+}
 
-  function resolve(source: SNode, target: string): SNode | undefined {
-    if (!target) return undefined;
-    let cur: SNode | undefined;
-    let segments: string[];
-    if (target.startsWith('#')) {
-      const [id, ...rest] = target.slice(1).split('.');
-      cur = ids.get(id);
-      segments = rest;
-    } else if (target.startsWith('.')) {
-      cur = source;
-      segments = target.slice(1).split('.');
-    } else {
-      cur = source.parent;
-      segments = target.split('.');
-    }
-    for (const seg of segments) {
-      if (!cur) return undefined;
-      if (!seg) break;
-      cur = cur.childMap.get(seg);
-    }
-    return cur === root ? undefined : cur;
+/** The state a target names, as XState reads it: `#id.path`, `.child` or a sibling's path. */
+function resolveTarget(tree: Tree, source: SNode, target: string): SNode | undefined {
+  if (!target) return undefined;
+  let cur: SNode | undefined;
+  let segments: string[];
+  if (target.startsWith('#')) {
+    const [id, ...rest] = target.slice(1).split('.');
+    cur = tree.ids.get(id);
+    segments = rest;
+  } else if (target.startsWith('.')) {
+    cur = source;
+    segments = target.slice(1).split('.');
+  } else {
+    cur = source.parent;
+    segments = target.split('.');
   }
+  for (const seg of segments) {
+    if (!cur) return undefined;
+    if (!seg) break;
+    cur = cur.childMap.get(seg);
+  }
+  return cur === tree.root ? undefined : cur;
+}
 
-  const addInternal = (n: SNode, item: DiagramInternal) => {
-    const same = n.internal.find((i) => i.label.replace(/ ×\d+$/, '') === item.label);
-    if (!same) n.internal.push(item);
-    else same.label = `${item.label} ×${++same.count}`;
-  };
-  interface Resolved { t: Trans; target: SNode }
+function addInternal(n: SNode, item: DiagramInternal): void {
+  const same = n.internal.find((i) => i.label.replace(/ ×\d+$/, '') === item.label);
+  if (!same) n.internal.push(item);
+  else same.label = `${item.label} ×${++same.count}`;
+}
+
+/**
+ * Splits the transitions into edges (a resolved target), lines inside their state (no target, or
+ * one that names no state) and the machine's own transitions, listed as text.
+ */
+function resolveTransitions(tree: Tree, transitions: Trans[]): { resolved: Resolved[]; machineTransitions: string[] } {
   const resolved: Resolved[] = [];
   const machineTransitions: string[] = [];
   for (const t of transitions) {
     const label = edgeLabel(t.event, t.guard);
     if (!t.targets.length) {
-      if (t.source !== root) addInternal(t.source, { event: t.event, guard: t.guard, count: 1, label: `↻ ${label}` });
+      if (t.source !== tree.root) addInternal(t.source, { event: t.event, guard: t.guard, count: 1, label: `↻ ${label}` });
       else machineTransitions.push(`${label}（不离开状态）`);
       continue;
     }
     for (const value of t.targets) {
-      const target = resolve(t.source, value);
-      if (t.source === root) {
+      const target = resolveTarget(tree, t.source, value);
+      if (t.source === tree.root) {
         machineTransitions.push(`${label} → ${target ? target.id : `?${value}`}`);
       } else if (target) {
         resolved.push({ t, target });
@@ -337,11 +392,24 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
       }
     }
   }
+  return { resolved, machineTransitions };
+}
 
-  // --- Ranks ------------------------------------------------------------------------------------
+// --- Phase 3: ranks (columns) --------------------------------------------------------------------
+
+interface Ranking {
+  cols: number;
+  rootInitial: SNode | undefined;
+  startLeaves: SNode[];
+  /** The edges that leave a leaf: its own and its ancestors'. */
+  outOf: (leaf: SNode) => Resolved[];
+}
+
+/** A leaf's rank is its breadth-first distance from the initial leaf; unreachable leaves start at 0. */
+function assignRanks(tree: Tree, resolved: Resolved[]): Ranking {
   const applicable = (leaf: SNode): Resolved[] => {
     const out: Resolved[] = [];
-    for (let n: SNode | undefined = leaf; n && n !== root; n = n.parent) {
+    for (let n: SNode | undefined = leaf; n && n !== tree.root; n = n.parent) {
       for (const r of resolved) if (r.t.source === n) out.push(r);
     }
     return out;
@@ -352,7 +420,7 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
     if (!list) applicableCache.set(leaf, (list = applicable(leaf)));
     return list;
   };
-  const rootInitial = initialChild(root);
+  const rootInitial = initialChild(tree.root);
   const startLeaves = rootInitial ? initialLeaves(rootInitial) : [];
   const bfs = (seeds: SNode[], base: number) => {
     const queue: SNode[] = [];
@@ -375,44 +443,57 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
     }
   };
   bfs(startLeaves, 0);
-  for (const leaf of leaves) if (leaf.rank < 0) bfs([leaf], 0);
-  const cols = Math.max(...leaves.map((l) => l.rank)) + 1;
+  for (const leaf of tree.leaves) if (leaf.rank < 0) bfs([leaf], 0);
+  const cols = Math.max(...tree.leaves.map((l) => l.rank)) + 1;
+  return { cols, rootInitial, startLeaves, outOf };
+}
 
-  // --- Rows: the top-level leaves first, then a band per compound state ----------------------------
-  function assignRows(n: SNode, start: number): number {
-    const byRank = new Map<number, number>();
-    let rows = 0;
-    for (const c of n.children) {
-      if (!isLeaf(c)) continue;
-      const i = byRank.get(c.rank) ?? 0;
-      byRank.set(c.rank, i + 1);
-      c.row = start + i;
-      c.r0 = c.r1 = c.row;
-      c.c0 = c.c1 = c.rank;
-      rows = Math.max(rows, i + 1);
-    }
-    let cursor = start + rows;
-    for (const c of n.children) {
-      if (isLeaf(c)) continue;
-      c.r0 = cursor;
-      cursor = assignRows(c, cursor);
-      c.r1 = cursor - 1;
-    }
-    return cursor;
+// --- Phase 4: rows, then the spans of compound states ---------------------------------------------
+
+/** Rows from `start`: `n`'s leaves share the first band, then each compound child gets its own band. Returns the next free row. */
+function assignRows(n: SNode, start: number): number {
+  const byRank = new Map<number, number>();
+  let rows = 0;
+  for (const c of n.children) {
+    if (!isLeaf(c)) continue;
+    const i = byRank.get(c.rank) ?? 0;
+    byRank.set(c.rank, i + 1);
+    c.row = start + i;
+    c.r0 = c.r1 = c.row;
+    c.c0 = c.c1 = c.rank;
+    rows = Math.max(rows, i + 1);
   }
-  const rowCount = assignRows(root, 0);
-  const compounds = states.filter((n) => !isLeaf(n));
-  // Column spans, innermost first.
+  let cursor = start + rows;
+  for (const c of n.children) {
+    if (isLeaf(c)) continue;
+    c.r0 = cursor;
+    cursor = assignRows(c, cursor);
+    c.r1 = cursor - 1;
+  }
+  return cursor;
+}
+
+/** The compound states, with their column spans set innermost first (a compound's rank is its first column). */
+function spanCompounds(tree: Tree): SNode[] {
+  const compounds = tree.states.filter((n) => !isLeaf(n));
   for (const c of [...compounds].reverse()) {
     c.c0 = Math.min(...c.children.map((k) => k.c0));
     c.c1 = Math.max(...c.children.map((k) => k.c1));
     c.rank = c.c0;
   }
-  const cell = new Map<string, SNode>();
-  for (const l of leaves) cell.set(`${l.row},${l.rank}`, l);
-  const occupied = (r: number, c: number) => cell.has(`${r},${c}`);
+  return compounds;
+}
 
-  // --- Box sizes --------------------------------------------------------------------------------
+// --- Phase 5: box sizes --------------------------------------------------------------------------
+
+interface Sizes {
+  colW: number[];
+  rowH: number[];
+}
+
+/** Each leaf fits its name and inside lines; columns widen until every container's heading fits. */
+function sizeBoxes(tree: Tree, compounds: SNode[], cols: number, rowCount: number): Sizes {
+  const { leaves } = tree;
   for (const l of leaves) {
     const lines = l.internal.map((i) => monoWidth(i.label));
     l.w = Math.max(BOX_MIN_W, textWidth(l.key) + 28, ...lines.map((w) => w + 20));
@@ -428,17 +509,57 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
     for (let k = c.c0; k <= c.c1; k++) have += colW[k] + (k > c.c0 ? MIN_COL_LANES : 0);
     if (have < need) colW[c.c1] += need - have;
   }
+  return { colW, rowH };
+}
 
-  // --- Routes in grid terms ---------------------------------------------------------------------
-  type Route =
-    | { kind: 'adjacent' }
-    | { kind: 'straight' }
-    | { kind: 'vertical'; col: number; down: boolean }
-    | { kind: 'loop'; gap: number; lane: number } // below the source's row, into the target's bottom
-    | { kind: 'channel'; exitGap: number; entryGap: number; gap: number; exitRow: number; entryRow: number; exitLane: number; entryLane: number; lane: number };
-  interface Plan { r: Resolved; S: SNode; T: SNode; route: Route; back: boolean; label: string; labelW: number }
+// --- Phase 6: routes in grid terms, and lanes in the gaps -----------------------------------------
 
-  interface Seg { lo: number; hi: number; set: (lane: number) => void }
+type Route =
+  | { kind: 'adjacent' }
+  | { kind: 'straight' }
+  | { kind: 'vertical'; col: number; down: boolean }
+  | { kind: 'loop'; gap: number; lane: number } // below the source's row, into the target's bottom
+  | { kind: 'channel'; exitGap: number; entryGap: number; gap: number; exitRow: number; entryRow: number; exitLane: number; entryLane: number; lane: number };
+
+interface Plan {
+  r: Resolved;
+  S: SNode;
+  T: SNode;
+  route: Route;
+  back: boolean;
+  label: string;
+  labelW: number;
+}
+
+/** A stretch of a gap an edge runs along; `set` receives the lane it is given. */
+interface Seg {
+  lo: number;
+  hi: number;
+  set: (lane: number) => void;
+}
+
+interface Routes {
+  plans: Plan[];
+  /** Lanes needed in each gap between rows and between columns. */
+  rowLanes: Map<number, number>;
+  colLanes: Map<number, number>;
+  /** The widest label of an adjacent-column edge, by the column it enters. */
+  adjacentLabels: Map<number, number>;
+}
+
+/** The row a transition enters a compound target at: its initial leaf's. */
+const entryRow = (T: SNode) => (isLeaf(T) ? T.row : initialLeaves(T)[0]?.row ?? T.r0);
+
+/**
+ * Picks each edge's route in cells and gaps, simplest first: a loop back into the same state, the
+ * next column, a vertical run down or up a free column, a straight run along a free row, else a
+ * channel through the gaps. Edges sharing a gap get lanes side by side.
+ */
+function planRoutes(tree: Tree, resolved: Resolved[]): Routes {
+  const { leaves } = tree;
+  const cell = new Map<string, SNode>();
+  for (const l of leaves) cell.set(`${l.row},${l.rank}`, l);
+  const occupied = (r: number, c: number) => cell.has(`${r},${c}`);
   const rowGapSegs = new Map<number, Seg[]>();
   const colGapSegs = new Map<number, Seg[]>();
   const addSeg = (m: Map<number, Seg[]>, gap: number, a: number, b: number, set: (lane: number) => void) => {
@@ -446,8 +567,6 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
     list.push({ lo: Math.min(a, b), hi: Math.max(a, b), set });
     m.set(gap, list);
   };
-  // Entry row of a compound target: its initial leaf's.
-  const entryRow = (T: SNode) => (isLeaf(T) ? T.row : initialLeaves(T)[0]?.row ?? T.r0);
   const minRank = (n: SNode) => (isLeaf(n) ? n.rank : Math.min(...leaves.filter((l) => l.path.length > n.path.length && l.id.startsWith(`${n.id}.`)).map((l) => l.rank)));
   const targetRank = (T: SNode) => Math.min(...initialLeaves(T).map((l) => l.rank));
 
@@ -515,25 +634,50 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
     }
     plans.push({ r, S, T, route, back, label, labelW });
   }
+  return { plans, rowLanes: assignLanes(rowGapSegs), colLanes: assignLanes(colGapSegs), adjacentLabels };
+}
 
-  const assignLanes = (m: Map<number, Seg[]>) => {
-    const counts = new Map<number, number>();
-    for (const [gap, segs] of m) {
-      const ends: number[] = [];
-      for (const s of [...segs].sort((a, b) => a.lo - b.lo || a.hi - b.hi)) {
-        let lane = ends.findIndex((e) => e < s.lo);
-        if (lane < 0) lane = ends.length;
-        ends[lane] = s.hi;
-        s.set(lane);
-      }
-      counts.set(gap, ends.length);
+/** Interval colouring per gap: a segment takes the first lane free at its start. Returns the lanes each gap needs. */
+function assignLanes(m: Map<number, Seg[]>): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const [gap, segs] of m) {
+    const ends: number[] = [];
+    for (const s of [...segs].sort((a, b) => a.lo - b.lo || a.hi - b.hi)) {
+      let lane = ends.findIndex((e) => e < s.lo);
+      if (lane < 0) lane = ends.length;
+      ends[lane] = s.hi;
+      s.set(lane);
     }
-    return counts;
-  };
-  const rowLanes = assignLanes(rowGapSegs);
-  const colLanes = assignLanes(colGapSegs);
+    counts.set(gap, ends.length);
+  }
+  return counts;
+}
 
-  // --- Coordinates ------------------------------------------------------------------------------
+// --- Phase 7: coordinates ------------------------------------------------------------------------
+
+/** Where the columns, rows and their gaps ended up, in px. */
+interface Grid {
+  colLeft: number[];
+  colRight: number[];
+  rowTop: number[];
+  rowBottom: number[];
+  laneX: (gap: number, lane: number) => number;
+  laneY: (gap: number, lane: number) => number;
+  rowMid: (r: number) => number;
+  colMid: (c: number) => number;
+  /** The right and bottom edges of the grid, before the margin. */
+  right: number;
+  bottom: number;
+}
+
+/**
+ * Walks the gaps and columns left to right (then the rows top to bottom): each gap is as wide as
+ * its lanes and labels need, framed by the padding of the containers ending and starting there.
+ * Sets every node's x, y, w and h.
+ */
+function placeGrid(tree: Tree, compounds: SNode[], cols: number, rowCount: number, sizes: Sizes, routes: Routes): Grid {
+  const { colW, rowH } = sizes;
+  const { colLanes, rowLanes, adjacentLabels } = routes;
   const slots = (list: SNode[], desc: boolean) => [...new Set(list.map((n) => n.depth))].sort((a, b) => (desc ? b - a : a - b));
   const colLeft: number[] = [];
   const colRight: number[] = [];
@@ -582,20 +726,34 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
     n.w -= n.x;
     n.h -= n.y;
   }
-  for (const l of leaves) {
+  for (const l of tree.leaves) {
     l.x = colLeft[l.rank] + (colW[l.rank] - l.w) / 2;
     l.y = rowTop[l.row] + (rowH[l.row] - l.h) / 2;
   }
-  const laneX = (gap: number, lane: number) => {
-    const n = colLanes.get(gap) ?? 1;
-    return laneStartX[gap] + laneWidthX[gap] / 2 + (lane - (n - 1) / 2) * LANE_X;
+  return {
+    colLeft,
+    colRight,
+    rowTop,
+    rowBottom,
+    laneX: (gap, lane) => {
+      const n = colLanes.get(gap) ?? 1;
+      return laneStartX[gap] + laneWidthX[gap] / 2 + (lane - (n - 1) / 2) * LANE_X;
+    },
+    laneY: (gap, lane) => laneStartY[gap] + LANE_Y * (lane + 1) - 2,
+    rowMid: (r) => (rowTop[r] + rowBottom[r]) / 2,
+    colMid: (c) => (colLeft[c] + colRight[c]) / 2,
+    right: x,
+    bottom: y,
   };
-  const laneY = (gap: number, lane: number) => laneStartY[gap] + LANE_Y * (lane + 1) - 2;
-  const rowMid = (r: number) => (rowTop[r] + rowBottom[r]) / 2;
-  const colMid = (c: number) => (colLeft[c] + colRight[c]) / 2;
+}
 
-  // --- Paths ------------------------------------------------------------------------------------
+// --- Phase 8: edge paths -------------------------------------------------------------------------
+
+/** Each planned route as points, SVG path data, an arrowhead and a label position. */
+function drawEdges(plans: Plan[], grid: Grid): DiagramEdge[] {
+  const { colLeft, colRight, laneX, laneY, rowMid, colMid } = grid;
   const edges: DiagramEdge[] = [];
+  // Several edges on one vertical run or out of one box's bottom are fanned out side by side.
   const pairCount = new Map<string, number>();
   const bottomPorts = new Map<SNode, number>();
   for (const p of plans) {
@@ -685,8 +843,13 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
       back: p.back,
     });
   }
+  return edges;
+}
 
-  // Labels that still collide move down a little.
+// --- Phase 9: labels, markers and the whole --------------------------------------------------------
+
+/** Labels that still collide move down a little, in edge order. */
+function separateLabels(edges: DiagramEdge[]): void {
   const placed: { x: number; y: number; w: number }[] = [];
   for (const e of edges) {
     for (let i = 0; i < 8; i++) {
@@ -696,17 +859,19 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
     }
     placed.push({ x: e.labelX, y: e.labelY, w: e.labelW });
   }
+}
 
-  // The start marker.
-  let start: DiagramLayout['start'] = null;
-  if (rootInitial) {
-    const ty = isLeaf(rootInitial) ? rowMid(rootInitial.row) : rowMid(entryRow(rootInitial));
-    const tx = rootInitial.x;
-    const cx = tx - 22;
-    start = { cx: f(cx), cy: f(ty), path: `M${f(cx + 4)},${f(ty)}L${f(tx - ARROW)},${f(ty)}`, arrow: arrowHead({ x: tx, y: ty }, { x: 1, y: 0 }) };
-  }
+/** The dot and arrow pointing at the machine's initial state. */
+function startMarker(rootInitial: SNode | undefined, grid: Grid): DiagramLayout['start'] {
+  if (!rootInitial) return null;
+  const ty = isLeaf(rootInitial) ? grid.rowMid(rootInitial.row) : grid.rowMid(entryRow(rootInitial));
+  const tx = rootInitial.x;
+  const cx = tx - 22;
+  return { cx: f(cx), cy: f(ty), path: `M${f(cx + 4)},${f(ty)}L${f(tx - ARROW)},${f(ty)}`, arrow: arrowHead({ x: tx, y: ty }, { x: 1, y: 0 }) };
+}
 
-  // The main path.
+/** From the initial leaf, along the first transition that goes a rank further, each time. */
+function followMainPath({ startLeaves, outOf }: Ranking): string[] {
   const mainPath: string[] = [];
   let cur: SNode | undefined = startLeaves[0];
   const seen = new Set<SNode>();
@@ -719,9 +884,13 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
       .find((l) => l.rank === from.rank + 1);
     cur = next;
   }
+  return mainPath;
+}
 
-  let width = x + MARGIN;
-  let height = y + MARGIN;
+/** The grid plus margins, grown to hold every edge point and label. */
+function extent(grid: Grid, edges: DiagramEdge[]): { width: number; height: number } {
+  let width = grid.right + MARGIN;
+  let height = grid.bottom + MARGIN;
   for (const e of edges) {
     width = Math.max(width, e.labelX + e.labelW / 2 + MARGIN);
     height = Math.max(height, e.labelY + DIAGRAM.labelHeight / 2 + MARGIN);
@@ -730,8 +899,11 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
       height = Math.max(height, q.y + MARGIN);
     }
   }
+  return { width, height };
+}
 
-  const nodes: DiagramNode[] = states.map((n) => {
+function toNodes(tree: Tree): DiagramNode[] {
+  return tree.states.map((n) => {
     const task = isObj(n.config.meta) && isObj(n.config.meta.task) && typeof n.config.meta.task.title === 'string' ? n.config.meta.task.title : undefined;
     return {
       id: n.id,
@@ -745,23 +917,12 @@ export function layoutMachineStrict(machine: unknown): DiagramLayout {
       compound: !isLeaf(n),
       depth: n.depth,
       rank: n.rank,
-      parent: n.parent && n.parent !== root ? n.parent.id : null,
+      parent: n.parent && n.parent !== tree.root ? n.parent.id : null,
       initial: n.initial,
       ...(task ? { task } : {}),
       internal: n.internal,
     };
   });
-
-  return {
-    width: Math.ceil(width),
-    height: Math.ceil(height),
-    nodes,
-    edges,
-    initial: startLeaves[0]?.id ?? null,
-    start,
-    mainPath,
-    machineTransitions,
-  };
 }
 
 function f(n: number): number {
