@@ -34,7 +34,7 @@ import type { DefinitionService, LoadedDefinition } from './definitions.service'
 import type { ProviderService } from './providers.service';
 import type { ActorService } from './actors.service';
 import { metrics } from '../infra/metrics';
-import { processWhere, type GridScope, type ProcessFilters } from './process-filters';
+import { processWhere, type GridScope, type ProcessFilters } from '../db/read-model';
 import { ProblemError, badRequest, conflict, forbidden, notFound } from './errors';
 
 export interface StartRequest {

@@ -14,7 +14,7 @@ const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** di
 /** Which grids a caller may see: every one, or a grid role's own. */
 export type GridScope = string[] | 'all';
 
-import { processWhere, type ProcessFilters } from './process-filters';
+import { processWhere, type ProcessFilters } from '../db/read-model';
 
 export { processWhere, type ProcessFilters };
 

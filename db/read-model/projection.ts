@@ -1,0 +1,123 @@
+import type { ReadModelDb } from './db';
+import type { InstanceStatus, StoredTask } from './instances';
+
+/** One step of an instance (event, timer, reminder) as `transition_record` keeps it. */
+export interface ProjectedStep {
+  seq: number;
+  at: string;
+  event: string;
+  from: string;
+  to: string;
+  actor?: string;
+  data?: Record<string, unknown>;
+  late: boolean;
+}
+
+/** The `process_instance` row a batch of steps leaves behind. */
+export interface ProjectedInstance {
+  workflowId: string;
+  definitionKey: string;
+  definitionVersion: number;
+  businessKey: string;
+  title: string;
+  grid: string | null;
+  status: InstanceStatus;
+  state: string;
+  stateValue: unknown;
+  context: Record<string, unknown>;
+  tasks: StoredTask[];
+  assignee: string | null;
+  dueAt: string | null;
+  lastSeq: number;
+  startedAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+}
+
+/**
+ * Writes a batch of steps and the instance row they leave, in one transaction. A step of a seq
+ * already stored is overwritten (a local activity lost with its workflow task runs again, and the
+ * step taken again is the one the workflow keeps); the instance row never moves back to an older seq.
+ */
+export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInstance; steps: ProjectedStep[] }): Promise<void> {
+  const i = p.instance;
+  await db.em.fork().transactional(async (em) => {
+    const conn = em.getConnection();
+    // Without the transaction context, execute() takes another pool connection outside the
+    // transaction: ten concurrent projections then hold every connection in BEGIN and wait forever.
+    const trx = em.getTransactionContext();
+    for (const s of p.steps) {
+      await conn.execute(
+        `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (workflow_id, seq) do update set
+           at = excluded.at, event = excluded.event, from_state = excluded.from_state, to_state = excluded.to_state,
+           actor = excluded.actor, data = excluded.data, late = excluded.late, definition_version = excluded.definition_version`,
+        [i.workflowId, s.seq, s.at, s.event, s.from, s.to, s.actor ?? null, s.data === undefined ? null : JSON.stringify(s.data), s.late, i.definitionVersion],
+        'run',
+        trx,
+      );
+    }
+    await conn.execute(
+      `insert into process_instance (workflow_id, definition_key, definition_version, business_key, title, grid, status, state,
+         state_value, context, tasks, assignee, due_at, last_seq, started_at, updated_at, ended_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (workflow_id) do update set
+         definition_version = excluded.definition_version, status = excluded.status, state = excluded.state,
+         state_value = excluded.state_value, context = excluded.context, tasks = excluded.tasks,
+         assignee = excluded.assignee, due_at = excluded.due_at, last_seq = excluded.last_seq,
+         updated_at = excluded.updated_at, ended_at = excluded.ended_at
+       where process_instance.last_seq <= excluded.last_seq`,
+      [
+        i.workflowId,
+        i.definitionKey,
+        i.definitionVersion,
+        i.businessKey,
+        i.title,
+        i.grid,
+        i.status,
+        i.state,
+        JSON.stringify(i.stateValue),
+        JSON.stringify(i.context),
+        JSON.stringify(i.tasks),
+        i.assignee,
+        i.dueAt,
+        i.lastSeq,
+        i.startedAt,
+        i.updatedAt,
+        i.endedAt,
+      ],
+      'run',
+      trx,
+    );
+  });
+}
+
+/**
+ * Ends a running instance outside a step (cancelled, failed): its closing step is written once,
+ * and the row loses its tasks and due. An instance that already ended is left as it is.
+ */
+export async function markInstanceEnded(
+  db: ReadModelDb,
+  p: { workflowId: string; status: 'cancelled' | 'failed'; at: string; definitionVersion: number; step: Omit<ProjectedStep, 'at' | 'late'> },
+): Promise<void> {
+  await db.em.fork().transactional(async (em) => {
+    const conn = em.getConnection();
+    // The transaction's own connection, as in projectSteps.
+    const trx = em.getTransactionContext();
+    await conn.execute(
+      `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
+       values (?, ?, ?, ?, ?, ?, ?, ?, false, ?) on conflict (workflow_id, seq) do nothing`,
+      [p.workflowId, p.step.seq, p.at, p.step.event, p.step.from, p.step.to, p.step.actor ?? null, JSON.stringify(p.step.data ?? {}), p.definitionVersion],
+      'run',
+      trx,
+    );
+    await conn.execute(
+      `update process_instance set status = ?, ended_at = ?, updated_at = ?, tasks = '[]', assignee = null, due_at = null, last_seq = ?
+       where workflow_id = ? and status = 'running'`,
+      [p.status, p.at, p.at, p.step.seq, p.workflowId],
+      'run',
+      trx,
+    );
+  });
+}
