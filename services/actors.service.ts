@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import * as readModel from '../db/read-model';
 import { ACTING_FOR_ROLES, type Actor } from '../engine/access';
 import type { Principal } from './principal';
 import type { CommunityService } from './community.service';
@@ -14,14 +15,8 @@ export class ActorService {
 
   private async holds(memberId: string, workflowId: string): Promise<string[]> {
     // A claim counts only since its state was last entered (see TaskService): stale ones lend nothing.
-    const rows = await this.deps.orm.em.fork().getConnection().execute<{ task_id: string }[]>(
-      `select c.task_id from task_claim c
-        where c.workflow_id = ? and c.member_id = ?
-          and c.at >= coalesce((select max(r.at) from transition_record r
-                                 where r.workflow_id = c.workflow_id and r.to_state = split_part(c.task_id, '#', 2) and r.from_state <> r.to_state), c.at)`,
-      [workflowId, memberId],
-    );
-    return rows.map((r) => r.task_id.slice(r.task_id.lastIndexOf('#') + 1));
+    const ids = await readModel.claimedTaskIds(this.deps.orm, { workflowId, memberId });
+    return ids.map((id) => id.slice(id.lastIndexOf('#') + 1));
   }
 
   /** The caller as themselves. */

@@ -8,6 +8,7 @@ import type { DefinitionDocument } from '../engine/document.schema';
 import { diffDefinitions, leafStates } from '../engine/diff';
 import { validateDocument, validateText } from '../engine/validate';
 import { DefinitionVersion } from '../db/entities';
+import * as readModel from '../db/read-model';
 import { projectRoot } from '../infra/paths';
 import { notFound, unprocessable } from './errors';
 
@@ -211,17 +212,14 @@ export class DefinitionService {
 
   private async diffDocuments(key: string, from: number, fromDoc: DefinitionDocument, toDoc: DefinitionDocument) {
     const changes = diffDefinitions(fromDoc, toDoc);
-    const rows = await this.orm.em.fork().getConnection().execute<{ state: string; n: string }[]>(
-      `select state, count(*) as n from process_instance where definition_key = ? and definition_version = ? and status = 'running' group by state order by state`,
-      [key, from],
-    );
+    const rows = await readModel.runningPerState(this.orm, key, from);
     const leaves = leafStates(fromDoc);
     const target = leafStates(toDoc);
     const touched = (state: string) => {
       const path = leaves.get(state) ?? state;
       return changes.filter((c) => c.state !== undefined && (path === c.state || path.startsWith(`${c.state}.`))).length;
     };
-    const affected = rows.map((r) => ({ state: r.state, running: Number(r.n), changes: touched(r.state), removedInTarget: !target.has(r.state) }));
+    const affected = rows.map((r) => ({ state: r.state, running: r.running, changes: touched(r.state), removedInTarget: !target.has(r.state) }));
     return { key, from, changes, running: affected, runningTotal: affected.reduce((n, r) => n + r.running, 0) };
   }
 

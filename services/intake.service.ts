@@ -4,6 +4,7 @@ import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../config/config';
 import type { Actor } from '../engine/access';
 import { formatLocal } from '../engine/time';
 import type { DataKey } from '../infra/crypto';
+import * as readModel from '../db/read-model';
 import { PermanentEffectError } from './effect-ports';
 import type { DeliveryService } from './delivery.service';
 import { ProblemError, badRequest, conflict, notFound } from './errors';
@@ -42,19 +43,6 @@ export const HOTLINE_STATUS: Record<string, string> = {
 /** The signature a receiver checks: HMAC-SHA256 with the shared secret over `<timestamp>.<body>`, in hex. */
 export function signBody(secret: string, timestamp: string, body: string): string {
   return `sha256=${crypto.createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-interface FeedRow {
-  system: string;
-  ticket_id: string;
-  workflow_id: string;
-  seq: number;
-  at: Date;
-  event: string;
-  from_state: string;
-  to_state: string;
-  data: Record<string, unknown> | null;
-  merged_into: string | null;
 }
 
 /**
@@ -195,38 +183,32 @@ export class IntakeService {
    */
   async feedStatus(): Promise<number> {
     const conn = this.conn();
-    const rows = await conn.execute<FeedRow[]>(
-      `select s.system, s.ticket_id, s.workflow_id, t.seq, t.at, t.event, t.from_state, t.to_state, t.data, m.kept_workflow_id as merged_into
-         from intake_subscription s
-         join transition_record t on t.workflow_id = s.workflow_id and t.seq > s.last_seq
-         left join issue_merge m on m.duplicate_workflow_id = s.workflow_id
-        order by s.system, s.ticket_id, t.seq limit 500`,
-    );
+    const rows = await readModel.ticketStepsToSend(this.deps.orm, 500);
     for (const r of rows) {
-      if (r.from_state !== r.to_state) {
-        const mergedInto = r.to_state === 'rejected' && r.merged_into ? r.merged_into : undefined;
+      if (r.from !== r.to) {
+        const mergedInto = r.to === 'rejected' && r.mergedInto ? r.mergedInto : undefined;
         const kept = mergedInto ? await this.deps.processes.get(mergedInto).catch(() => undefined) : undefined;
         const payload: Record<string, unknown> = {
           system: r.system,
-          ticketId: r.ticket_id,
-          workflowId: r.workflow_id,
-          status: mergedInto ? 'merged' : (HOTLINE_STATUS[r.to_state] ?? r.to_state),
-          state: r.to_state,
+          ticketId: r.ticketId,
+          workflowId: r.workflowId,
+          status: mergedInto ? 'merged' : (HOTLINE_STATUS[r.to] ?? r.to),
+          state: r.to,
           event: r.event,
           at: iso(r.at),
           seq: r.seq,
-          ...(r.to_state === 'rejected' && r.data?.reason ? { reason: r.data.reason } : {}),
+          ...(r.to === 'rejected' && r.data?.reason ? { reason: r.data.reason } : {}),
           ...(mergedInto ? { mergedInto, kept: kept ? { workflowId: mergedInto, state: kept.state, status: HOTLINE_STATUS[kept.state] ?? kept.state } : { workflowId: mergedInto } } : {}),
         };
         await this.deps.delivery.enqueueMessage({
-          id: `${LANE}${r.system}:${r.ticket_id}:${r.workflow_id}:${String(r.seq).padStart(6, '0')}`,
-          workflowId: r.workflow_id,
+          id: `${LANE}${r.system}:${r.ticketId}:${r.workflowId}:${String(r.seq).padStart(6, '0')}`,
+          workflowId: r.workflowId,
           lane: `${LANE}${r.system}`,
           kind: 'status',
           payload,
         });
       }
-      await conn.execute(`update intake_subscription set last_seq = greatest(last_seq, ?) where system = ? and ticket_id = ? and workflow_id = ?`, [r.seq, r.system, r.ticket_id, r.workflow_id]);
+      await conn.execute(`update intake_subscription set last_seq = greatest(last_seq, ?) where system = ? and ticket_id = ? and workflow_id = ?`, [r.seq, r.system, r.ticketId, r.workflowId]);
     }
     return rows.length;
   }
@@ -261,7 +243,7 @@ export class IntakeService {
       if (e instanceof ProblemError && e.status === 409) throw conflict(`"${duplicateId}" can be merged only while it awaits acceptance (state "reported"); it is "${dup.state}". ${e.message}`, e.extra);
       throw e;
     }
-    const keptSeq = (await conn.execute<{ seq: number }[]>(`select coalesce(max(seq), 0) as seq from transition_record where workflow_id = ?`, [keptId]))[0].seq;
+    const keptSeq = await readModel.lastSeqOf(this.deps.orm, keptId);
     // Whoever followed the duplicate follows the kept issue from now on; earlier merges move with it.
     await conn.execute(
       `insert into intake_subscription (system, ticket_id, workflow_id, last_seq, created_at)
@@ -282,10 +264,10 @@ export class IntakeService {
     );
     const ids = [workflowId, ...merged.map((m) => m.duplicate_workflow_id)];
     const tickets = await conn.execute<{ system: string; ticket_id: string; workflow_id: string }[]>(`select system, ticket_id, workflow_id from intake_ticket where workflow_id in (?) order by created_at`, [ids]);
-    const own = await conn.execute<{ context: { input?: { source?: string } } }[]>(`select context from process_instance where workflow_id = ?`, [workflowId]);
+    const own = (await readModel.findInstance(this.deps.orm, workflowId))?.context as { input?: { source?: string } } | undefined;
     const ticketsOf = (id: string) => tickets.filter((t) => t.workflow_id === id).map((t) => ({ system: t.system, ticketId: t.ticket_id }));
     return [
-      { workflowId, source: own[0]?.context?.input?.source ?? null, tickets: ticketsOf(workflowId), merged: false },
+      { workflowId, source: own?.input?.source ?? null, tickets: ticketsOf(workflowId), merged: false },
       ...merged.map((m) => ({ workflowId: m.duplicate_workflow_id, source: m.source, tickets: ticketsOf(m.duplicate_workflow_id), merged: true, mergedBy: m.by, mergedAt: iso(m.at) })),
     ];
   }

@@ -34,7 +34,8 @@ import type { DefinitionService, LoadedDefinition } from './definitions.service'
 import type { ProviderService } from './providers.service';
 import type { ActorService } from './actors.service';
 import { metrics } from '../infra/metrics';
-import { processWhere, type GridScope, type ProcessFilters } from '../db/read-model';
+import * as readModel from '../db/read-model';
+import type { GridScope, InstanceRecord, ProcessFilters } from '../db/read-model';
 import { ProblemError, badRequest, conflict, forbidden, notFound } from './errors';
 
 export interface StartRequest {
@@ -77,26 +78,6 @@ export interface ListFilters extends ProcessFilters {
   grids?: GridScope;
 }
 
-interface InstanceRow {
-  workflow_id: string;
-  definition_key: string;
-  definition_version: number;
-  business_key: string;
-  title: string;
-  grid: string | null;
-  status: ProcessStatus;
-  state: string;
-  state_value: unknown;
-  context: Record<string, unknown>;
-  tasks: ProcessSnapshot['tasks'];
-  assignee: string | null;
-  due_at: Date | null;
-  last_seq: number;
-  started_at: Date;
-  updated_at: Date;
-  ended_at: Date | null;
-}
-
 const GRID_ID = /^grid-\d{2}$/;
 const QUERY_DEADLINE_MS = 3000;
 /** How long an event waits for a worker to apply it before the API answers 503 (the event stays queued). */
@@ -104,28 +85,28 @@ const UPDATE_DEADLINE_MS = 30_000;
 const ZONE = 'Asia/Shanghai';
 const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), ZONE);
 
-function summaryOf(row: InstanceRow, now = Date.now()): ProcessSummary {
-  const due = row.due_at ? new Date(row.due_at) : null;
+function summaryOf(row: InstanceRecord, now = Date.now()): ProcessSummary {
+  const due = row.dueAt ? new Date(row.dueAt) : null;
   return {
-    workflowId: row.workflow_id,
-    definition: row.definition_key,
-    definitionVersion: row.definition_version,
+    workflowId: row.workflowId,
+    definition: row.definitionKey,
+    definitionVersion: row.definitionVersion,
     title: row.title,
     grid: row.grid,
-    businessKey: row.business_key,
+    businessKey: row.businessKey,
     status: row.status,
     state: row.state,
     ...(row.assignee ? { assignee: row.assignee } : {}),
     ...(due ? { dueAt: iso(due) } : {}),
     overdue: row.status === 'running' && due !== null && due.getTime() < now,
-    startedAt: iso(row.started_at),
-    updatedAt: iso(row.updated_at),
-    ...(row.ended_at ? { endedAt: iso(row.ended_at) } : {}),
+    startedAt: iso(row.startedAt),
+    updatedAt: iso(row.updatedAt),
+    ...(row.endedAt ? { endedAt: iso(row.endedAt) } : {}),
   };
 }
 
-function encodeCursor(row: InstanceRow): string {
-  return Buffer.from(JSON.stringify([new Date(row.updated_at).toISOString(), row.workflow_id])).toString('base64url');
+function encodeCursor(row: InstanceRecord): string {
+  return Buffer.from(JSON.stringify([new Date(row.updatedAt).toISOString(), row.workflowId])).toString('base64url');
 }
 
 function decodeCursor(cursor: string): [string, string] {
@@ -318,9 +299,8 @@ export class ProcessService implements ProcessStarter {
     return { created: true, workflowId, definition: { key: def.key, version: def.version }, state: initial.to, status: initial.instance.status };
   }
 
-  private async row(workflowId: string): Promise<InstanceRow | undefined> {
-    const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(`select * from process_instance where workflow_id = ?`, [workflowId]);
-    return rows[0];
+  private row(workflowId: string): Promise<InstanceRecord | undefined> {
+    return readModel.findInstance(this.deps.orm, workflowId);
   }
 
   /** Live snapshot from the workflow; undefined when it has closed or no worker answers in time. */
@@ -340,22 +320,17 @@ export class ProcessService implements ProcessStarter {
     const snap = await this.live(workflowId);
     if (snap) return { definition: snap.definition, state: snap.state, status: snap.status };
     const row = await this.row(workflowId);
-    if (row) return { definition: { key: row.definition_key, version: row.definition_version }, state: row.state, status: row.status };
+    if (row) return { definition: { key: row.definitionKey, version: row.definitionVersion }, state: row.state, status: row.status };
     const desc = await this.deps.client.workflow.getHandle(workflowId).describe();
     const status: ProcessStatus = desc.status.name === 'RUNNING' ? 'running' : desc.status.name === 'COMPLETED' ? 'completed' : desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
     return { definition: { key: workflowId.split('/')[0], version: 0 }, state: '', status };
   }
 
   async list(f: ListFilters): Promise<{ items: ProcessSummary[]; nextCursor: string | null }> {
-    const { where, params } = processWhere(f, f.grids ?? 'all');
-    if (f.cursor) {
-      const [updatedAt, id] = decodeCursor(f.cursor);
-      where.push('(updated_at, workflow_id) < (?, ?)');
-      params.push(updatedAt, id);
-    }
-    const sql = `select * from process_instance ${where.length ? `where ${where.join(' and ')}` : ''}
-      order by updated_at desc, workflow_id desc limit ?`;
-    const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(sql, [...params, f.limit + 1]);
+    const { limit, cursor, grids, ...filters } = f;
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    // One row more than the page tells whether there is a next one.
+    const rows = await readModel.listInstances(this.deps.orm, { filters, scope: grids ?? 'all', after: after && { updatedAt: after[0], workflowId: after[1] }, limit: limit + 1 });
     const page = rows.slice(0, f.limit);
     return { items: page.map((r) => summaryOf(r)), nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]) : null };
   }
@@ -379,19 +354,17 @@ export class ProcessService implements ProcessStarter {
   }
 
   async history(workflowId: string) {
-    const rows = await this.deps.orm.em.fork().getConnection().execute<
-      { seq: number; at: Date; event: string; from_state: string; to_state: string; actor: string | null; data: unknown; late: boolean; definition_version: number }[]
-    >(`select seq, at, event, from_state, to_state, actor, data, late, definition_version from transition_record where workflow_id = ? order by seq`, [workflowId]);
+    const rows = await readModel.historyOf(this.deps.orm, workflowId);
     return rows.map((r) => ({
       seq: r.seq,
       at: iso(r.at),
       event: r.event,
-      from: r.from_state,
-      to: r.to_state,
+      from: r.from,
+      to: r.to,
       actor: r.actor,
       ...(r.data ? { data: r.data } : {}),
       late: r.late,
-      version: r.definition_version,
+      version: r.definitionVersion,
     }));
   }
 
@@ -427,7 +400,7 @@ export class ProcessService implements ProcessStarter {
         ...(task?.dueAt ? { dueAt: task.dueAt } : {}),
         overdue: snap.tasks.some((t) => t.dueAt !== undefined && Date.parse(t.dueAt) < now),
         startedAt: snap.startedAt,
-        updatedAt: row ? iso(row.updated_at) : snap.startedAt,
+        updatedAt: row ? iso(row.updatedAt) : snap.startedAt,
       };
       if (!task) {
         delete summary.assignee;
@@ -436,7 +409,7 @@ export class ProcessService implements ProcessStarter {
       const youMaySend = caller ? await this.mayNowSend(snap, caller) : snap.accepts;
       return { ...summary, live: true, temporalUrl: this.temporalUrl(workflowId), context: snap.context, accepts: snap.accepts, youMaySend, tasks: snap.tasks, deadlines: snap.deadlines, children, history };
     }
-    const r = row as InstanceRow;
+    const r = row as InstanceRecord;
     return { ...summaryOf(r, now), live: false, temporalUrl: this.temporalUrl(workflowId), context: r.context, accepts: [] as string[], youMaySend: [] as string[], tasks: r.status === 'running' ? r.tasks : [], deadlines: [], children, history };
   }
 
@@ -513,18 +486,13 @@ export class ProcessService implements ProcessStarter {
       throw e;
     }
     const origin = `${p.parentWorkflowId}#${p.key}`;
-    const conn = this.deps.orm.em.fork().getConnection();
-    const linked = async () =>
-      (await conn.execute<{ workflow_id: string }[]>(`select workflow_id from process_link where origin = ?`, [origin]))[0]?.workflow_id;
+    const linked = () => readModel.linkedProcess(this.deps.orm, origin);
     let workflowId = await linked();
     if (!workflowId) {
       // Claim the business key before starting, so a retry after a crash finds the same one.
       const day = localDate(Date.now(), def.compiled.zone);
       const candidate = await this.businessKeyFor(def, { definition: def.key, grid: p.grid ?? undefined, input: p.input }, p.input, day);
-      await conn.execute(
-        `insert into process_link (origin, workflow_id, parent_workflow_id, created_at) values (?, ?, ?, now()) on conflict (origin) do nothing`,
-        [origin, candidate, p.parentWorkflowId],
-      );
+      await readModel.claimLink(this.deps.orm, { origin, workflowId: candidate, parentWorkflowId: p.parentWorkflowId });
       workflowId = (await linked()) as string;
     }
     const clean = Object.fromEntries(Object.entries(p.input).filter(([, v]) => v !== undefined && v !== null));
@@ -547,12 +515,9 @@ export class ProcessService implements ProcessStarter {
   async migrate(req: { definition: string; from: number; to: number; mapping: Record<string, string>; workflowIds?: string[]; dryRun: boolean }, actor = 'api') {
     const [a, b] = await Promise.all([this.deps.definitions.get(req.definition, req.from), this.deps.definitions.get(req.definition, req.to)]);
     if (req.from === req.to) throw badRequest('from and to are the same version', [{ path: 'to', message: 'name another version' }]);
-    const rows = await this.deps.orm.em.fork().getConnection().execute<InstanceRow[]>(
-      `select * from process_instance where definition_key = ? and definition_version = ? and status = 'running' ${req.workflowIds ? 'and workflow_id in (?)' : ''} order by workflow_id`,
-      req.workflowIds ? [a.key, a.version, req.workflowIds] : [a.key, a.version],
-    );
+    const rows = await readModel.runningInstances(this.deps.orm, { definition: a.key, version: a.version, workflowIds: req.workflowIds });
     if (req.workflowIds) {
-      const found = new Set(rows.map((r) => r.workflow_id));
+      const found = new Set(rows.map((r) => r.workflowId));
       const missing = req.workflowIds.filter((id) => !found.has(id));
       if (missing.length) throw badRequest(`not running on ${a.key} v${a.version}: ${missing.join(', ')}`, missing.map((id) => ({ path: 'workflowIds', message: `${id} is not a running instance of version ${a.version}` })));
     }
@@ -560,13 +525,13 @@ export class ProcessService implements ProcessStarter {
     const moves: { workflowId: string; from: string; to: string; deadlines: { kind: string; id: string; at: string }[] }[] = [];
     const blocked: { workflowId: string; state: string; reason: string }[] = [];
     for (const row of rows) {
-      const inst: Instance = { value: row.state_value, context: row.context, status: 'running', seq: row.last_seq, entered: {}, deadlines: [] };
+      const inst: Instance = { value: row.stateValue, context: row.context, status: 'running', seq: row.lastSeq, entered: {}, deadlines: [] };
       try {
         const step = migrateInstance(a.compiled, b.compiled, inst, req.mapping, now);
-        moves.push({ workflowId: row.workflow_id, from: step.from, to: step.to, deadlines: step.instance.deadlines.map((d) => ({ kind: d.kind, id: d.id, at: iso(new Date(d.at)) })) });
+        moves.push({ workflowId: row.workflowId, from: step.from, to: step.to, deadlines: step.instance.deadlines.map((d) => ({ kind: d.kind, id: d.id, at: iso(new Date(d.at)) })) });
       } catch (e) {
         if (!(e instanceof MigrationRefused)) throw e;
-        blocked.push({ workflowId: row.workflow_id, state: row.state, reason: e.message });
+        blocked.push({ workflowId: row.workflowId, state: row.state, reason: e.message });
       }
     }
     const plan = { definition: a.key, from: a.version, to: b.version, mapping: req.mapping };
@@ -594,12 +559,8 @@ export class ProcessService implements ProcessStarter {
   }
 
   /** Processes another process started (a patrol's issues, a meeting's action items). */
-  async children(parentWorkflowId: string): Promise<string[]> {
-    const rows = await this.deps.orm.em.fork().getConnection().execute<{ workflow_id: string }[]>(
-      `select workflow_id from process_link where parent_workflow_id = ? order by created_at, workflow_id`,
-      [parentWorkflowId],
-    );
-    return rows.map((r) => r.workflow_id);
+  children(parentWorkflowId: string): Promise<string[]> {
+    return readModel.childrenOf(this.deps.orm, parentWorkflowId);
   }
 
   /** ProcessStarter: an event from another process, checked by the target like any other; a refusal is an outcome, not a retry. */

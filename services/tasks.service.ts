@@ -1,4 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import * as readModel from '../db/read-model';
+import type { OpenTaskRecord } from '../db/read-model';
 import { mayReachProcess, type Principal } from './principal';
 import { formatLocal } from '../engine/time';
 import type { CommunityService } from './community.service';
@@ -31,18 +33,6 @@ export interface TaskItem {
   events: string[];
 }
 
-interface Row {
-  workflow_id: string;
-  definition_key: string;
-  definition_version: number;
-  state_value: unknown;
-  context: Record<string, unknown>;
-  title: string;
-  grid: string | null;
-  task: { id: string; state: string; role: string; assignee?: string; title: string; dueAt?: string; events: string[] };
-  claim_member: string | null;
-}
-
 const ZONE = 'Asia/Shanghai';
 /** Roles whose holders in a grid are several people: their tasks wait for someone to claim them. */
 const SHARED_ROLES = new Set(['grid-part-time']);
@@ -62,36 +52,21 @@ export class TaskService {
    * The events of a task this person may send (the definition's rules for their role and grid;
    * separation of duties and due times are left to the workflow, which checks everything again).
    */
-  private async mayNowSend(r: Row, actor: Actor | undefined): Promise<string[]> {
+  private async mayNowSend(r: OpenTaskRecord, actor: Actor | undefined): Promise<string[]> {
     if (!actor || !this.deps.definitions) return r.task.events;
     let def: LoadedDefinition;
     try {
-      def = await this.deps.definitions.get(r.definition_key, r.definition_version);
+      def = await this.deps.definitions.get(r.definitionKey, r.definitionVersion);
     } catch {
       return r.task.events;
     }
-    const inst: Instance = { value: r.state_value, context: r.context, status: 'running', seq: 0, entered: {}, deadlines: [] };
-    const held = r.claim_member === actor.id ? [r.task.state] : [];
+    const inst: Instance = { value: r.stateValue, context: r.context, status: 'running', seq: 0, entered: {}, deadlines: [] };
+    const held = r.claimMember === actor.id ? [r.task.state] : [];
     const allowed = new Set(allowedEvents(def.compiled, inst, { ...actor, holds: held }, Date.now()));
     return r.task.events.filter((e) => allowed.has(e));
   }
 
-  private async rows(where: string, params: unknown[]): Promise<Row[]> {
-    return this.deps.orm.em.fork().getConnection().execute<Row[]>(
-      `select p.workflow_id, p.definition_key, p.definition_version, p.state_value, p.context, p.title, p.grid, t.task, c.member_id as claim_member
-         from process_instance p
-         cross join lateral jsonb_array_elements(p.tasks) as t(task)
-         -- A claim counts only since the state was last entered: work that left and came back is free again.
-         left join task_claim c on c.task_id = t.task->>'id'
-              and c.at >= coalesce((select max(r.at) from transition_record r where r.workflow_id = p.workflow_id and r.to_state = t.task->>'state' and r.from_state <> r.to_state), c.at)
-        where p.status = 'running' ${where}
-        order by coalesce(t.task->>'dueAt', '9999') , p.workflow_id
-        limit 1000`,
-      params,
-    );
-  }
-
-  private async view(rows: Row[], actor?: Actor): Promise<TaskItem[]> {
+  private async view(rows: OpenTaskRecord[], actor?: Actor): Promise<TaskItem[]> {
     const now = Date.now();
     const holders = new Map<string, string | null>();
     const holderOf = async (grid: string | null, role: string, organization?: string) => {
@@ -107,17 +82,17 @@ export class TaskService {
       const due = r.task.dueAt ? Date.parse(r.task.dueAt) : undefined;
       out.push({
         id: r.task.id,
-        workflowId: r.workflow_id,
-        definition: r.definition_key,
+        workflowId: r.workflowId,
+        definition: r.definitionKey,
         title: r.task.title,
         processTitle: r.title,
         grid: r.grid,
         state: r.task.state,
         role: r.task.role,
-        assignee: r.claim_member ?? (await holderOf(r.grid, r.task.role, ownerOf(r.context) ?? undefined)),
+        assignee: r.claimMember ?? (await holderOf(r.grid, r.task.role, ownerOf(r.context) ?? undefined)),
         ...(r.task.assignee ? { owner: r.task.assignee } : {}),
         ...(ownerOf(r.context) ? { ownerId: ownerOf(r.context) as string } : {}),
-        claimed: r.claim_member !== null,
+        claimed: r.claimMember !== null,
         ...(due !== undefined ? { dueAt: formatLocal(due, ZONE) } : {}),
         overdue: due !== undefined && due < now,
         events: await this.mayNowSend(r, actor),
@@ -128,26 +103,10 @@ export class TaskService {
 
   /** Tasks the caller may see; `assignee: 'me'` narrows to the caller's own (claimed or by role). */
   async list(principal: Principal, q: { assignee?: string; grid?: string; role?: string; overdue?: boolean }): Promise<TaskItem[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (principal.organizationId) {
-      // A partner's tasks: the work given to its organisation, in any grid.
-      where.push(`and p.context->'owner'->>'id' = ?`);
-      params.push(principal.organizationId);
-    } else if (principal.grids !== 'all') {
-      where.push(`and p.grid = any(?::text[])`);
-      params.push(`{${principal.grids.join(',')}}`);
-    }
-    if (q.grid) {
-      where.push('and p.grid = ?');
-      params.push(q.grid);
-    }
-    if (q.role) {
-      where.push(`and t.task->>'role' = ?`);
-      params.push(q.role);
-    }
+    // A partner's tasks: the work given to its organisation, in any grid.
+    const scope = principal.organizationId ? { organization: principal.organizationId } : { grids: principal.grids };
     const actor = this.deps.actors ? await this.deps.actors.self(principal, '') : undefined;
-    let items = await this.view(await this.rows(where.join(' '), params), actor);
+    let items = await this.view(await readModel.openTasks(this.deps.orm, { ...scope, grid: q.grid, role: q.role }), actor);
     if (q.assignee) {
       const me = q.assignee === 'me' ? principal.memberId : q.assignee;
       if (!me) throw badRequest('assignee=me needs a token that names a member; create one with a member id', [{ path: 'assignee', message: 'this token speaks for no member' }]);
@@ -160,7 +119,7 @@ export class TaskService {
 
   private async one(taskId: string, principal: Principal): Promise<TaskItem> {
     const workflowId = taskId.split('#')[0];
-    const items = await this.view(await this.rows(`and p.workflow_id = ? and t.task->>'id' = ?`, [workflowId, taskId]));
+    const items = await this.view(await readModel.openTasks(this.deps.orm, { task: { workflowId, id: taskId } }));
     const task = items[0];
     // Someone else's grid is indistinguishable from nothing at all.
     if (!task || !mayReachProcess(principal, { grid: task.grid, owner: task.ownerId })) throw notFound(`task "${taskId}" does not exist or is done`);
@@ -183,11 +142,7 @@ export class TaskService {
       throw forbidden(`task "${taskId}" is for ${task.role} of ${task.grid ?? 'the community'}; you are ${member?.role ?? 'unknown'} of ${member?.gridId ?? 'the community'}`);
     }
     if (task.claimed && task.assignee !== principal.memberId) throw conflict(`task "${taskId}" is already claimed by ${task.assignee}`);
-    await this.deps.orm.em.fork().getConnection().execute(
-      `insert into task_claim (task_id, workflow_id, member_id, by, at) values (?, ?, ?, ?, now())
-       on conflict (task_id) do update set member_id = excluded.member_id, by = excluded.by, at = excluded.at`,
-      [taskId, task.workflowId, principal.memberId, principal.memberId],
-    );
+    await readModel.saveTaskClaim(this.deps.orm, { taskId, workflowId: task.workflowId, memberId: principal.memberId, by: principal.memberId });
     await this.audit(principal.name, 'task.claim', taskId, { member: principal.memberId });
     return this.one(taskId, principal);
   }
@@ -208,11 +163,7 @@ export class TaskService {
     if (member.gridId !== null && task.grid !== null && member.gridId !== task.grid) {
       throw badRequest(`member "${memberId}" belongs to ${member.gridId}, the task to ${task.grid}`, [{ path: 'memberId', message: `a member of ${task.grid}` }]);
     }
-    await this.deps.orm.em.fork().getConnection().execute(
-      `insert into task_claim (task_id, workflow_id, member_id, by, at) values (?, ?, ?, ?, now())
-       on conflict (task_id) do update set member_id = excluded.member_id, by = excluded.by, at = excluded.at`,
-      [taskId, task.workflowId, memberId, principal.name],
-    );
+    await readModel.saveTaskClaim(this.deps.orm, { taskId, workflowId: task.workflowId, memberId, by: principal.name });
     await this.audit(principal.name, 'task.reassign', taskId, { from: task.assignee, to: memberId });
     return this.one(taskId, principal);
   }

@@ -8,3 +8,6 @@ export * from './db';
 export * from './filters';
 export * from './instances';
 export * from './projection';
+export * from './history';
+export * from './links';
+export * from './tasks';
