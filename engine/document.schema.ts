@@ -200,6 +200,26 @@ export const template = z.strictObject({
   body: z.string(),
 });
 
+/**
+ * A name people read instead of a code: zh-CN first, English optional (the English console falls
+ * back to Chinese, then to the code).
+ */
+export const displayName = z.strictObject({ zh: z.string().min(1).max(100), en: z.string().min(1).max(100).optional() });
+export type DisplayName = z.infer<typeof displayName>;
+
+/**
+ * Display names by code, in one block rather than next to each thing: the machine stays a plain
+ * XState config, a field used by many events (`note`) is named once, and a translator reviews one
+ * list. A field is named by its key, a nested one by its dotted path (`owner.kind`); an enum
+ * field may name its values too. See labels.ts.
+ */
+export const labelsBlock = z.strictObject({
+  states: z.record(z.string(), displayName).optional(),
+  events: z.record(z.string(), displayName).optional(),
+  fields: z.record(z.string(), displayName.extend({ values: z.record(z.string(), displayName).optional() })).optional(),
+});
+export type Labels = z.infer<typeof labelsBlock>;
+
 /** What a schedule does on a day the statutory calendar singles out (see schedule-rule.ts). */
 const dayRule = z.enum(['run', 'skip', 'next-working-day'], {
   error: (iss) => `${JSON.stringify(iss.input)} is not a day rule; use run, skip or next-working-day`,
@@ -258,6 +278,8 @@ export const definitionDocument = z.strictObject({
   access: accessBlock.optional(),
   /** Which events take evidence (photos, files) and whether it is required: `{ RESOLVE: { required: true, max: 5 } }`. */
   evidence: z.record(eventName, evidenceRule).optional(),
+  /** Display names of states, events and fields for people (console, CSV); the codes stay the contract. */
+  labels: labelsBlock.optional(),
   machine: machineConfig,
 });
 export type DefinitionDocument = z.infer<typeof definitionDocument>;

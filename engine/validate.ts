@@ -16,6 +16,7 @@ import { parseWorkingDays } from './calendar';
 import { parseClock, parseDuration, ZONE_OFFSETS } from './time';
 import { checkScoringRules } from './scoring';
 import { zeroDelayTimerCycles } from './timer-cycles';
+import { checkLabels } from './labels';
 
 /**
  * Checks a definition document before it is published: its shape (the zod schema), then what the
@@ -339,6 +340,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
   if (doc.businessKey !== undefined) checkBusinessKey(doc, error, warn);
   if (doc.access !== undefined) checkAccessBlock(doc, error, warn);
   if (doc.evidence !== undefined) checkEvidenceBlock(doc, error);
+  checkLabels(doc, error, warn);
   for (const key of Object.keys(doc.machine.context ?? {})) {
     if (ENGINE_CONTEXT_KEYS.includes(key)) {
       error(`machine.context.${key}`, `context key "${key}" is set by the engine when an instance starts (${ENGINE_CONTEXT_KEYS.join(', ')}); use another name`);
