@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Notice } from '../engine/engine';
 import type { Actor } from '../engine/access';
+import { insertRecord } from '../db/read-model';
 import { PermanentEffectError, type ProcessStarter } from '../services/effect-ports';
 import type { DeliveryOutcome, LaunchPlan, LaunchResult } from '../workflows/messages';
 
@@ -58,10 +59,7 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
     },
 
     async record(p: { workflowId: string; key: string; grid: string | null; at: string; kind: string; data: Record<string, unknown> }): Promise<void> {
-      await orm.em.fork().getConnection().execute(
-        `insert into process_record (id, workflow_id, kind, at, grid, data) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing`,
-        [`${p.workflowId}#${p.key}`, p.workflowId, p.kind, p.at, p.grid, JSON.stringify(p.data)],
-      );
+      await insertRecord(orm, { id: `${p.workflowId}#${p.key}`, workflowId: p.workflowId, kind: p.kind, at: p.at, grid: p.grid, data: p.data });
     },
 
     async startProcess(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }> {

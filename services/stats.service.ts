@@ -14,9 +14,10 @@ const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** di
 /** Which grids a caller may see: every one, or a grid role's own. */
 export type GridScope = string[] | 'all';
 
-import { processWhere, type ProcessFilters } from '../db/read-model';
+import * as readModel from '../db/read-model';
+import type { Grouping, ProcessFilters } from '../db/read-model';
 
-export { processWhere, type ProcessFilters };
+export type { ProcessFilters };
 
 export interface StateCount {
   definition: string;
@@ -106,17 +107,6 @@ export interface Evaluation {
   grids: RankedGrid[];
 }
 
-interface FigureRow {
-  grid: string | null;
-  definition_key: string | null;
-  /** 1 when the row sums every grid (`grouping()`). */
-  all_grids: number;
-  all_definitions: number;
-}
-
-/** Postgres returns bigint counts and numeric means as text. */
-const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
-
 function emptyFigures(): Figures {
   return { started: 0, completed: 0, running: 0, overdue: 0, cancelled: 0, failed: 0, onTime: { steps: 0, late: 0, rate: null }, satisfaction: { evaluations: 0, mean: null } };
 }
@@ -130,10 +120,6 @@ export class StatsService {
     private readonly orm: MikroORM,
     private readonly providers: ProviderService,
   ) {}
-
-  private conn() {
-    return this.orm.em.fork().getConnection();
-  }
 
   /**
    * `from` and `to` are days (`YYYY-MM-DD` in Asia/Shanghai, `to` included) or instants with an
@@ -175,78 +161,10 @@ export class StatsService {
    */
   async overview(q: { from?: string; to?: string }, scope: GridScope = 'all'): Promise<Overview> {
     const { from, to } = this.period(q);
-    const range = [new Date(from).toISOString(), new Date(to).toISOString()];
-    const scoped = scope === 'all' ? { sql: '', params: [] as unknown[] } : { sql: scope.length ? `and p.grid in (${scope.map(() => '?').join(', ')})` : 'and false', params: scope };
-    const sets = 'grouping sets ((p.grid, p.definition_key), (p.grid), (p.definition_key), ())';
-    const flags = 'grouping(p.grid) as all_grids, grouping(p.definition_key) as all_definitions';
-    const conn = this.conn();
-    const [instances, inState, steps, stays, grids] = await Promise.all([
-      conn.execute<(FigureRow & Record<'started' | 'completed' | 'running' | 'overdue' | 'cancelled' | 'failed', string>)[]>(
-        `select p.grid, p.definition_key, ${flags},
-                count(*) as started,
-                count(*) filter (where p.status = 'completed') as completed,
-                count(*) filter (where p.status = 'running') as running,
-                count(*) filter (where p.status = 'running' and p.due_at < now()) as overdue,
-                count(*) filter (where p.status = 'cancelled') as cancelled,
-                count(*) filter (where p.status = 'failed') as failed
-           from process_instance p
-          where p.started_at >= ? and p.started_at < ? ${scoped.sql}
-          group by ${sets}`,
-        [...range, ...scoped.params],
-      ),
-      conn.execute<{ grid: string | null; definition_key: string; state: string; all_grids: number; n: string }[]>(
-        `select p.grid, p.definition_key, p.state, grouping(p.grid) as all_grids, count(*) as n
-           from process_instance p
-          where p.started_at >= ? and p.started_at < ? ${scoped.sql}
-          group by grouping sets ((p.definition_key, p.state), (p.grid, p.definition_key, p.state))`,
-        [...range, ...scoped.params],
-      ),
-      conn.execute<(FigureRow & { moves: string; late: string; evaluations: string; satisfaction: string | null })[]>(
-        `select p.grid, p.definition_key, ${flags},
-                count(*) filter (where t.from_state <> t.to_state and t.from_state <> '' and t.event not like '@%') as moves,
-                count(*) filter (where t.from_state <> t.to_state and t.from_state <> '' and t.event not like '@%' and t.late) as late,
-                count(*) filter (where t.event = 'EVALUATE' and jsonb_typeof(t.data->'satisfaction') = 'number') as evaluations,
-                avg((t.data->>'satisfaction')::numeric) filter (where t.event = 'EVALUATE' and jsonb_typeof(t.data->'satisfaction') = 'number') as satisfaction
-           from transition_record t
-           join process_instance p on p.workflow_id = t.workflow_id
-          where t.at >= ? and t.at < ? ${scoped.sql}
-          group by ${sets}`,
-        [...range, ...scoped.params],
-      ),
-      // Only instances with a step in the period can have a stay that ended in it.
-      conn.execute<{ grid: string | null; definition_key: string; state: string; all_grids: number; visits: string; mean_seconds: string }[]>(
-        `with active as (
-           select distinct workflow_id from transition_record where at >= ? and at < ?
-         ), moves as (
-           select t.workflow_id, t.to_state as state, t.at as entered,
-                  lead(t.at) over (partition by t.workflow_id order by t.seq) as left_at
-             from transition_record t
-             join active a on a.workflow_id = t.workflow_id
-            where t.from_state <> t.to_state
-         )
-         select p.grid, p.definition_key, m.state, grouping(p.grid) as all_grids,
-                count(*) as visits, avg(extract(epoch from m.left_at - m.entered)) as mean_seconds
-           from moves m
-           join process_instance p on p.workflow_id = m.workflow_id
-          where m.left_at >= ? and m.left_at < ? ${scoped.sql}
-          group by grouping sets ((p.definition_key, m.state), (p.grid, p.definition_key, m.state))`,
-        [...range, ...range, ...scoped.params],
-      ),
-      conn.execute<{ id: string; households: number; patrols: string; visited: string }[]>(
-        `select g.id, g.households, count(p.workflow_id) as patrols,
-                coalesce(sum(case when jsonb_typeof(p.context->'householdsVisited') = 'number' then (p.context->>'householdsVisited')::numeric end), 0) as visited
-           from grid g
-           left join process_instance p on p.grid = g.id and p.definition_key = 'daily-patrol' and p.started_at >= ? and p.started_at < ?
-          ${scope === 'all' ? '' : scope.length ? `where g.id in (${scope.map(() => '?').join(', ')})` : 'where false'}
-          group by g.id, g.households
-          order by g.id`,
-        [...range, ...(scope === 'all' ? [] : scope)],
-      ),
-    ]);
+    const { instances, inState, steps, stays, coverage } = await readModel.overviewFacts(this.orm, { from: new Date(from).toISOString(), to: new Date(to).toISOString() }, scope);
 
     // Every figure row is keyed by which grouping set it came from.
-    const keyOf = (r: FigureRow) =>
-      Number(r.all_grids) && Number(r.all_definitions) ? 'total' : Number(r.all_grids) ? `d:${r.definition_key}` : Number(r.all_definitions) ? `g:${r.grid}` : `gd:${r.grid}\u0000${r.definition_key}`;
+    const keyOf = (r: Grouping) => (r.allGrids && r.allDefinitions ? 'total' : r.allGrids ? `d:${r.definition}` : r.allDefinitions ? `g:${r.grid}` : `gd:${r.grid}\u0000${r.definition}`);
     const figures = new Map<string, Figures>();
     const at = (key: string) => {
       let f = figures.get(key);
@@ -254,27 +172,18 @@ export class StatsService {
       return f;
     };
     for (const r of instances) {
-      Object.assign(at(keyOf(r)), {
-        started: num(r.started),
-        completed: num(r.completed),
-        running: num(r.running),
-        overdue: num(r.overdue),
-        cancelled: num(r.cancelled),
-        failed: num(r.failed),
-      });
+      Object.assign(at(keyOf(r)), { started: r.started, completed: r.completed, running: r.running, overdue: r.overdue, cancelled: r.cancelled, failed: r.failed });
     }
     for (const r of steps) {
       const f = at(keyOf(r));
-      const moves = num(r.moves);
-      const late = num(r.late);
+      const { moves, late, evaluations } = r;
       f.onTime = { steps: moves, late, rate: moves ? round((moves - late) / moves) : null };
-      const evaluations = num(r.evaluations);
-      f.satisfaction = { evaluations, mean: evaluations ? round(num(r.satisfaction), 2) : null };
+      f.satisfaction = { evaluations, mean: evaluations ? round(r.satisfaction ?? 0, 2) : null };
     }
     // Per state of a definition (overall and per grid): instances in it now, and the stays that ended.
     const stateMaps = new Map<string, Map<string, StateFigures>>();
-    const stateOf = (r: { grid: string | null; definition_key: string; state: string; all_grids: number }) => {
-      const key = Number(r.all_grids) ? `d:${r.definition_key}` : `gd:${r.grid}\u0000${r.definition_key}`;
+    const stateOf = (r: { grid: string | null; definition: string; state: string; allGrids: boolean }) => {
+      const key = r.allGrids ? `d:${r.definition}` : `gd:${r.grid}\u0000${r.definition}`;
       at(key);
       const states = stateMaps.get(key) ?? new Map<string, StateFigures>();
       stateMaps.set(key, states);
@@ -282,8 +191,8 @@ export class StatsService {
       if (!s) states.set(r.state, (s = { state: r.state, instances: 0, visits: 0, meanSeconds: null }));
       return s;
     };
-    for (const r of inState) stateOf(r).instances = num(r.n);
-    for (const r of stays) Object.assign(stateOf(r), { visits: num(r.visits), meanSeconds: Math.round(num(r.mean_seconds)) });
+    for (const r of inState) stateOf(r).instances = r.instances;
+    for (const r of stays) Object.assign(stateOf(r), { visits: r.visits, meanSeconds: Math.round(r.meanSeconds) });
     const statesOf = (key: string) => [...(stateMaps.get(key)?.values() ?? [])].sort((a, b) => (a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
 
     const definitionKeys = [...new Set([...figures.keys()].filter((k) => k.startsWith('d:')).map((k) => k.slice(2)))].sort();
@@ -294,7 +203,7 @@ export class StatsService {
       const g = grid === 'null' ? null : grid;
       gridKeys.set(g, (gridKeys.get(g) ?? new Set()).add(definition));
     }
-    const registry = new Map(grids.map((g) => [g.id, g]));
+    const registry = new Map(coverage.map((g) => [g.grid, g]));
     for (const g of registry.keys()) if (!gridKeys.has(g)) gridKeys.set(g, new Set());
     const gridOrder = [...gridKeys.keys()].sort((a, b) => (a === null ? 1 : b === null ? -1 : a.localeCompare(b)));
 
@@ -305,13 +214,13 @@ export class StatsService {
       definitions: definitionKeys.map((d) => ({ definition: d, ...(figures.get(`d:${d}`) ?? emptyFigures()), states: statesOf(`d:${d}`) })),
       grids: gridOrder.map((grid) => {
         const reg = grid === null ? undefined : registry.get(grid);
-        const households = reg ? Number(reg.households) : null;
-        const visited = reg ? num(reg.visited) : 0;
+        const households = reg ? reg.households : null;
+        const visited = reg ? reg.householdsVisited : 0;
         return {
           grid,
           households,
           ...(figures.get(`g:${grid}`) ?? emptyFigures()),
-          patrolCoverage: reg ? { patrols: num(reg.patrols), householdsVisited: visited, households: Number(reg.households), rate: reg.households ? round(visited / reg.households) : null } : null,
+          patrolCoverage: reg ? { patrols: reg.patrols, householdsVisited: visited, households: reg.households, rate: reg.households ? round(visited / reg.households) : null } : null,
           definitions: [...(gridKeys.get(grid) ?? [])].sort().map((d) => ({
             definition: d,
             ...(figures.get(`gd:${grid}\u0000${d}`) ?? emptyFigures()),
@@ -330,19 +239,16 @@ export class StatsService {
    */
   async evaluation(month: string): Promise<Evaluation> {
     if (!MONTH.test(month)) throw badRequest(`"${month}" is not a month; use YYYY-MM, e.g. "2026-11"`, [{ path: 'month', message: 'expected YYYY-MM' }]);
-    const [record] = await this.conn().execute<{ workflow_id: string; at: Date; data: { reviewMonth?: string; scores?: { grids?: GridScore[]; weights?: Weights; rules?: ScoringRules }; adjustments?: Adjustment[]; note?: string | null } }[]>(
-      `select workflow_id, at, data from process_record where kind = 'monthly-ranking' and data->>'month' = ? order by at desc, id desc limit 1`,
-      [month],
-    );
+    const record = await readModel.latestMonthlyRanking(this.orm, month);
     if (record) {
       const grids = record.data.scores?.grids;
       // A CONFIRM without scores is refused by the definition's guard; a record without them is corrupt.
-      if (!Array.isArray(grids)) throw new Error(`monthly-ranking record of ${record.workflow_id} has no scores.grids`);
+      if (!Array.isArray(grids)) throw new Error(`monthly-ranking record of ${record.workflowId} has no scores.grids`);
       const adjustments = record.data.adjustments ?? [];
       return {
         month,
         source: 'confirmed',
-        workflowId: record.workflow_id,
+        workflowId: record.workflowId,
         reviewMonth: record.data.reviewMonth ?? month,
         confirmedAt: iso(record.at),
         note: record.data.note ?? null,
@@ -359,7 +265,7 @@ export class StatsService {
 
   /** Audits an export (PIPL: every export is logged), with what was asked and how many rows left. */
   async recordExport(actor: string, subject: string, data: { query: Record<string, unknown>; rows: number }): Promise<void> {
-    await this.conn().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, 'export', ?, ?)`, [actor, subject, JSON.stringify(data)]);
+    await this.orm.em.fork().getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, 'export', ?, ?)`, [actor, subject, JSON.stringify(data)]);
   }
 
   /**
@@ -368,18 +274,13 @@ export class StatsService {
    * rows can be read from a narrow index alone.
    */
   async counts(f: ProcessFilters, scope: GridScope = 'all'): Promise<Counts> {
-    const conn = this.conn();
-    type CountRow = { definition_key: string; state: string; n: string };
-    const count = (filters: ProcessFilters) => {
-      const where = processWhere(filters, scope);
-      return conn.execute<CountRow[]>(`select definition_key, state, count(*) as n from process_instance ${where.sql} group by definition_key, state`, where.params);
-    };
+    const count = (filters: ProcessFilters) => readModel.countPerState(this.orm, filters, scope);
     // overdue=true: every row counted is overdue; overdue=false: none is.
     const [rows, overdueRows] = await Promise.all([count(f), f.overdue === undefined ? count({ ...f, overdue: true }) : Promise.resolve([])]);
     if (f.overdue === true) overdueRows.push(...rows);
-    const overdue = new Map(overdueRows.map((r) => [`${r.definition_key}\u0000${r.state}`, num(r.n)]));
+    const overdue = new Map(overdueRows.map((r) => [`${r.definition}\u0000${r.state}`, r.count]));
     const items = rows
-      .map((r) => ({ definition: r.definition_key, state: r.state, count: num(r.n), overdue: overdue.get(`${r.definition_key}\u0000${r.state}`) ?? 0 }))
+      .map((r) => ({ definition: r.definition, state: r.state, count: r.count, overdue: overdue.get(`${r.definition}\u0000${r.state}`) ?? 0 }))
       .sort((a, b) => (a.definition < b.definition ? -1 : a.definition > b.definition ? 1 : b.count - a.count || (a.state < b.state ? -1 : a.state > b.state ? 1 : 0)));
     return { total: items.reduce((s, i) => s + i.count, 0), overdue: items.reduce((s, i) => s + i.overdue, 0), items };
   }

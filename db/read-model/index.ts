@@ -11,3 +11,5 @@ export * from './projection';
 export * from './history';
 export * from './links';
 export * from './tasks';
+export * from './records';
+export * from './stats';

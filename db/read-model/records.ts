@@ -1,0 +1,35 @@
+import type { Adjustment, GridScore, ScoringRules, Weights } from '../../engine/scoring';
+import { connection, type ReadModelDb } from './db';
+
+/**
+ * `process_record`: facts a definition records with the `record` action (check-ins, reported
+ * issues, a review's confirmed ranking). The id is the effect's stable key, so it is written once.
+ */
+export async function insertRecord(db: ReadModelDb, p: { id: string; workflowId: string; kind: string; at: string; grid: string | null; data: Record<string, unknown> }): Promise<void> {
+  await connection(db).execute(`insert into process_record (id, workflow_id, kind, at, grid, data) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing`, [
+    p.id,
+    p.workflowId,
+    p.kind,
+    p.at,
+    p.grid,
+    JSON.stringify(p.data),
+  ]);
+}
+
+/** What a monthly review's CONFIRM records (`monthly-ranking`), as far as the evaluation reads it. */
+export interface MonthlyRankingData {
+  month?: string;
+  reviewMonth?: string;
+  scores?: { grids?: GridScore[]; weights?: Weights; rules?: ScoringRules };
+  adjustments?: Adjustment[];
+  note?: string | null;
+}
+
+/** The latest ranking a review confirmed for `month` (the month scored), if any. */
+export async function latestMonthlyRanking(db: ReadModelDb, month: string): Promise<{ workflowId: string; at: Date; data: MonthlyRankingData } | undefined> {
+  const [r] = await connection(db).execute<{ workflow_id: string; at: Date; data: MonthlyRankingData }[]>(
+    `select workflow_id, at, data from process_record where kind = 'monthly-ranking' and data->>'month' = ? order by at desc, id desc limit 1`,
+    [month],
+  );
+  return r ? { workflowId: r.workflow_id, at: r.at, data: r.data } : undefined;
+}
