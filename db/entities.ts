@@ -1,5 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { communityEntities } from './community.entities';
+import { registryEntities } from './registry.entities';
 
 /** One immutable version of a definition document. */
 export class DefinitionVersion {
@@ -240,6 +241,7 @@ export const AuditLogSchema = new EntitySchema<AuditLog>({
 export const entities = [
   AuditLogSchema,
   ...communityEntities,
+  ...registryEntities,
   ProcessLinkSchema,
   BusinessKeyCounterSchema,
   DefinitionVersionSchema,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { accessBlock } from './access';
 import { cronProblem } from './cron';
 import { evidenceRule } from './evidence';
+import { scheduleForEach } from './schedule-fanout';
 
 /**
  * The shape of a definition document. `machine` is a plain-JSON XState v5 config; the engine's
@@ -245,6 +246,8 @@ export const scheduleSpec = z.strictObject({
   weekends: dayRule.optional(),
   /** A run on a make-up working day (调休上班); default run. */
   makeUpWorkdays: z.enum(['run', 'skip'], { error: (iss) => `${JSON.stringify(iss.input)} is not a rule for make-up working days; use run or skip` }).optional(),
+  /** One instance per household of the register that is due a visit, instead of one per grid (see schedule-fanout.ts). */
+  forEach: scheduleForEach.optional(),
 });
 export type ScheduleSpec = z.infer<typeof scheduleSpec>;
 

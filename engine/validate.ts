@@ -16,6 +16,7 @@ import { parseWorkingDays } from './calendar';
 import { parseClock, parseDuration, ZONE_OFFSETS } from './time';
 import { checkScoringRules } from './scoring';
 import { zeroDelayTimerCycles } from './timer-cycles';
+import { checkScheduleFanOut } from './schedule-fanout';
 import { checkLabels } from './labels';
 
 /**
@@ -340,6 +341,7 @@ function checkSemantics(doc: DefinitionDocument): { errors: ValidationIssue[]; w
   if (doc.businessKey !== undefined) checkBusinessKey(doc, error, warn);
   if (doc.access !== undefined) checkAccessBlock(doc, error, warn);
   if (doc.evidence !== undefined) checkEvidenceBlock(doc, error);
+  for (const issue of checkScheduleFanOut(doc)) error(issue.path, issue.message);
   checkLabels(doc, error, warn);
   for (const key of Object.keys(doc.machine.context ?? {})) {
     if (ENGINE_CONTEXT_KEYS.includes(key)) {
