@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import * as readModel from '../db/read-model';
 import { addDays } from '../engine/time';
 import { checkScoringRules, DEFAULT_WEIGHTS, evaluatedMonth, legacyRules, rankGrids, scoreGrids, type MonthFact, type ScoringRules, type Weights } from '../engine/scoring';
 import { badRequest } from './errors';
@@ -45,45 +46,25 @@ export class ProviderService {
   async weeklySummary(grid: string, day: string): Promise<Record<string, unknown>> {
     if (!DAY.test(day)) throw badRequest(`weekly-summary needs a day (YYYY-MM-DD), got "${day}"`);
     const from = addDays(day, -6);
-    const conn = this.orm.em.fork().getConnection();
-    const [patrols] = await conn.execute<{ completed: string; missed: string; late: string; submitted_late: string; check_ins: string; households: string }[]>(
-      `select count(*) filter (where state = 'completed') as completed,
-              count(*) filter (where state = 'missed') as missed,
-              count(*) filter (where (context->>'late')::boolean and state = 'completed') as late,
-              count(*) filter (where state = 'submitted-late') as submitted_late,
-              coalesce(sum((context->>'checkIns')::int), 0) as check_ins,
-              coalesce(sum((context->>'householdsVisited')::int), 0) as households
-         from process_instance
-        where definition_key = 'daily-patrol' and grid = ? and context->>'day' between ? and ?`,
-      [grid, from, day],
-    );
     const start = `${from}T00:00:00+08:00`;
     const end = `${addDays(day, 1)}T00:00:00+08:00`;
-    const [issues] = await conn.execute<{ raised: string; resolved: string; escalated: string }[]>(
-      `select count(*) filter (where p.started_at >= ? and p.started_at < ?) as raised,
-              count(*) filter (where exists (select 1 from transition_record t where t.workflow_id = p.workflow_id and t.event = 'RESOLVE' and t.at >= ? and t.at < ?)) as resolved,
-              count(*) filter (where exists (select 1 from transition_record t where t.workflow_id = p.workflow_id and t.event in ('ESCALATE', 'OVERDUE_ESCALATE') and t.at >= ? and t.at < ?)) as escalated
-         from process_instance p where p.definition_key = 'issue' and p.grid = ?`,
-      [start, end, start, end, start, end, grid],
-    );
-    const open = await conn.execute<{ workflow_id: string }[]>(
-      `select workflow_id from process_instance where definition_key = 'issue' and grid = ? and status = 'running' order by started_at limit 500`,
-      [grid],
-    );
+    const patrols = await readModel.patrolWeek(this.orm, { grid, from, to: day });
+    const issues = await readModel.issueWeek(this.orm, { grid, start, end });
+    const open = await readModel.openIssueIds(this.orm, grid, 500);
     return {
       from,
       to: day,
-      patrolsCompleted: Number(patrols.completed),
-      patrolsMissed: Number(patrols.missed),
-      patrolsLate: Number(patrols.late),
-      patrolsSubmittedLate: Number(patrols.submitted_late),
-      checkIns: Number(patrols.check_ins),
-      householdsVisited: Number(patrols.households),
-      issuesRaised: Number(issues.raised),
-      issuesResolved: Number(issues.resolved),
-      issuesEscalated: Number(issues.escalated),
+      patrolsCompleted: patrols.completed,
+      patrolsMissed: patrols.missed,
+      patrolsLate: patrols.late,
+      patrolsSubmittedLate: patrols.submittedLate,
+      checkIns: patrols.checkIns,
+      householdsVisited: patrols.householdsVisited,
+      issuesRaised: issues.raised,
+      issuesResolved: issues.resolved,
+      issuesEscalated: issues.escalated,
       issuesOpen: open.length,
-      openIssues: open.map((r) => r.workflow_id),
+      openIssues: open,
     };
   }
 
@@ -97,23 +78,7 @@ export class ProviderService {
     const to = `${nextMonth(month)}-01T00:00:00+08:00`;
     const deductions = rules?.deductions ?? [];
     const events = [...new Set(['SUBMIT', 'RESOLVE', 'EVALUATE', ...deductions.map((d) => d.event)])];
-    const pairs = deductions.map(() => `(p.definition_key = ? and exists (select 1 from transition_record d where d.workflow_id = p.workflow_id and d.event = ? and d.at >= ? and d.at < ?))`);
-    const rows = await this.orm.em.fork().getConnection().execute<
-      { definition_key: string; grid: string | null; day: string | null; state: string; steps: MonthFact['steps'] }[]
-    >(
-      `select p.definition_key, p.grid, p.context->>'day' as day, p.state,
-              coalesce(json_agg(json_build_object('event', t.event, 'at', t.at, 'late', t.late, 'data', t.data) order by t.seq)
-                filter (where t.event in (${events.map(() => '?').join(', ')})), '[]') as steps
-         from process_instance p
-         left join transition_record t on t.workflow_id = p.workflow_id
-        where (p.definition_key in ('daily-patrol', 'weekly-report') and p.context->>'day' like ?)
-           or (p.definition_key = 'issue' and exists (
-                select 1 from transition_record r where r.workflow_id = p.workflow_id and r.event = 'RESOLVE' and r.at >= ? and r.at < ?))
-           ${pairs.map((sql) => `or ${sql}`).join('\n           ')}
-        group by p.workflow_id`,
-      [...events, `${month}-%`, from, to, ...deductions.flatMap((d) => [d.definition, d.event, from, to])],
-    );
-    return rows.map((r) => ({ definition: r.definition_key, grid: r.grid, day: r.day ?? '', state: r.state, steps: r.steps }));
+    return readModel.monthFacts(this.orm, { month, from, to, events, deductions });
   }
 
   /**

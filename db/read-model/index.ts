@@ -13,3 +13,4 @@ export * from './links';
 export * from './tasks';
 export * from './records';
 export * from './stats';
+export * from './evaluations';
