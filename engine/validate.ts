@@ -8,6 +8,8 @@ import { describeIssue, SCHEMA_ROOT, type ZodIssue } from './checks/schema-issue
 import { checkReachability, checkStateIds, checkStateShapes, checkWaysOut } from './checks/states';
 import { checkEventNames, checkStateActions, checkTransitions, checkUnhandledEvents } from './checks/transitions';
 import { checkWithXState } from './checks/xstate';
+import { checkLabels } from './labels';
+import { checkScheduleFanOut } from './schedule-fanout';
 
 export type { ValidationIssue } from './checks/context';
 export { BUSINESS_KEY_PLACEHOLDERS } from './checks/document';
@@ -72,6 +74,8 @@ export const SEMANTIC_PHASES: readonly SemanticPhase[] = [
   checkBusinessKey,
   checkAccessRules,
   checkEvidenceRules,
+  (ctx) => checkLabels(ctx.doc, ctx.error, ctx.warn),
+  (ctx) => { for (const issue of checkScheduleFanOut(ctx.doc)) ctx.error(issue.path, issue.message); },
   checkContextKeys,
   checkTemplatePlaceholders,
   // States and transitions.
