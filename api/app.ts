@@ -34,6 +34,10 @@ import { intakeSystemRoutes, intakeTicketRoutes } from './intake.routes';
 import { processExtrasRoutes, taskEvidenceRoutes } from './evidence.routes';
 import type { SatisfactionService } from '../services/satisfaction.service';
 import { residentRoutes, satisfactionLinkRoutes } from './resident.routes';
+import { authRoutes } from './auth.routes';
+import { sessionRoutes } from './sessions.routes';
+import type { SessionService } from '../services/sessions.service';
+import type { SignInService } from '../services/sign-in.service';
 
 export interface AppDeps {
   processes: ProcessService;
@@ -42,6 +46,8 @@ export interface AppDeps {
   notifications: NotificationService;
   delivery: DeliveryService;
   tokens: TokenService;
+  sessions: SessionService;
+  signIn: SignInService;
   definitions: DefinitionService;
   community: CommunityService;
   schedules: ScheduleService;
@@ -98,7 +104,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/intake/tickets', intakeTicketRoutes(deps.intake, { before: [limit.failedAuthGate], after: [] }), limit.countFailedAuth);
   // The resident's satisfaction page: a signed link, no account.
   app.use('/r', limit.failedAuthGate, residentRoutes(deps.satisfaction));
-  app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens), limit.countFailedAuth, limit.perCaller);
+  // Signing in to the console through an identity provider; the session it opens is a credential like a token.
+  app.use('/auth', limit.failedAuthGate, authRoutes(deps.signIn, deps.sessions), limit.countFailedAuth);
+  app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens, { sessions: deps.sessions, signIn: deps.signIn }), limit.countFailedAuth, limit.perCaller);
   app.use(answerOptions());
   app.get('/api/me', (req, res) => {
     const p = req.principal;
@@ -113,10 +121,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/grids', gridRoutes(deps.community));
   app.use('/api/deliveries', deliveries);
   app.use('/api/tasks', taskEvidenceRoutes(deps.evidence), taskRoutes(deps.tasks));
-  // An open stream's token is asked again now and then, as authenticate() would.
-  const stillValid = async (token: string) => (deps.adminToken !== undefined && token === deps.adminToken) || (await deps.tokens.authenticate(token)) !== undefined;
-  app.use('/api/notifications', notificationRoutes(deps.notifications, stillValid));
+  app.use('/api/notifications', notificationRoutes(deps.notifications));
   app.use('/api/tokens', tokenRoutes(deps.tokens));
+  app.use('/api', sessionRoutes(deps.sessions, deps.community));
   app.use('/api', statsRoutes(deps.stats));
   app.use(methodNotAllowed());
   app.use(notFoundRoute);

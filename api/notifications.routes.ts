@@ -11,10 +11,7 @@ export const inboxQuery = z.strictObject({
 });
 export const streamQuery = z.strictObject({ member: z.string().min(1).optional() });
 
-/** Whether the token of an open stream still authenticates (not revoked, not expired). */
-export type TokenStillValid = (token: string) => Promise<boolean>;
-
-export function notificationRoutes(notifications: NotificationService, stillValid: TokenStillValid): Router {
+export function notificationRoutes(notifications: NotificationService): Router {
   const r = Router();
   r.get('/', async (req, res) => {
     res.json({ items: await notifications.inbox(req.principal as Principal, inboxQuery.parse(req.query)) });
@@ -24,15 +21,15 @@ export function notificationRoutes(notifications: NotificationService, stillVali
   r.get('/stream', async (req, res) => {
     const q = streamQuery.parse(req.query);
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    // authenticate() accepted this header; the stream asks again with the same token now and then.
-    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    // authenticate() accepted the request's token or session; the stream asks again about it now and then.
+    const stillAuthenticated = req.stillAuthenticated ?? (async () => false);
     const unsubscribe = await notifications.subscribe(req.principal as Principal, q.member, {
       notice: (n) => send('notification', n),
       end: (reason) => {
         send('closed', { reason });
         res.end();
       },
-      stillValid: () => stillValid(token),
+      stillValid: stillAuthenticated,
     });
     res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();

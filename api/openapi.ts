@@ -13,6 +13,8 @@ import { createTokenBody } from './tokens.routes';
 import { noteBody } from './schedules.routes';
 import { mergeBody, sha256Param, uploadQuery } from './evidence.routes';
 import { answerBody } from './resident.routes';
+import { oidcCallbackQuery, wecomCallbackQuery } from './auth.routes';
+import { identityBody, identityParams, memberParams } from './sessions.routes';
 
 /*
  * The API's contract, generated: one table of every route the app answers, whose request parts are
@@ -33,7 +35,7 @@ interface Reply {
 }
 
 export interface Operation {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** The OpenAPI path, `{name}` for parameters. */
   path: string;
   summary: string;
@@ -219,6 +221,31 @@ export const OPERATIONS: Operation[] = [
     summary: 'Create an API token (admin); the token is shown once', ok: { 201: json('Created') }, errors: [409],
   },
   { method: 'post', path: '/api/tokens/{id}/revoke', tag: 'tokens', params: idParams, roles: [], summary: 'Revoke a token (admin)', ok: { 200: json('Revoked', z.object({ id: z.string(), revoked: z.boolean() })) } },
+
+  // Signing in to the console through an identity provider, and its sessions.
+  { method: 'get', path: '/auth/providers', tag: 'sign-in', auth: 'public', offline: true, summary: 'The identity providers the console offers (each when configured)', ok: { 200: json('Configured providers', z.object({ oidc: z.boolean(), wecom: z.boolean() })) }, errors: [429] },
+  ...(['oidc', 'wecom'] as const).flatMap((provider): Operation[] => [
+    {
+      method: 'get', path: `/auth/${provider}/login`, tag: 'sign-in', auth: 'public',
+      summary: provider === 'oidc' ? 'Sign in with the unified sign-in (OpenID Connect, authorization code with PKCE): to the provider, with a sign-in cookie (404 when not configured)' : 'Sign in with WeCom (OAuth, snsapi_base): to WeCom, with a sign-in cookie (404 when not configured)',
+      ok: { 302: { description: 'To the provider (Location)', media: [] } }, errors: [404, 429],
+    },
+    {
+      method: 'get', path: `/auth/${provider}/callback`, tag: 'sign-in', auth: 'public', query: provider === 'oidc' ? oidcCallbackQuery : wecomCallbackQuery,
+      summary: 'The provider\'s answer: checked (state; for OIDC also PKCE, nonce and the ID token\'s signature, issuer, audience and expiry), mapped to a member, a session opened: the session cookie (HttpOnly) and the CSRF cookie set. 400 a sign-in this browser did not start, 401 an answer that does not verify, 403 an account no member is linked to. A page when a browser asks',
+      ok: { 303: { description: 'Signed in: to the console (Location /)', media: [] } }, errors: [401, 403, 404, 429],
+    },
+  ]),
+  { method: 'post', path: '/auth/signout', tag: 'sign-in', auth: 'public', summary: 'Sign out: the session ends for good and its cookies are cleared (needs X-CSRF-Token with a session cookie)', ok: { 204: { description: 'Signed out', media: [] } }, errors: [403, 429] },
+  { method: 'get', path: '/api/members/{id}/sessions', tag: 'sign-in', params: memberParams, summary: 'A member\'s console sessions, newest first, with their state (active, idle, expired, revoked); admin and managers for anyone, a grid leader for their grid\'s members', ok: { 200: json('Sessions', items) }, errors: [403, 404] },
+  { method: 'delete', path: '/api/sessions/{id}', tag: 'sign-in', params: idParams, summary: 'Revoke a console session: its next request is refused (401) saying by whom; the same who may list it; audited', ok: { 200: json('Revoked', z.object({ id: z.string(), revoked: z.boolean() })) }, errors: [403, 404] },
+  { method: 'get', path: '/api/members/{id}/identities', tag: 'sign-in', params: memberParams, roles: ['manager'], summary: 'The provider accounts linked to a member', ok: { 200: json('Linked accounts', items) }, errors: [404] },
+  {
+    method: 'post', path: '/api/members/{id}/identities', tag: 'sign-in', params: memberParams, roles: [], body: identityBody, bodyRequired: true, bodyExample: { provider: 'wecom', subject: 'ZhangSan' },
+    summary: 'Link a provider account to a member (admin; audited): signing in with it then signs in as the member. 409 when it is linked to someone else',
+    ok: { 201: json('Linked'), 200: json('Linked before') }, errors: [404, 409],
+  },
+  { method: 'delete', path: '/api/members/{id}/identities/{provider}/{subject}', tag: 'sign-in', params: identityParams, roles: [], summary: 'Unlink a provider account (admin; audited); the sessions it opened are revoked', ok: { 200: json('Unlinked') }, errors: [404] },
   { method: 'get', path: '/api/intake/systems', tag: 'intake', roles: [], summary: 'Registered intake systems (admin)', ok: { 200: json('Systems', items) } },
   { method: 'post', path: '/api/intake/systems', tag: 'intake', roles: [], body: systemBody, bodyRequired: true, summary: 'Register an intake system, or replace its credential, signing secret and webhook; both shown once (admin)', ok: { 201: json('Registered') }, errors: [422] },
   { method: 'post', path: '/api/intake/systems/{name}/revoke', tag: 'intake', params: z.strictObject({ name: systemName }), roles: [], summary: 'Revoke an intake system\'s credential (admin)', ok: { 200: json('Revoked') } },
@@ -302,7 +329,7 @@ function reply(r: Reply) {
   return { description: r.description, content, ...(r.headers ? { headers: r.headers } : {}) };
 }
 
-const SECURITY: Record<Auth, object[]> = { bearer: [{ bearer: [] }], intake: [{ intake: [] }], link: [], public: [] };
+const SECURITY: Record<Auth, object[]> = { bearer: [{ bearer: [] }, { session: [] }], intake: [{ intake: [] }], link: [], public: [] };
 
 function operation(op: Operation) {
   const params = [...parameters('path', op.params), ...parameters('query', op.query)];
@@ -380,6 +407,7 @@ export function openApiDocument() {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API token (POST /api/tokens), or GRIDFLOW_ADMIN_TOKEN' },
         intake: { type: 'http', scheme: 'bearer', description: 'An intake credential (gfi_...) of an external system (POST /api/intake/systems)' },
+        session: { type: 'apiKey', in: 'cookie', name: 'gridflow_session', description: 'The console\'s session after signing in at /auth/{provider}/login (__Host-gridflow_session over https); requests that change something also send X-CSRF-Token' },
       },
       schemas: { Problem: strip(output(problem)) },
     },

@@ -45,11 +45,30 @@ export interface EvidenceSettings {
 export const EVIDENCE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/pdf'];
 export const DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
 
+/**
+ * Signing in with an identity provider: OpenID Connect, WeCom's OAuth, or both (each only when its
+ * variables are set), and the console sessions they open.
+ */
+export interface SignInSettings {
+  oidc?: { issuer: string; clientId: string; clientSecret?: string; redirectUrl: string; scopes: string; memberClaim?: string };
+  wecom?: { corpId: string; secret: string; agentId: string; redirectUrl: string; baseUrl: string; authorizeUrl: string };
+  session: { secureCookie: boolean; lifetimeMs: number; idleMs: number };
+}
+export const DEFAULT_SESSION = { hours: 12, idleMinutes: 120 };
+export const WECOM_BASE_URL = 'https://qyapi.weixin.qq.com';
+export const WECOM_AUTHORIZE_URL = 'https://open.weixin.qq.com/connect/oauth2/authorize';
+
 const count = (fallback: number, max: number, unit: string) => {
   const valid = `must be a whole number of ${unit} from 1 to ${max}`;
   return z.coerce.number({ error: valid }).int(valid).min(1, valid).max(max, valid).default(fallback);
 };
 const perMinute = (fallback: number) => count(fallback, 1_000_000_000, 'requests a minute');
+// Providers are reached over https; plain http only on this machine (a provider the tests start).
+const loopback = (u: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+const providerUrl = (example: string) =>
+  z.url({ error: `must be a URL, e.g. ${example}` }).refine((v) => { const u = new URL(v); return u.protocol === 'https:' || (u.protocol === 'http:' && loopback(u)); }, `must be an https URL (http only for 127.0.0.1 or localhost), e.g. ${example}`);
+const callbackUrl = (route: string) =>
+  z.url({ error: `must be the URL people reach gridflow at, ending in ${route}, e.g. https://gridflow.example.org${route}` }).refine((v) => new URL(v).pathname === route, `must end in ${route} (the route that takes the answer), e.g. https://gridflow.example.org${route}`);
 
 /**
  * The one place that reads process.env. A bad value stops the process with a message naming the
@@ -115,8 +134,30 @@ const schema = z.object({
   GRIDFLOW_S3_REGION: z.string().min(1).default('us-east-1'),
   GRIDFLOW_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   GRIDFLOW_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  GRIDFLOW_OIDC_ISSUER: providerUrl('https://sso.example.gov.cn/realms/city').optional(),
+  GRIDFLOW_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  GRIDFLOW_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  GRIDFLOW_OIDC_REDIRECT_URL: callbackUrl('/auth/oidc/callback').optional(),
+  GRIDFLOW_OIDC_SCOPES: z.string().default('openid profile').refine((v) => v.split(/\s+/).includes('openid'), 'must be space-separated scopes including "openid", e.g. "openid profile"'),
+  GRIDFLOW_OIDC_MEMBER_CLAIM: z.string().regex(/^[\w.:-]{1,100}$/, 'must be a claim name, e.g. preferred_username').optional(),
+  GRIDFLOW_WECOM_CORP_ID: z.string().regex(/^\w{1,64}$/, 'must be the corp id (企业ID), e.g. ww1234567890abcdef').optional(),
+  GRIDFLOW_WECOM_SECRET: z.string().min(1).optional(),
+  GRIDFLOW_WECOM_AGENT_ID: z.string().regex(/^\d{1,20}$/, 'must be the application\'s AgentId (digits), e.g. 1000002').optional(),
+  GRIDFLOW_WECOM_REDIRECT_URL: callbackUrl('/auth/wecom/callback').optional(),
+  GRIDFLOW_WECOM_BASE_URL: providerUrl(WECOM_BASE_URL).default(WECOM_BASE_URL),
+  GRIDFLOW_WECOM_AUTHORIZE_URL: providerUrl(WECOM_AUTHORIZE_URL).default(WECOM_AUTHORIZE_URL),
+  GRIDFLOW_SESSION_COOKIE_SECURE: z.enum(['auto', 'true', 'false'], { message: 'must be "auto", "true" or "false"' }).default('auto'),
+  GRIDFLOW_SESSION_HOURS: count(DEFAULT_SESSION.hours, 720, 'hours'),
+  GRIDFLOW_SESSION_IDLE_MINUTES: count(DEFAULT_SESSION.idleMinutes, 43_200, 'minutes'),
   HOME: z.string().default('/root'),
 }).superRefine((e, ctx) => {
+  // A provider is configured by its first variable; the others it needs must come with it.
+  const together = (first: keyof typeof e, others: (keyof typeof e)[]) => {
+    if (!e[first]) return;
+    for (const name of others) if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: `must be set when ${first} is` });
+  };
+  together('GRIDFLOW_OIDC_ISSUER', ['GRIDFLOW_OIDC_CLIENT_ID', 'GRIDFLOW_OIDC_REDIRECT_URL']);
+  together('GRIDFLOW_WECOM_CORP_ID', ['GRIDFLOW_WECOM_SECRET', 'GRIDFLOW_WECOM_AGENT_ID', 'GRIDFLOW_WECOM_REDIRECT_URL']);
   if (e.GRIDFLOW_EVIDENCE_STORE !== 's3') return;
   for (const name of ['GRIDFLOW_S3_ENDPOINT', 'GRIDFLOW_S3_BUCKET', 'GRIDFLOW_S3_ACCESS_KEY_ID', 'GRIDFLOW_S3_SECRET_ACCESS_KEY'] as const) {
     if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'must be set when GRIDFLOW_EVIDENCE_STORE=s3' });
@@ -145,6 +186,7 @@ export interface Config {
   streams: StreamLimits;
   webhooks: WebhookPolicy;
   evidence: EvidenceSettings;
+  signIn: SignInSettings;
 }
 
 export class ConfigError extends Error {}
@@ -192,7 +234,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ? { kind: 's3', endpoint: e.GRIDFLOW_S3_ENDPOINT as string, bucket: e.GRIDFLOW_S3_BUCKET as string, region: e.GRIDFLOW_S3_REGION, accessKeyId: e.GRIDFLOW_S3_ACCESS_KEY_ID as string, secretAccessKey: e.GRIDFLOW_S3_SECRET_ACCESS_KEY as string }
           : { kind: 'local', dir: path.join(path.resolve(e.GRIDFLOW_DATA_DIR), 'evidence') },
     },
+    signIn: signInSettings(e),
   };
+}
+
+function signInSettings(e: z.output<typeof schema>): SignInSettings {
+  const oidc = e.GRIDFLOW_OIDC_ISSUER
+    ? { issuer: e.GRIDFLOW_OIDC_ISSUER, clientId: e.GRIDFLOW_OIDC_CLIENT_ID as string, clientSecret: e.GRIDFLOW_OIDC_CLIENT_SECRET, redirectUrl: e.GRIDFLOW_OIDC_REDIRECT_URL as string, scopes: e.GRIDFLOW_OIDC_SCOPES, memberClaim: e.GRIDFLOW_OIDC_MEMBER_CLAIM }
+    : undefined;
+  const wecom = e.GRIDFLOW_WECOM_CORP_ID
+    ? { corpId: e.GRIDFLOW_WECOM_CORP_ID, secret: e.GRIDFLOW_WECOM_SECRET as string, agentId: e.GRIDFLOW_WECOM_AGENT_ID as string, redirectUrl: e.GRIDFLOW_WECOM_REDIRECT_URL as string, baseUrl: e.GRIDFLOW_WECOM_BASE_URL, authorizeUrl: e.GRIDFLOW_WECOM_AUTHORIZE_URL }
+    : undefined;
+  // "auto": Secure whenever people reach the callbacks over https.
+  const callbacks = [oidc?.redirectUrl, wecom?.redirectUrl].filter((u): u is string => Boolean(u));
+  const secureCookie = e.GRIDFLOW_SESSION_COOKIE_SECURE === 'auto' ? callbacks.length > 0 && callbacks.every((u) => u.startsWith('https:')) : e.GRIDFLOW_SESSION_COOKIE_SECURE === 'true';
+  return { oidc, wecom, session: { secureCookie, lifetimeMs: e.GRIDFLOW_SESSION_HOURS * 3_600_000, idleMs: e.GRIDFLOW_SESSION_IDLE_MINUTES * 60_000 } };
 }
 
 /** Loads the configuration or ends the process with the reason. */

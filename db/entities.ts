@@ -1,5 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { communityEntities } from './community.entities';
+import { sessionEntities } from './sessions.entities';
 import { registryEntities } from './registry.entities';
 
 /** One immutable version of a definition document. */
@@ -241,6 +242,7 @@ export const AuditLogSchema = new EntitySchema<AuditLog>({
 export const entities = [
   AuditLogSchema,
   ...communityEntities,
+  ...sessionEntities,
   ...registryEntities,
   ProcessLinkSchema,
   BusinessKeyCounterSchema,

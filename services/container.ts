@@ -23,6 +23,8 @@ import { scoringRulesOf } from '../engine/scoring';
 import { createEvidenceStore, EvidenceService } from './evidence.service';
 import { SatisfactionService } from './satisfaction.service';
 import { IntakeService } from './intake.service';
+import { SessionService } from './sessions.service';
+import { SignInService } from './sign-in.service';
 
 
 
@@ -37,6 +39,8 @@ export interface Services {
   schedules: ScheduleService;
   community: CommunityService;
   tokens: TokenService;
+  sessions: SessionService;
+  signIn: SignInService;
   tasks: TaskService;
   notifications: NotificationService;
   delivery: DeliveryService;
@@ -67,6 +71,8 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const actors = new ActorService({ orm, community });
   const processes = new ProcessService({ orm, client, definitions, providers, actors, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g), temporalUi: config.temporalUiUrl ? { url: config.temporalUiUrl, namespace: config.temporalNamespace } : undefined });
   const tokens = new TokenService(orm, community);
+  const sessions = new SessionService(orm, config.signIn.session);
+  const signIn = new SignInService(config.signIn, sessions);
   const stats = new StatsService(orm, providers);
   const tasks = new TaskService({ orm, community, processes, definitions, actors });
   const notifications = new NotificationService(orm, config.streams);
@@ -86,6 +92,8 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     schedules,
     community,
     tokens,
+    sessions,
+    signIn,
     tasks,
     notifications,
     delivery,

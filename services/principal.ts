@@ -23,3 +23,25 @@ export function mayReachProcess(p: Principal | undefined, process: { grid: strin
   if (mayReach(p, process.grid)) return true;
   return Boolean(p?.organizationId && process.owner && p.organizationId === process.owner);
 }
+
+/** The registry roles a principal of each role may speak for: a token cannot lend a member more power than its role. */
+export const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {
+  admin: [],
+  ops: [],
+  manager: ['party-secretary', 'community-manager', 'street-office'],
+  'grid-leader': ['grid-leader'],
+  'grid-worker': ['grid-worker', 'grid-part-time', 'grid-police'],
+  partner: ['partner'],
+};
+
+/**
+ * The principal a member is when they sign in themself (a console session): the role their registry
+ * role fits, their own grid, or their organisation; the same a fitting token for them would give.
+ */
+export function principalOfMember(m: { id: string; role: string; gridId: string | null; organizationId: string | null }, name: string): Principal | undefined {
+  const role = (Object.keys(MEMBER_ROLES_OF) as Principal['role'][]).find((r) => MEMBER_ROLES_OF[r].includes(m.role));
+  if (!role) return undefined;
+  if (role === 'partner') return { role, name, memberId: m.id, grids: [], ...(m.organizationId ? { organizationId: m.organizationId } : {}) };
+  if (role === 'manager') return { role, name, memberId: m.id, grids: 'all' };
+  return { role, name, memberId: m.id, grids: m.gridId ? [m.gridId] : [] };
+}

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Principal } from './principal';
+import { MEMBER_ROLES_OF, type Principal } from './principal';
 import type { CommunityService } from './community.service';
 import { badRequest } from './errors';
 
@@ -8,15 +8,6 @@ import { badRequest } from './errors';
 export const callerKey = (p: Principal): string => JSON.stringify([p.role, p.name, p.memberId ?? null]);
 
 const ROLES: Principal['role'][] = ['admin', 'ops', 'manager', 'grid-leader', 'grid-worker', 'partner'];
-/** The registry roles a token of each role may speak for: a token cannot lend a member more power than its role. */
-const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {
-  admin: [],
-  ops: [],
-  manager: ['party-secretary', 'community-manager', 'street-office'],
-  'grid-leader': ['grid-leader'],
-  'grid-worker': ['grid-worker', 'grid-part-time', 'grid-police'],
-  partner: ['partner'],
-};
 const hash = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
 /**
