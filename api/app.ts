@@ -34,6 +34,8 @@ import { intakeSystemRoutes, intakeTicketRoutes } from './intake.routes';
 import { processExtrasRoutes, taskEvidenceRoutes } from './evidence.routes';
 import type { SatisfactionService } from '../services/satisfaction.service';
 import { residentRoutes, satisfactionLinkRoutes } from './resident.routes';
+import { registryRoutes } from './registry.routes';
+import type { RegistryService } from '../services/registry.service';
 import { authRoutes } from './auth.routes';
 import { sessionRoutes } from './sessions.routes';
 import type { SessionService } from '../services/sessions.service';
@@ -50,6 +52,7 @@ export interface AppDeps {
   signIn: SignInService;
   definitions: DefinitionService;
   community: CommunityService;
+  registry: RegistryService;
   schedules: ScheduleService;
   simulations: SimulationService;
   intake: IntakeService;
@@ -119,6 +122,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { channels, deliveries } = deliveryRoutes(deps.delivery);
   app.use('/api/grids', channels);
   app.use('/api/grids', gridRoutes(deps.community));
+  app.use('/api/registry', registryRoutes(deps.registry));
   app.use('/api/deliveries', deliveries);
   app.use('/api/tasks', taskEvidenceRoutes(deps.evidence), taskRoutes(deps.tasks));
   app.use('/api/notifications', notificationRoutes(deps.notifications));

@@ -13,6 +13,7 @@ import { createTokenBody } from './tokens.routes';
 import { noteBody } from './schedules.routes';
 import { mergeBody, sha256Param, uploadQuery } from './evidence.routes';
 import { answerBody } from './resident.routes';
+import { coverageQuery, entryParams, entryPatchBody, registryListQuery } from './registry.routes';
 import { oidcCallbackQuery, wecomCallbackQuery } from './auth.routes';
 import { identityBody, identityParams, memberParams } from './sessions.routes';
 
@@ -256,6 +257,22 @@ export const OPERATIONS: Operation[] = [
     ok: { 201: json('Filed: a new issue'), 200: json('Filed before: the same issue') }, errors: [409],
   },
   { method: 'get', path: '/api/intake/tickets/{ticketId}', tag: 'intake', auth: 'intake', params: z.strictObject({ ticketId: z.string().min(1) }), summary: 'The state of a ticket\'s issue (the kept one when merged)', ok: { 200: json('The ticket\'s issue') }, errors: [404] },
+
+  // The special-population register (重点人群台账) and its coverage (入户全覆盖): managers, and the staff of the entry's grid.
+  { method: 'get', path: '/api/registry', tag: 'registry', query: registryListQuery, roles: ['manager', 'grid-leader', 'grid-worker'], summary: 'Register entries of the caller\'s grids (household, category, grid, cycle); name, phone, ID number and address masked', ok: { 200: json('A page of entries', z.object({ items: z.array(anyObject), total: z.number().int(), limit: z.number().int(), offset: z.number().int() })) } },
+  {
+    method: 'post', path: '/api/registry/import', tag: 'registry', roles: ['manager', 'grid-leader'], body: z.string(), bodyRequired: true, bodyMedia: ['text/csv'],
+    summary: 'Import a CSV file (UTF-8, a byte order mark allowed; headers 户号, 类别, 网格, 姓名, 联系电话, 身份证号, 住址, 走访周期, 纳入日期, 状态): all lines or none; 422 names each bad line and column; a household and category already registered is updated. 415 for an Excel workbook or text that is not UTF-8',
+    ok: { 200: json('Imported', z.object({ rows: z.number().int(), created: z.number().int(), updated: z.number().int(), unchanged: z.number().int() })) }, errors: [409, 413, 415, 422],
+  },
+  {
+    method: 'get', path: '/api/registry/coverage', tag: 'registry', query: coverageQuery, roles: ['manager', 'grid-leader', 'grid-worker'],
+    summary: '入户全覆盖: per grid and category, who was visited in the cycle, who is pending and who is overdue, by the registry-driven definition\'s rounds',
+    ok: { 200: json('Coverage') }, errors: [404],
+  },
+  { method: 'get', path: '/api/registry/{id}', tag: 'registry', params: entryParams, roles: ['manager', 'grid-leader', 'grid-worker'], summary: 'One entry, masked (404 for another grid\'s)', ok: { 200: json('The entry') }, errors: [404] },
+  { method: 'put', path: '/api/registry/{id}', tag: 'registry', params: entryParams, roles: ['manager', 'grid-leader'], body: entryPatchBody, bodyRequired: true, bodyExample: { phone: '13812345678', cycle: 'weekly' }, summary: 'Change an entry: the fields given are set, the rest stay (audited: which fields, not their values)', ok: { 200: json('The entry, masked') }, errors: [404] },
+  { method: 'get', path: '/api/registry/{id}/personal', tag: 'registry', params: entryParams, roles: ['manager', 'grid-leader', 'grid-worker'], summary: 'An entry\'s name, phone, ID number and address in clear, for the visit; every reading audited', ok: { 200: json('The personal fields') }, errors: [404] },
 
   // Schedules.
   { method: 'get', path: '/api/schedules', tag: 'schedules', roles: ['ops', 'manager'], summary: 'Every recurring definition\'s schedule with its next run times after its calendar rule', ok: { 200: json('Schedules') } },

@@ -23,6 +23,7 @@ import { scoringRulesOf } from '../engine/scoring';
 import { createEvidenceStore, EvidenceService } from './evidence.service';
 import { SatisfactionService } from './satisfaction.service';
 import { IntakeService } from './intake.service';
+import { RegistryService } from './registry.service';
 import { SessionService } from './sessions.service';
 import { SignInService } from './sign-in.service';
 
@@ -38,6 +39,7 @@ export interface Services {
   providers: ProviderService;
   schedules: ScheduleService;
   community: CommunityService;
+  registry: RegistryService;
   tokens: TokenService;
   sessions: SessionService;
   signIn: SignInService;
@@ -81,7 +83,8 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const evidence = new EvidenceService(orm, createEvidenceStore(config.evidence.store), config.evidence);
   const satisfaction = new SatisfactionService({ processes, community, dataKey });
   const simulations = new SimulationService(calendar, config.simulation, options.log);
-  const schedules = new ScheduleService({ client, definitions, processes, calendar, taskQueue: config.taskQueue, gridIds, prefix: options.schedulePrefix });
+  const registry = new RegistryService({ orm, key: dataKey, definitions, calendar, grids: () => community.listGrids() });
+  const schedules = new ScheduleService({ client, definitions, processes, calendar, taskQueue: config.taskQueue, gridIds, rounds: registry, prefix: options.schedulePrefix });
   return {
     orm,
     connection,
@@ -91,6 +94,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     providers,
     schedules,
     community,
+    registry,
     tokens,
     sessions,
     signIn,

@@ -109,7 +109,9 @@ export function decodeCsv(bytes: Uint8Array): { text: string } | { problem: stri
     return { problem: 'this is an Excel workbook, which gridflow does not read; in Excel or WPS save it as "CSV UTF-8 (逗号分隔)" and upload that file' };
   }
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (text.includes('\u0000')) return { problem: 'the file holds NUL characters, which no CSV text has; save it again as "CSV UTF-8 (逗号分隔)"' };
+    return { text };
   } catch {
     return { problem: 'the file is not UTF-8 text (Excel\'s "CSV (逗号分隔)" saves GBK); save it as "CSV UTF-8 (逗号分隔)" in Excel, or choose UTF-8 encoding in WPS, and upload it again' };
   }
@@ -139,6 +141,7 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
         cell += '"';
         i++;
       } else if (c === '"') quoted = false;
+      else if (c === '\r' && text[i + 1] === '\n') continue;
       else {
         if (c === '\n') line++;
         cell += c;

@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { ScheduleSpec } from '../engine/document.schema';
+import type { HouseholdRound, RegistryFanOut } from '../engine/schedule-fanout';
 import { calendarRuleOf, plannedRuns, planRun, type CalendarRule, type RunPlan } from '../engine/schedule-rule';
 import { DEFAULT_ZONE, formatLocal, localDate, parseDuration } from '../engine/time';
 import type { WorkCalendar } from '../engine/working-days';
@@ -12,6 +13,11 @@ import type { ProcessService } from './processes.service';
 const OVERLAP = { skip: 'SKIP', 'buffer-one': 'BUFFER_ONE', 'allow-all': 'ALLOW_ALL' } as const;
 const NEXT_RUNS = 5;
 
+/** Who a registry fan-out visits on a day: the households not yet visited in their cycle (RegistryService). */
+export interface RegistryRounds {
+  due(definition: string, spec: RegistryFanOut, day: string, zone: string): Promise<HouseholdRound[]>;
+}
+
 export interface ScheduleView {
   id: string;
   definition: string;
@@ -22,6 +28,8 @@ export interface ScheduleView {
   cron: string;
   timezone: string;
   fanOut: ScheduleSpec['fanOut'];
+  /** A registry-driven schedule: one instance per household due a visit, not per grid. */
+  forEach?: ScheduleSpec['forEach'];
   overlap: string;
   catchupWindow: string;
   /** What the schedule does on holidays, ordinary weekends and make-up working days. */
@@ -56,6 +64,8 @@ export class ScheduleService {
       calendar: WorkCalendar;
       taskQueue: string;
       gridIds: () => Promise<string[]>;
+      /** The register's due households, for schedules with forEach.registry. */
+      rounds?: RegistryRounds;
       /** Keeps test runs' schedules apart; empty in production. */
       prefix?: string;
     },
@@ -205,6 +215,7 @@ export class ScheduleService {
       cron: spec.cron,
       timezone: zone,
       fanOut: spec.fanOut,
+      ...(spec.forEach ? { forEach: spec.forEach } : {}),
       overlap: spec.overlap ?? 'skip',
       catchupWindow: spec.catchupWindow ?? '1h',
       calendar: calendarRuleOf(spec),
@@ -279,6 +290,8 @@ export class ScheduleService {
     const { status } = await this.deps.definitions.status(definition);
     // Retired while a moved run waited: it starts nothing.
     if (status === 'retired') return { day: forDay, started: [], existing: [], skipped: `definition "${definition}" is retired` };
+    const registry = spec?.forEach?.registry;
+    if (registry) return this.launchRounds(definition, registry, forDay, spec?.timezone ?? def.compiled.zone);
     const grids = spec?.fanOut === 'community' || def.document.grid === 'none' ? [undefined] : await this.deps.gridIds();
     const started: string[] = [];
     const existing: string[] = [];
@@ -287,5 +300,23 @@ export class ScheduleService {
       (res.created ? started : existing).push(res.workflowId);
     }
     return { day: forDay, started, existing };
+  }
+
+  /**
+   * One instance per household of the register that is due a visit on `day`, in its grid, with
+   * only what identifies the round in its input (never a name, phone or address: the register
+   * keeps those). The key names the household and the cycle, so a second run in the cycle finds
+   * the first one's rounds.
+   */
+  private async launchRounds(definition: string, registry: RegistryFanOut, day: string, zone: string): Promise<LaunchResult> {
+    if (!this.deps.rounds) throw new Error(`definition "${definition}" fans out over the registry, but this process was wired without it`);
+    const started: string[] = [];
+    const existing: string[] = [];
+    for (const r of await this.deps.rounds.due(definition, registry, day, zone)) {
+      const input = { date: day, household: r.household, categories: r.categories, cycle: r.cycle, period: r.period, dueDate: r.dueDate };
+      const res = await this.deps.processes.start({ definition, grid: r.grid, input }, `schedule:${definition}`);
+      (res.created ? started : existing).push(res.workflowId);
+    }
+    return { day, started, existing };
   }
 }
