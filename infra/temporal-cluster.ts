@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { projectRoot } from './paths';
 import { freePort } from './postgres';
 import { ensureSearchAttributes, waitForTemporal, type DevServer } from './temporal';
@@ -192,7 +193,7 @@ async function ensureNamespace(address: string, namespace: string): Promise<void
     try {
       await connection.workflowService.describeNamespace({ namespace });
     } catch {
-      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 7 * 24 * 3600 } });
+      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('7 days') });
     }
     // Registration reaches the frontends' caches within seconds; until then the namespace is "not found".
     const until = Date.now() + 60_000;
