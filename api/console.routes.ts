@@ -30,6 +30,18 @@ export function consoleRoutes(dir = consoleDir()): Router {
     }
     res.type('html').sendFile(index);
   });
+  // The service worker at the root, so its scope is the whole console; revalidated on every check so
+  // a new build reaches phones on their next visit. It carries the console's policy above.
+  r.get('/sw.js', (_req, res, next) => {
+    const file = path.join(dir, 'sw.js');
+    if (!fs.existsSync(file)) return next();
+    res.type('text/javascript; charset=utf-8').set('Cache-Control', 'no-cache').set('Service-Worker-Allowed', '/').sendFile(file, { cacheControl: false });
+  });
+  r.get('/manifest.webmanifest', (_req, res, next) => {
+    const file = path.join(dir, 'manifest.webmanifest');
+    if (!fs.existsSync(file)) return next();
+    res.type('application/manifest+json; charset=utf-8').sendFile(file);
+  });
   r.use(express.static(dir, { index: false, fallthrough: true, etag: true, maxAge: 0 }));
   return r;
 }

@@ -25,7 +25,7 @@ import { identityBody, identityParams, memberParams } from './sessions.routes';
  */
 
 type Auth = 'bearer' | 'intake' | 'link' | 'public';
-type Media = 'json' | 'csv' | 'sse' | 'binary' | 'html' | 'text';
+type Media = 'json' | 'csv' | 'sse' | 'binary' | 'html' | 'text' | 'js' | 'manifest';
 
 interface Reply {
   description: string;
@@ -119,6 +119,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/metrics', tag: 'health', auth: 'public', offline: true, summary: 'Prometheus metrics of the API process', ok: { 200: { description: 'Metrics in the Prometheus text format', media: ['text'] } } },
   { method: 'get', path: '/', tag: 'console', auth: 'public', offline: true, summary: 'The web console (503 when it is not built)', ok: { 200: { description: 'The console page', media: ['html'] } }, errors: [503] },
   { method: 'get', path: '/index.html', tag: 'console', auth: 'public', offline: true, summary: 'The web console (503 when it is not built)', ok: { 200: { description: 'The console page', media: ['html'] } }, errors: [503] },
+  { method: 'get', path: '/sw.js', tag: 'console', auth: 'public', offline: true, summary: 'The console\'s service worker: keeps the app\'s own files for offline use (404 when the console is not built)', ok: { 200: { description: 'The service worker script', media: ['js'] } }, errors: [404] },
+  { method: 'get', path: '/manifest.webmanifest', tag: 'console', auth: 'public', offline: true, summary: 'The web app manifest of the field page (盛世网格): name, icons, start URL (404 when the console is not built)', ok: { 200: { description: 'The manifest', media: ['manifest'] } }, errors: [404] },
 
   { method: 'get', path: '/api/me', tag: 'tokens', offline: true, summary: 'Who the token is: name, role, grids, member', ok: { 200: json('The caller', z.object({ name: z.string(), role: z.enum(ROLES), grids: z.union([z.array(z.string()), z.literal('all')]), member: z.string().nullable() })) } },
 
@@ -294,7 +296,7 @@ export const OPERATIONS: Operation[] = [
   },
 ];
 
-const MEDIA: Record<Media, string> = { json: 'application/json', csv: 'text/csv', sse: 'text/event-stream', binary: 'application/octet-stream', html: 'text/html', text: 'text/plain' };
+const MEDIA: Record<Media, string> = { json: 'application/json', csv: 'text/csv', sse: 'text/event-stream', binary: 'application/octet-stream', html: 'text/html', text: 'text/plain', js: 'text/javascript', manifest: 'application/manifest+json' };
 
 const input = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
 const output = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;

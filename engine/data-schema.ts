@@ -1,9 +1,10 @@
 import type { DataSchema } from './document.schema';
-import type { PathError } from './path-error';
 import { isDate } from './time';
 
-// Callers of checkData name its errors from here.
-export type { PathError };
+export interface PathError {
+  path: string;
+  message: string;
+}
 
 const join = (base: string, key: string | number) => (base ? `${base}.${key}` : String(key));
 

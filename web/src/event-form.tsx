@@ -72,6 +72,8 @@ export function EventForm({
   onDone,
   onCancel,
   evidence,
+  submitWith,
+  onQueued,
 }: {
   path: string;
   type: string;
@@ -82,7 +84,13 @@ export function EventForm({
   onDone: (r: { state: string; status: string }) => void;
   onCancel?: () => void;
   /** When the event takes evidence: the process the files are uploaded for and the definition's rule. */
-  evidence?: { workflowId: string; rule: EvidenceRule };
+  evidence?: { workflowId: string; rule: EvidenceRule; accept?: string; help?: string };
+  /**
+   * Hands the data and the picked files to the caller instead of uploading and posting here (the
+   * field page's outbox): answers the new state when it was sent, or undefined when it was queued.
+   */
+  submitWith?: (type: string, data: Record<string, unknown> | undefined, files: File[]) => Promise<{ state: string; status: string } | undefined>;
+  onQueued?: () => void;
 }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [picked, setPicked] = useState<Record<string, string[]>>({});
@@ -117,6 +125,15 @@ export function EventForm({
       } else data[name] = kind === 'number' ? Number(v) : kind === 'boolean' ? v === 'true' : kind === 'list' ? v.split(/[,，、\n]/).map((s) => s.trim()).filter(Boolean) : v;
     }
     try {
+      if (submitWith) {
+        const sent = await submitWith(type, props.length ? data : undefined, files);
+        setValues({});
+        setPicked({});
+        setFiles([]);
+        if (sent) onDone(sent);
+        else onQueued?.();
+        return;
+      }
       // Files go first, each to the process; the event carries only their references.
       if (evidence && files.length) data.evidence = await Promise.all(files.map((f) => uploadEvidence(evidence.workflowId, f)));
       const result = await post<{ state: string; status: string }>(path, { type, ...(props.length || data.evidence ? { data } : {}), requestId: crypto.randomUUID() });
@@ -132,7 +149,7 @@ export function EventForm({
   };
 
   return (
-    <form class="event-form" onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`}>
+    <form class="event-form" onSubmit={submit} aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>{eventName(type)}</h3>
       {props.map(([name, f]) => {
         const fid = `${id}-${name}`;
@@ -217,6 +234,8 @@ export function EventForm({
         <EvidenceField
           id={`${id}-evidence`}
           rule={evidence.rule}
+          accept={evidence.accept}
+          help={evidence.help}
           files={files}
           onChange={setFiles}
           error={error instanceof ApiError ? error.errors.find((x) => x.path === 'data.evidence' || x.path.startsWith('data.evidence.'))?.message : undefined}

@@ -38,7 +38,7 @@ export async function uploadEvidence(workflowId: string, file: File): Promise<Ev
 }
 
 /** A file input for an event that takes evidence, labelled with whether it is required and how many it takes. */
-export function EvidenceField({ id, rule, files, onChange, error }: { id: string; rule: EvidenceRule; files: File[]; onChange: (files: File[]) => void; error?: string }) {
+export function EvidenceField({ id, rule, files, onChange, error, accept = EVIDENCE_ACCEPT, help }: { id: string; rule: EvidenceRule; files: File[]; onChange: (files: File[]) => void; error?: string; accept?: string; help?: string }) {
   const max = rule.max ?? 5;
   const tooMany = files.length > max;
   return (
@@ -50,13 +50,18 @@ export function EvidenceField({ id, rule, files, onChange, error }: { id: string
       <input
         id={id}
         type="file"
-        accept={EVIDENCE_ACCEPT}
+        accept={accept}
         capture="environment"
         multiple={max > 1}
         required={rule.required}
-        aria-describedby={tooMany || error ? `${id}-err` : undefined}
+        aria-describedby={[help ? `${id}-help` : '', tooMany || error ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined}
         onChange={(e) => onChange([...((e.currentTarget as HTMLInputElement).files ?? [])])}
       />
+      {help && (
+        <p id={`${id}-help`} class="muted small">
+          {help}
+        </p>
+      )}
       {(tooMany || error) && (
         <p id={`${id}-err`} class="field-error">
           {tooMany ? tr('tooMany', max) : error}
@@ -91,28 +96,21 @@ function EvidenceItem({ workflowId, file }: { workflowId: string; file: Evidence
       live = false;
     };
   }, [workflowId, file.sha256]);
-  const [failed, setFailed] = useState<string>();
   const open = async () => {
-    setFailed(undefined);
-    try {
-      const url = URL.createObjectURL(await fetchBlob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = file.name;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    } catch (e) {
-      setFailed((e as Error).message);
-    }
+    const url = URL.createObjectURL(await fetchBlob());
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = file.name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
   return (
     <li class="evidence-item">
       {thumb && <img src={thumb} alt={file.name} width={64} height={64} style="object-fit: cover" />}
-      <button type="button" class="link" onClick={() => void open()} aria-label={`${tr('open')} ${file.name}`}>
+      <button type="button" class="link" onClick={open} aria-label={`${tr('open')} ${file.name}`}>
         {file.name}
       </button>
       <span class="muted small"> {Math.max(1, Math.round(file.size / 1024))} KB</span>
-      {failed && <span class="field-error" role="alert"> {failed}</span>}
     </li>
   );
 }

@@ -8,6 +8,8 @@ import { ProcessList } from './pages/processes';
 import { ProcessPage } from './pages/process';
 import { DefinitionList, DefinitionEditor } from './pages/definitions';
 import { MyTasks } from './pages/my-tasks';
+import { offlineMe } from './offline/field';
+import { registerServiceWorker } from './offline/register';
 
 type Role = Me['role'];
 const MANAGERS: Role[] = ['admin', 'manager'];
@@ -100,7 +102,10 @@ function App() {
       setMe(null);
     });
     if (savedToken())
-      get<Me>('/api/me').then(setMe, () => {
+      get<Me>('/api/me').then(setMe, (e) => {
+        // No answer (offline): the field page opens for the person last signed in on this phone.
+        const known = offlineMe(e);
+        if (known) return setMe(known);
         saveToken(null);
         setMe(null);
       });
@@ -209,3 +214,4 @@ const root = document.getElementById('app') as HTMLElement;
 // The page's own "loading" line goes once the app takes over.
 root.textContent = '';
 render(<App />, root);
+registerServiceWorker();

@@ -1,10 +1,13 @@
-import { useEffect, useState } from 'preact/hooks';
-import { get, post, qs, stream, type Me } from '../api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { post, qs, stream, type Me } from '../api';
 import { EventForm, choiceFields, choicesIn, hasFields, type EventSchema } from '../event-form';
 import { eventName, t, when } from '../i18n';
 import { ErrorBox, PageTitle, Show, useLoad } from '../util';
-import { once } from './common';
 import type { EvidenceRule } from '../evidence';
+import { cachedGet, outbox, ownerOf, rememberMe } from '../offline/field';
+import { OfflineBanner, OutboxList, useOnline, useOutbox } from '../offline/outbox-view';
+import { resizePhoto } from '../offline/photo';
+import { ft } from '../offline/text';
 
 interface Task {
   id: string;
@@ -27,32 +30,50 @@ interface Notice {
   readAt: string | null;
 }
 
+// Everything the page reads comes through cachedGet: with the network it is the server's answer,
+// kept on the phone; without it, the answer kept last time, so the forms still know their fields.
+
 /** The event schemas and evidence rules of a task's definition (the workflow id starts with the definition's key). */
-const eventSchemas = (workflowId: string) =>
-  once<{ events: Record<string, EventSchema>; evidence: Record<string, EvidenceRule> }>(`/api/definitions/${encodeURIComponent(workflowId.split('/')[0])}`, (d) => ({ events: d.events ?? {}, evidence: d.evidence ?? {} })).catch(() => ({ events: {} as Record<string, EventSchema>, evidence: {} as Record<string, EvidenceRule> }));
+const eventSchemas = (owner: string, workflowId: string) =>
+  cachedGet<{ events?: Record<string, EventSchema>; evidence?: Record<string, EvidenceRule> }>(owner, `/api/definitions/${encodeURIComponent(workflowId.split('/')[0])}`).then(
+    ({ data: d }) => ({ events: d.events ?? {}, evidence: d.evidence ?? {} }),
+    () => ({ events: {} as Record<string, EventSchema>, evidence: {} as Record<string, EvidenceRule> }),
+  );
 
 /** The grid's site names, suggested at check-in. */
-const gridSites = (grid: string | null) =>
-  grid ? once<string[]>(`/api/grids/${encodeURIComponent(grid)}`, (g) => g.sites.map((s: { name: string }) => s.name)).catch((): string[] => []) : Promise.resolve([]);
+const gridSites = (owner: string, grid: string | null) =>
+  grid ? cachedGet<{ sites: { name: string }[] }>(owner, `/api/grids/${encodeURIComponent(grid)}`).then(({ data: g }) => g.sites.map((s) => s.name), (): string[] => []) : Promise.resolve([]);
 
-function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string) => void }) {
+/** A photo field on the phone: the camera (or the album), any image; it is made a JPEG on the phone. */
+const PHOTO_ACCEPT = 'image/*';
+
+function TaskCard({ task, owner, onChanged }: { task: Task; owner: string; onChanged: (message: string) => void }) {
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const info = useLoad(async () => {
-    const { events: schemas, evidence } = await eventSchemas(task.workflowId);
+    const { events: schemas, evidence } = await eventSchemas(owner, task.workflowId);
     // Events whose fields offer the process's own values (a report's open issues) read its context.
     const offers = task.events.some((e) => Object.keys(choiceFields(schemas[e])).length > 0);
-    const context = offers ? (await get<{ context: Record<string, unknown> }>(`/api/processes/${encodeURIComponent(task.workflowId)}`)).context : undefined;
-    return { schemas, evidence, sites: await gridSites(task.grid), context };
+    const context = offers ? (await cachedGet<{ context: Record<string, unknown> }>(owner, `/api/processes/${encodeURIComponent(task.workflowId)}`)).data.context : undefined;
+    return { schemas, evidence, sites: await gridSites(owner, task.grid), context };
   }, [task.workflowId]);
-  const path = `/api/tasks/${encodeURIComponent(task.id)}/complete`;
+  const done = (type: string, r: { state: string }) => onChanged(`${eventName(type)} · ${t('done', { state: r.state })}`);
+  const queued = (type: string) => onChanged(ft('queued', { event: eventName(type) }));
+  // Every action goes through the outbox: sent at once when the network is there, kept and sent in
+  // order when it is not. Photos are made small first and travel with the action.
+  const take = async (type: string, data: Record<string, unknown> | undefined, files: File[]) => {
+    const photos = await Promise.all(files.map((f) => resizePhoto(f)));
+    const r = await outbox.take({ workflowId: task.workflowId, title: task.title, type, data, photos });
+    return r.sent;
+  };
   const oneTap = async (type: string) => {
     setBusy(true);
     setError(undefined);
     try {
-      const r = await post<{ state: string }>(path, { type, requestId: crypto.randomUUID() });
-      onChanged(`${eventName(type)} · ${t('done', { state: r.state })}`);
+      const r = await take(type, undefined, []);
+      if (r) done(type, r);
+      else queued(type);
     } catch (e) {
       setError(e as Error);
     } finally {
@@ -78,7 +99,7 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
               class={type === 'SUBMIT' || type === 'START' ? 'primary' : undefined}
               disabled={busy || info.loading}
               aria-expanded={needsForm ? open === type : undefined}
-              onClick={() => (needsForm ? setOpen(open === type ? null : type) : void oneTap(type))}
+              onClick={() => (needsForm ? setOpen(open === type ? null : type) : oneTap(type))}
             >
               {eventName(type)}
             </button>
@@ -87,17 +108,23 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
       </div>
       {open && (
         <EventForm
-          path={path}
+          path={`/api/processes/${encodeURIComponent(task.workflowId)}/events`}
           type={open}
           schema={info.data?.schemas[open]}
           suggestions={{ site: info.data?.sites ?? [] }}
           choices={choicesIn(info.data?.schemas[open], info.data?.context)}
-          evidence={info.data?.evidence[open] ? { workflowId: task.workflowId, rule: info.data.evidence[open] } : undefined}
+          evidence={info.data?.evidence[open] ? { workflowId: task.workflowId, rule: info.data.evidence[open], accept: PHOTO_ACCEPT, help: ft('photoHelp') } : undefined}
+          submitWith={take}
           onCancel={() => setOpen(null)}
           onDone={(r) => {
             const type = open;
             setOpen(null);
-            onChanged(`${eventName(type)} · ${t('done', { state: r.state })}`);
+            done(type, r);
+          }}
+          onQueued={() => {
+            const type = open;
+            setOpen(null);
+            queued(type);
           }}
         />
       )}
@@ -106,12 +133,12 @@ function TaskCard({ task, onChanged }: { task: Task; onChanged: (message: string
   );
 }
 
-function Inbox() {
+function Inbox({ owner }: { owner: string }) {
   const [items, setItems] = useState<Notice[]>([]);
   const [live, setLive] = useState(false);
-  const first = useLoad(() => get<{ items: Notice[] }>(`/api/notifications${qs({ member: 'me', limit: 50 })}`), []);
+  const first = useLoad(() => cachedGet<{ items: Notice[] }>(owner, `/api/notifications${qs({ member: 'me', limit: 50 })}`), []);
   useEffect(() => {
-    if (first.data) setItems(first.data.items);
+    if (first.data) setItems(first.data.data.items);
   }, [first.data]);
   useEffect(
     () =>
@@ -124,15 +151,9 @@ function Inbox() {
       ),
     [],
   );
-  const [markError, setMarkError] = useState<Error>();
   const markRead = async (id: string) => {
-    setMarkError(undefined);
-    try {
-      const r = await post<Notice>(`/api/notifications/${encodeURIComponent(id)}/read`);
-      setItems((xs) => xs.map((x) => (x.id === id ? { ...x, readAt: r.readAt ?? new Date().toISOString() } : x)));
-    } catch (e) {
-      setMarkError(e as Error);
-    }
+    const r = await post<Notice>(`/api/notifications/${encodeURIComponent(id)}/read`);
+    setItems((xs) => xs.map((x) => (x.id === id ? { ...x, readAt: r.readAt ?? new Date().toISOString() } : x)));
   };
   return (
     <section aria-labelledby="inbox-h" class="inbox">
@@ -140,7 +161,6 @@ function Inbox() {
         {t('inbox')} <small class={live ? 'ok' : 'muted'}>{live ? t('live') : t('offline')}</small>
       </h2>
       {first.error && <ErrorBox error={first.error} retry={first.reload} />}
-      {markError && <ErrorBox error={markError} />}
       <ul class="notices" aria-live="polite" aria-relevant="additions">
         {items.length === 0 && <li class="muted">{t('noInbox')}</li>}
         {items.map((n) => (
@@ -152,7 +172,7 @@ function Inbox() {
             <p class="meta">
               <time dateTime={n.at}>{when(n.at)}</time>
               {!n.readAt && (
-                <button type="button" class="link" onClick={() => void markRead(n.id)} aria-label={`${t('markRead')}: ${n.title}`}>
+                <button type="button" class="link" onClick={() => markRead(n.id)} aria-label={`${t('markRead')}: ${n.title}`}>
                   {t('markRead')}
                 </button>
               )}
@@ -165,18 +185,41 @@ function Inbox() {
 }
 
 export function MyTasks({ me }: { me: Me }) {
+  const owner = ownerOf(me);
   const [message, setMessage] = useState<string>();
-  const tasks = useLoad(() => get<{ items: Task[] }>(`/api/tasks${qs({ assignee: me.member ? 'me' : undefined, status: 'open' })}`), []);
+  const online = useOnline();
+  const tasks = useLoad(() => cachedGet<{ items: Task[] }>(owner, `/api/tasks${qs({ assignee: me.member ? 'me' : undefined, status: 'open' })}`), [owner]);
+  useEffect(() => {
+    rememberMe(me);
+    void outbox.open(owner).catch(() => undefined);
+  }, [owner]);
+  // An action sent from the queue moves its process on, a refusal says it had moved on without us:
+  // either way, the tasks again.
+  const actions = useOutbox((a) => {
+    if (a.status === 'sent' && a.result) setMessage(`${eventName(a.type)} · ${t('done', { state: a.result.state })}`);
+    tasks.reload();
+  });
+  // Back online: the tasks again, fresh from the server.
+  const wasOffline = useRef(false);
+  useEffect(() => {
+    if (!online) wasOffline.current = true;
+    else if (wasOffline.current) {
+      wasOffline.current = false;
+      tasks.reload();
+    }
+  }, [online]);
   return (
     <div class="phone">
       <PageTitle>{t('myTasksTitle')}</PageTitle>
+      <OfflineBanner online={online && tasks.data?.fresh !== false} syncedAt={tasks.data?.at} loading={tasks.loading} />
       <p role="status" class="ok" aria-live="polite">
         {message ?? ''}
       </p>
+      <OutboxList actions={actions} online={online} />
       <section aria-labelledby="today-h">
         <h2 id="today-h">{t('today')}</h2>
         <Show of={tasks}>
-          {(page) =>
+          {({ data: page }) =>
             page.items.length === 0 ? (
               <p class="muted">{t('noMyTasks')}</p>
             ) : (
@@ -187,6 +230,7 @@ export function MyTasks({ me }: { me: Me }) {
                     <TaskCard
                       key={task.id}
                       task={task}
+                      owner={owner}
                       onChanged={(m) => {
                         setMessage(m);
                         tasks.reload();
@@ -198,7 +242,7 @@ export function MyTasks({ me }: { me: Me }) {
           }
         </Show>
       </section>
-      <Inbox />
+      <Inbox owner={owner} />
     </div>
   );
 }
