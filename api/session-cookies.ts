@@ -1,7 +1,7 @@
 import type { CookieOptions, Request, Response } from 'express';
 
 /** The header the console sends its session's CSRF token in. */
-export const CSRF_HEADER = 'x-csrf-token';
+export const CSRF_HEADER = 'X-CSRF-Token';
 
 /**
  * The console's cookies. Over https they carry the `__Host-` prefix: the browser then keeps them

@@ -19,15 +19,15 @@ import { loadConfig } from '../config/config';
 import { compileDefinition } from '../engine/compile';
 import { findTemporalCli } from '../infra/temporal';
 import { DefinitionService } from '../services/definitions.service';
-import { apiPath, readApi, type ApiPathResult, type ReadApiResult } from './lib/api';
-import { engineOverhead, type EngineResult } from './lib/engine';
+import { apiPath, readApi } from './lib/api';
+import { engineOverhead } from './lib/engine';
 import { childEnv, forkChild, log, startBenchEnv } from './lib/env';
-import { parkedMemory, type MemoryResult } from './lib/memory';
-import { closedLoop, type LoadResult } from './lib/load';
+import { parkedMemory } from './lib/memory';
+import { closedLoop } from './lib/load';
 import { FIVE_EVENTS, IMPLS, starter } from './lib/paths';
-import { replayCost, type ReplayRow } from './lib/replay';
-import { transitionCost, type TransitionResult } from './lib/transition';
-import { renderTable } from './lib/report';
+import { replayCost } from './lib/replay';
+import { transitionCost } from './lib/transition';
+import { renderTable, type EngineBenchResults } from './lib/report';
 
 const quick = process.env.BENCH_QUICK === '1';
 const num = (name: string, full: number, small: number) => Number(process.env[name] ?? (quick ? small : full));
@@ -53,25 +53,6 @@ const cfg = {
 };
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const want = (m: string) => !only || only.has(m);
-
-export interface EngineBenchResults {
-  at: string;
-  quick: boolean;
-  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; postgres: string; temporalCli: string };
-  config: typeof cfg;
-  minutes?: number;
-  transition?: TransitionResult;
-  engine?: EngineResult;
-  api?: ApiPathResult;
-  /** The same path one process at a time: latency without queueing. */
-  apiIdle?: ApiPathResult;
-  /** One at a time with a pause before each event, as people use it. */
-  apiPaced?: ApiPathResult;
-  replay?: ReplayRow[];
-  memory?: MemoryResult;
-  read?: ReadApiResult;
-  load?: LoadResult;
-}
 
 async function main() {
   const began = Date.now();

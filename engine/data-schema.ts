@@ -1,10 +1,9 @@
 import type { DataSchema } from './document.schema';
+import type { PathError } from './path-error';
 import { isDate } from './time';
 
-export interface PathError {
-  path: string;
-  message: string;
-}
+// Callers of checkData name its errors from here.
+export type { PathError };
 
 const join = (base: string, key: string | number) => (base ? `${base}.${key}` : String(key));
 

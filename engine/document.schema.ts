@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { accessBlock } from './access';
 import { cronProblem } from './cron';
 import { evidenceRule } from './evidence';
-import { scheduleForEach } from './schedule-fanout';
+import { scheduleForEach } from './schedule-fanout.schema';
 
 /**
  * The shape of a definition document. `machine` is a plain-JSON XState v5 config; the engine's

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PathError } from './data-schema';
+import type { PathError } from './path-error';
 
 /**
  * Evidence on events: which events take files (photos, PDFs) and how many, as a definition states

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { DataSchema, DefinitionDocument, StateConfig } from './document.schema';
+import { REGISTRY_CATEGORIES, type RegistryCategory, type RegistryFanOut, type VisitPeriod } from './schedule-fanout.schema';
 import { addDays, isDate, isoWeek } from './time';
 import { isWorkingDay, weekdayOf, type WorkCalendar } from './working-days';
 
@@ -22,33 +22,8 @@ import { isWorkingDay, weekdayOf, type WorkCalendar } from './working-days';
  * the tests share these rules.
  */
 
-/** Categories of the register, as the community writes them (民政 and 社区 practice). */
-export const REGISTRY_CATEGORIES = ['低保', '低收入', '特困', '独居老人', '空巢老人', '留守儿童', '残疾人'] as const;
-export type RegistryCategory = (typeof REGISTRY_CATEGORIES)[number];
-
-export const VISIT_PERIODS = ['weekly', 'monthly'] as const;
-export type VisitPeriod = (typeof VISIT_PERIODS)[number];
-
-const category = z.string().refine((c) => (REGISTRY_CATEGORIES as readonly string[]).includes(c), {
-  error: (iss) => `${JSON.stringify(iss.input)} is not a registry category; use one of ${REGISTRY_CATEGORIES.join(', ')}`,
-});
-const period = z.enum(VISIT_PERIODS, { error: (iss) => `${JSON.stringify(iss.input)} is not a visit cycle; use weekly or monthly` });
-
-export const registryFanOut = z.strictObject({
-  /** The categories whose households get a visit. */
-  categories: z.array(category).min(1),
-  /** How often a category is visited, unless an entry states its own cycle. */
-  cycles: z.record(z.string(), period),
-  /** true (default): a run starts only the households not yet visited in their cycle; false: every household, every run (still once per cycle). */
-  due: z.boolean().optional(),
-  /** Final states that count as a visit; another ending (missed) does not. */
-  visitedStates: z.array(z.string().min(1)).min(1),
-});
-export type RegistryFanOut = z.infer<typeof registryFanOut>;
-
-/** `schedule.forEach`: what a schedule's run fans out over besides grids. */
-export const scheduleForEach = z.strictObject({ registry: registryFanOut });
-export type ScheduleForEach = z.infer<typeof scheduleForEach>;
+// Callers take the block's schema from here as before.
+export { REGISTRY_CATEGORIES, VISIT_PERIODS, registryFanOut, scheduleForEach, type RegistryCategory, type VisitPeriod, type RegistryFanOut, type ScheduleForEach } from './schedule-fanout.schema';
 
 /** The input a fanned-out instance starts with: no personal data, only what identifies the round. */
 export const FANOUT_INPUT: Record<string, DataSchema['type']> = {

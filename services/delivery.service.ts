@@ -266,9 +266,10 @@ export class DeliveryService {
         .catch((e) => this.log?.warn('dispatcher tick failed', { error: e }))
         .then(() => undefined);
       await this.busy;
-      if (this.running) this.timer = setTimeout(tick, intervalMs);
+      if (this.running) this.timer = setTimeout(() => void tick(), intervalMs);
     };
-    this.timer = setTimeout(tick, 0);
+    // tick never rejects: a failed round is logged above and the next one is scheduled.
+    this.timer = setTimeout(() => void tick(), 0);
   }
 
   async stop(): Promise<void> {

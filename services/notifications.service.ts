@@ -170,8 +170,9 @@ export class NotificationService {
   // Every open stream's token is asked again now and then; a revoked or expired one ends its stream.
   private scheduleRecheck() {
     if (this.recheck || this.listeners.size === 0) return;
-    this.recheck = setTimeout(async () => {
-      await Promise.all(
+    // Each stream's check settles on its own (one that throws ends no other), so the round never rejects.
+    this.recheck = setTimeout(() => void (async () => {
+      await Promise.allSettled(
         [...this.listeners].map(async (l) => {
           // When the database is away the token can not be checked: keep the stream until it can.
           const valid = await l.handlers.stillValid().catch(() => true);
@@ -181,14 +182,15 @@ export class NotificationService {
       );
       this.recheck = undefined;
       this.scheduleRecheck();
-    }, this.limits.recheckMs);
+    })(), this.limits.recheckMs);
     this.recheck.unref();
   }
 
   // One poller for all streams of this API process, running only while someone listens.
   private poll() {
     if (this.timer || this.listeners.size === 0) return;
-    this.timer = setTimeout(async () => {
+    // The round catches its own failures (the database away), so it never rejects.
+    this.timer = setTimeout(() => void (async () => {
       try {
         const rows = await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where seq > ? order by seq limit 500`, [this.lastSeq ?? 0]);
         for (const r of rows) {
@@ -200,7 +202,7 @@ export class NotificationService {
       }
       this.timer = undefined;
       this.poll();
-    }, 300);
+    })(), 300);
     this.timer.unref();
   }
 

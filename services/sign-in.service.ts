@@ -13,8 +13,8 @@ const again = (provider: IdentityProvider) => `start again at /auth/${provider}/
 /** An account at a provider, as its answer says: the stable subject and what it says about the person. */
 interface ProviderAccount {
   subject: string;
-  /** For the refusal of an unlinked account: a name the person recognises. */
-  label?: string;
+  /** For the refusal of an unlinked account: a name the person recognises (asked only then). */
+  label?: () => Promise<string | undefined>;
   /** The member id the configured claim names (OIDC, GRIDFLOW_OIDC_MEMBER_CLAIM). */
   claimedMember?: { claim: string; value: string };
 }
@@ -93,9 +93,10 @@ export class SignInService {
       const byClaim = await this.sessions.linkByClaim(provider, account.subject, account.claimedMember.claim, account.claimedMember.value);
       if (byClaim) return byClaim;
     }
-    const who = `${account.label ? `"${account.label}", ` : ''}subject "${account.subject}"`;
+    const label = await account.label?.().catch(() => undefined);
+    const who = `${label ? `"${label}", ` : ''}subject "${account.subject}"`;
     throw forbidden(
-      `your ${PROVIDER_NAMES[provider]} account (${who}) is not linked to an active member of the registry; an administrator must link it: POST /api/members/<member id>/identities {"provider":"${provider}","subject":"${account.subject}"} or gridflow identity link --member <member id> --provider ${provider} --subject ${account.subject}`,
+      `your account at ${PROVIDER_NAMES[provider]} (${who}) is not linked to an active member of the registry; an administrator must link it: POST /api/members/<member id>/identities {"provider":"${provider}","subject":"${account.subject}"} or gridflow identity link --member <member id> --provider ${provider} --subject ${account.subject}`,
     );
   }
 
@@ -159,7 +160,9 @@ export class SignInService {
         throw this.oidcFailure(e);
       }
     }
-    const label = [all.name, all.preferred_username, all.email].find((v): v is string => typeof v === 'string');
+    const nameIn = (c: Record<string, unknown>) => [c.name, c.preferred_username, c.email].find((v): v is string => typeof v === 'string');
+    // The person's name, for telling them which account is not linked; often only at the userinfo endpoint.
+    const label = async () => nameIn(all) ?? nameIn(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub));
     const claimed = s.memberClaim ? all[s.memberClaim] : undefined;
     return { subject: claims.sub, label, claimedMember: s.memberClaim && typeof claimed === 'string' ? { claim: s.memberClaim, value: claimed } : undefined };
   }

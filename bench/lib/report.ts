@@ -1,5 +1,30 @@
-import type { EngineBenchResults } from '../run';
+import type { ApiPathResult, ReadApiResult } from './api';
+import type { EngineResult } from './engine';
 import type { LoadResult } from './load';
+import type { MemoryResult } from './memory';
+import type { ReplayRow } from './replay';
+import type { TransitionResult } from './transition';
+
+/** What one engine bench run measured, as bench/results/*.json keeps it. */
+export interface EngineBenchResults {
+  at: string;
+  quick: boolean;
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; postgres: string; temporalCli: string };
+  /** The run's sizes (BENCH_* variables or their defaults). */
+  config: Record<string, number | number[]>;
+  minutes?: number;
+  transition?: TransitionResult;
+  engine?: EngineResult;
+  api?: ApiPathResult;
+  /** The same path one process at a time: latency without queueing. */
+  apiIdle?: ApiPathResult;
+  /** One at a time with a pause before each event, as people use it. */
+  apiPaced?: ApiPathResult;
+  replay?: ReplayRow[];
+  memory?: MemoryResult;
+  read?: ReadApiResult;
+  load?: LoadResult;
+}
 
 const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d }));
 const ok = (met: boolean) => (met ? 'yes' : '**no**');

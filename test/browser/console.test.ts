@@ -433,7 +433,7 @@ test('the console is usable by keyboard, switches to English and keeps the API s
   const focused = await page.evaluate(() => ({ tag: document.activeElement?.tagName, outline: getComputedStyle(document.activeElement as Element).outlineStyle }));
   expect(['A', 'BUTTON', 'INPUT', 'SELECT']).toContain(focused.tag);
   expect(focused.outline).not.toBe('none');
-  const headers = await (await fetch(`${h.baseUrl}/`)).headers;
+  const headers = (await fetch(`${h.baseUrl}/`)).headers;
   expect(headers.get('content-security-policy')).toContain("script-src 'self'");
   // The API keeps its own stricter policy and never answers with HTML.
   const api = await fetch(`${h.baseUrl}/api/me`);

@@ -97,7 +97,7 @@ test('stopping PostgreSQL for a while under load loses and doubles nothing; the 
   for (const id of ids) await h.as(workerOf(id)).token();
   await stopPostgres();
   // Load while it is away: events go to the workflows (Temporal is up); their projections wait.
-  const during = await Promise.all(ids.map((id) => h?.send(id, { type: 'PING', requestId: 'during' }, workerOf(id))));
+  const during = await Promise.all(ids.map(async (id) => h?.send(id, { type: 'PING', requestId: 'during' }, workerOf(id))));
   const ready = await h.call('GET', '/readyz');
   // Timers fire and steps are taken meanwhile (Temporal is up): their projections retry.
   expect(ready.status).toBe(503);

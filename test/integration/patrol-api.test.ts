@@ -46,7 +46,7 @@ describe('a daily patrol driven through the API', () => {
     const res = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid, input: { date: day } });
     expect(res.status).toBe(200);
     expect(res.body.workflowId).toBe(id);
-    const runs = await h.services.client.workflow.list({ query: `WorkflowId = '${id}'` });
+    const runs = h.services.client.workflow.list({ query: `WorkflowId = '${id}'` });
     let count = 0;
     for await (const _ of runs) count++;
     expect(count).toBe(1);

@@ -44,6 +44,22 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
+/**
+ * The provider warns about how it is deployed: Node 20 rather than 22, and its in-memory store. Both
+ * are what a test provider wants, so those warnings are left out of the test output.
+ */
+function quietly<T>(f: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('oidc-provider WARNING')) warn(...args);
+  };
+  try {
+    return f();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 const b64 = (v: Buffer | string) => Buffer.from(v).toString('base64url');
 
 function loginPage(uid: string, accounts: Map<string, Claims>): string {
@@ -64,7 +80,7 @@ async function formBody(req: http.IncomingMessage): Promise<URLSearchParams> {
 export async function startOidcProvider(opts: { redirectUris: string[]; accounts?: Record<string, Claims>; idTokenSeconds?: number }): Promise<TestProvider> {
   // require() so that jest's ESM transform (jest.config.js) compiles the package for its loader.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Provider = (require('oidc-provider') as { default: ProviderClass }).default;
+  const Provider = quietly(() => (require('oidc-provider') as { default: ProviderClass }).default);
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = crypto.randomBytes(8).toString('hex');
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
@@ -76,7 +92,7 @@ export async function startOidcProvider(opts: { redirectUris: string[]; accounts
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const provider = new Provider(issuer, {
+  const provider = quietly(() => new Provider(issuer, {
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: opts.redirectUris, grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
     jwks: { keys: [jwk] },
     cookies: { keys: [crypto.randomBytes(16).toString('hex')] },
@@ -98,7 +114,7 @@ export async function startOidcProvider(opts: { redirectUris: string[]; accounts
       return grant;
     },
     ttl: { IdToken: opts.idTokenSeconds ?? 3600, AccessToken: 600, Grant: 3600, Session: 3600, Interaction: 600 },
-  });
+  }));
   const handle = provider.callback();
 
   const t: TestProvider = {

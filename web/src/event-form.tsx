@@ -149,7 +149,7 @@ export function EventForm({
   };
 
   return (
-    <form class="event-form" onSubmit={submit} aria-labelledby={`${id}-title`}>
+    <form class="event-form" onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>{eventName(type)}</h3>
       {props.map(([name, f]) => {
         const fid = `${id}-${name}`;

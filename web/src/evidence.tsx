@@ -96,21 +96,28 @@ function EvidenceItem({ workflowId, file }: { workflowId: string; file: Evidence
       live = false;
     };
   }, [workflowId, file.sha256]);
+  const [failed, setFailed] = useState<string>();
   const open = async () => {
-    const url = URL.createObjectURL(await fetchBlob());
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = file.name;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    setFailed(undefined);
+    try {
+      const url = URL.createObjectURL(await fetchBlob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = file.name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setFailed((e as Error).message);
+    }
   };
   return (
     <li class="evidence-item">
       {thumb && <img src={thumb} alt={file.name} width={64} height={64} style="object-fit: cover" />}
-      <button type="button" class="link" onClick={open} aria-label={`${tr('open')} ${file.name}`}>
+      <button type="button" class="link" onClick={() => void open()} aria-label={`${tr('open')} ${file.name}`}>
         {file.name}
       </button>
       <span class="muted small"> {Math.max(1, Math.round(file.size / 1024))} KB</span>
+      {failed && <span class="field-error" role="alert"> {failed}</span>}
     </li>
   );
 }

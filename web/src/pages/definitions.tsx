@@ -210,7 +210,7 @@ function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
     <section aria-labelledby="sim-h" class="card">
       <h2 id="sim-h">{t('simulator')}</h2>
       <p class="muted">{t('simulatorHelp')}</p>
-      <form onSubmit={run}>
+      <form onSubmit={(e) => void run(e)}>
         <div class="row">
           <label>
             {t('startAt')}
@@ -344,7 +344,7 @@ function DiffPanel({ doc, valid, published }: { doc: any; valid: boolean; publis
     <section aria-labelledby="diff-h" class="card">
       <h2 id="diff-h">{t('diff')}</h2>
       <p class="muted">{t('diffAgainst', { v: published })}</p>
-      <button type="button" onClick={run} disabled={!valid}>
+      <button type="button" onClick={() => void run()} disabled={!valid}>
         {t('showDiff')}
       </button>
       {error && <ErrorBox error={error} />}
@@ -401,7 +401,7 @@ function Publish({ doc, valid, onPublished }: { doc: any; valid: boolean; onPubl
   return (
     <section aria-labelledby="pub-h" class="card">
       <h2 id="pub-h">{t('publish')}</h2>
-      <form onSubmit={publish}>
+      <form onSubmit={(e) => void publish(e)}>
         <label for="change-note" class="block">
           {t('changeNote')}
         </label>

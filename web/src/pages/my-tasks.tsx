@@ -99,7 +99,7 @@ function TaskCard({ task, owner, onChanged }: { task: Task; owner: string; onCha
               class={type === 'SUBMIT' || type === 'START' ? 'primary' : undefined}
               disabled={busy || info.loading}
               aria-expanded={needsForm ? open === type : undefined}
-              onClick={() => (needsForm ? setOpen(open === type ? null : type) : oneTap(type))}
+              onClick={() => (needsForm ? setOpen(open === type ? null : type) : void oneTap(type))}
             >
               {eventName(type)}
             </button>
@@ -151,9 +151,15 @@ function Inbox({ owner }: { owner: string }) {
       ),
     [],
   );
+  const [markError, setMarkError] = useState<Error>();
   const markRead = async (id: string) => {
-    const r = await post<Notice>(`/api/notifications/${encodeURIComponent(id)}/read`);
-    setItems((xs) => xs.map((x) => (x.id === id ? { ...x, readAt: r.readAt ?? new Date().toISOString() } : x)));
+    setMarkError(undefined);
+    try {
+      const r = await post<Notice>(`/api/notifications/${encodeURIComponent(id)}/read`);
+      setItems((xs) => xs.map((x) => (x.id === id ? { ...x, readAt: r.readAt ?? new Date().toISOString() } : x)));
+    } catch (e) {
+      setMarkError(e as Error);
+    }
   };
   return (
     <section aria-labelledby="inbox-h" class="inbox">
@@ -161,6 +167,7 @@ function Inbox({ owner }: { owner: string }) {
         {t('inbox')} <small class={live ? 'ok' : 'muted'}>{live ? t('live') : t('offline')}</small>
       </h2>
       {first.error && <ErrorBox error={first.error} retry={first.reload} />}
+      {markError && <ErrorBox error={markError} />}
       <ul class="notices" aria-live="polite" aria-relevant="additions">
         {items.length === 0 && <li class="muted">{t('noInbox')}</li>}
         {items.map((n) => (
@@ -172,7 +179,7 @@ function Inbox({ owner }: { owner: string }) {
             <p class="meta">
               <time dateTime={n.at}>{when(n.at)}</time>
               {!n.readAt && (
-                <button type="button" class="link" onClick={() => markRead(n.id)} aria-label={`${t('markRead')}: ${n.title}`}>
+                <button type="button" class="link" onClick={() => void markRead(n.id)} aria-label={`${t('markRead')}: ${n.title}`}>
                   {t('markRead')}
                 </button>
               )}

@@ -187,7 +187,7 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
                 </div>
               )}
               {next && (
-                <button type="button" onClick={() => more(next)}>
+                <button type="button" onClick={() => void more(next)}>
                   {t('more')}
                 </button>
               )}
