@@ -11,6 +11,7 @@ import { answerOptions, methodNotAllowed, openApiDocument } from './openapi';
 import { notFoundRoute, problemHandler } from './problem';
 import { processRoutes } from './processes.routes';
 import { statsRoutes } from './stats.routes';
+import { namerFrom } from '../services/names';
 import type { StatsService } from '../services/stats.service';
 import { deliveryRoutes } from './delivery.routes';
 import { notificationRoutes } from './notifications.routes';
@@ -115,7 +116,7 @@ export function createApp(deps: AppDeps): express.Express {
     const p = req.principal;
     res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null });
   });
-  app.use('/api/processes', processExtrasRoutes(deps), satisfactionLinkRoutes(deps.satisfaction), processRoutes(deps.processes, deps.stats));
+  app.use('/api/processes', processExtrasRoutes(deps), satisfactionLinkRoutes(deps.satisfaction), processRoutes(deps.processes, deps.stats, namerFrom(deps.community, deps.definitions)));
   app.use('/api/intake/systems', intakeSystemRoutes(deps.intake));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations, deps.schedules));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
@@ -128,7 +129,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/notifications', notificationRoutes(deps.notifications));
   app.use('/api/tokens', tokenRoutes(deps.tokens));
   app.use('/api', sessionRoutes(deps.sessions, deps.community));
-  app.use('/api', statsRoutes(deps.stats));
+  app.use('/api', statsRoutes(deps.stats, namerFrom(deps.community, deps.definitions)));
   app.use(methodNotAllowed());
   app.use(notFoundRoute);
   app.use(problemHandler(deps.log));

@@ -5,6 +5,7 @@ import { sendCsv } from './csv';
 import type { StatsService } from '../services/stats.service';
 import type { ProcessService } from '../services/processes.service';
 import { mayReach, mayReachProcess, requireRole, type Principal } from './auth';
+import { nameRows, type Namer } from '../services/names';
 
 const eventType = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in SCREAMING_CASE, e.g. "START"');
 const dataObject = z.record(z.string(), z.unknown());
@@ -37,6 +38,9 @@ const OFFSET = String.raw`(Z|[+-](0\d|1[0-4]):[0-5]\d)`;
 export const dayOrInstant = z.string().regex(new RegExp(`^${DAY}(${TIME}${OFFSET})?$`), 'a day (YYYY-MM-DD) or a time with an offset (2026-11-25T08:00:00+08:00)');
 const isoTime = z.string().regex(new RegExp(`^${DAY}(${TIME}${OFFSET}?)?$`), 'an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00+08:00');
 
+/** The language of the names a CSV export carries next to the codes (grid, state). */
+export const csvLang = z.enum(['zh', 'en']).default('zh').describe('The language of the names in a CSV export (gridName, stateName); codes stay as they are');
+
 export const listQuery = z.strictObject({
   definition: z.string().optional(),
   grid: z.string().optional(),
@@ -53,14 +57,15 @@ export const listQuery = z.strictObject({
   updatedFrom: isoTime.optional(),
   updatedTo: isoTime.optional(),
   format: z.enum(['json', 'csv']).default('json'),
+  lang: csvLang,
 });
 
 /** Managers and above start community-level processes and cancel; grid roles act within their grids. */
 const COMMUNITY_ROLES = new Set<Principal['role']>(['admin', 'manager', 'ops']);
 
-const PROCESS_CSV_COLUMNS = ['workflowId', 'definition', 'definitionVersion', 'title', 'grid', 'businessKey', 'status', 'state', 'assignee', 'dueAt', 'overdue', 'startedAt', 'updatedAt', 'endedAt'];
+const PROCESS_CSV_COLUMNS = ['workflowId', 'definition', 'definitionVersion', 'title', 'grid', 'gridName', 'businessKey', 'status', 'state', 'stateName', 'assignee', 'dueAt', 'overdue', 'startedAt', 'updatedAt', 'endedAt'];
 
-export function processRoutes(processes: ProcessService, stats?: StatsService): Router {
+export function processRoutes(processes: ProcessService, stats?: StatsService, namer?: Namer): Router {
   const r = Router();
 
   // Object-level check on every route that takes an id: another grid's process is simply not there.
@@ -83,13 +88,15 @@ export function processRoutes(processes: ProcessService, stats?: StatsService): 
   });
 
   r.get('/', async (req, res) => {
-    const { format, ...q } = listQuery.parse(req.query);
+    const { format, lang, ...q } = listQuery.parse(req.query);
     const p = req.principal as Principal;
     const page = await processes.list({ ...q, grids: p.organizationId ? { organization: p.organizationId } : p.grids });
     if (format === 'json') return void res.json(page);
     // Exports of lists are audited (PIPL), and the columns stay the same from page to page.
     await stats?.recordExport(p.memberId ?? p.name, 'processes', { query: req.query, rows: page.items.length });
-    sendCsv(res, 'processes.csv', page.items.map((i) => ({ ...i })), { columns: PROCESS_CSV_COLUMNS, nextCursor: page.nextCursor });
+    // People's names next to the codes: the codes stay for whoever reads the file by machine.
+    const rows = namer ? await nameRows(page.items, namer, lang) : page.items;
+    sendCsv(res, 'processes.csv', rows.map((i) => ({ ...i })), { columns: PROCESS_CSV_COLUMNS, nextCursor: page.nextCursor });
   });
 
   r.get('/:id', async (req, res) => {

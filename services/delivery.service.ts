@@ -5,6 +5,7 @@ import { addDays, atLocal, formatLocal, localDate, parseClock } from '../engine/
 import type { Logger } from '../infra/log';
 import { badRequest, notFound } from './errors';
 import { checkWebhookUrl, postWebhook, resolveWebhookHost, WebhookRefused } from './webhooks';
+import { gridNames, nameGrids } from './names';
 
 const ZONE = 'Asia/Shanghai';
 const MAX_ATTEMPTS = 60;
@@ -160,7 +161,10 @@ export class DeliveryService {
     if (!channel?.enabled) return;
     const at = Date.parse(p.at);
     const after = deliverAfter(Math.max(at, Date.now()), p.notice.urgent, channel.quietStart, channel.quietEnd);
-    const payload = wecomMessage(channel.format, p.notice, p.grid, p.at, p.id);
+    // The group reads grid names (第三网格) for grid ids, as the registry has them when the notice is queued.
+    const grids = await gridNames(this.orm);
+    const notice = { ...p.notice, title: nameGrids(p.notice.title, grids), body: nameGrids(p.notice.body, grids) };
+    const payload = wecomMessage(channel.format, notice, grids.get(p.grid) ?? p.grid, p.at, p.id);
     await this.conn().execute(
       `insert into delivery (id, workflow_id, grid_id, kind, urgent, payload, status, created_at, deliver_after, next_attempt_at, deferred)
        values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) on conflict (id) do nothing`,

@@ -4,6 +4,7 @@ import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../config/config';
 import { formatLocal } from '../engine/time';
 import { badRequest, forbidden, notFound, ProblemError } from './errors';
 import { callerKey } from './tokens.service';
+import { gridNames, nameGrids } from './names';
 
 export interface InboxItem {
   id: string;
@@ -15,6 +16,8 @@ export interface InboxItem {
   urgent: boolean;
   workflowId: string;
   grid: string | null;
+  /** The grid's name in the registry (第三网格), for people; `grid` is its id. */
+  gridName: string | null;
   role: string;
   memberId: string | null;
   readAt: string | null;
@@ -36,16 +39,18 @@ interface Row {
 }
 
 const iso = (d: Date) => formatLocal(new Date(d).getTime(), 'Asia/Shanghai');
-const item = (r: Row): InboxItem => ({
+// A notice is stored as the process rendered it; people read it with grid names for grid ids, as the registry has them now.
+const item = (r: Row, grids: Map<string, string>): InboxItem => ({
   id: r.id,
   seq: Number(r.seq),
   at: iso(r.at),
   kind: r.kind,
-  title: r.title,
-  body: r.body,
+  title: nameGrids(r.title, grids),
+  body: nameGrids(r.body, grids),
   urgent: r.urgent,
   workflowId: r.workflow_id,
   grid: r.grid,
+  gridName: r.grid === null ? null : grids.get(r.grid) ?? r.grid,
   role: r.role,
   memberId: r.member_id,
   readAt: r.read_at ? iso(r.read_at) : null,
@@ -128,7 +133,8 @@ export class NotificationService {
       `select * from notification ${where.length ? `where ${where.join(' and ')}` : ''} order by seq desc limit ?`,
       [...params, q.limit],
     );
-    return rows.map(item);
+    const grids = await gridNames(this.orm);
+    return rows.map((r) => item(r, grids));
   }
 
   async markRead(id: string, principal: Principal): Promise<InboxItem> {
@@ -137,7 +143,7 @@ export class NotificationService {
     // Someone else's notice is indistinguishable from none.
     if (!row || !this.visible(principal, principal.memberId, row)) throw notFound(`notification "${id}" does not exist`);
     await this.orm.em.fork().getConnection().execute(`update notification set read_at = coalesce(read_at, now()) where id = ?`, [id]);
-    return item((await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]))[0]);
+    return item((await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]))[0], await gridNames(this.orm));
   }
 
   /**
@@ -193,9 +199,10 @@ export class NotificationService {
     this.timer = setTimeout(() => void (async () => {
       try {
         const rows = await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where seq > ? order by seq limit 500`, [this.lastSeq ?? 0]);
+        const grids = rows.length ? await gridNames(this.orm) : new Map<string, string>();
         for (const r of rows) {
           this.lastSeq = Math.max(this.lastSeq ?? 0, Number(r.seq));
-          for (const l of this.listeners) if (this.visible(l.principal, l.member, r)) l.handlers.notice(item(r));
+          for (const l of this.listeners) if (this.visible(l.principal, l.member, r)) l.handlers.notice(item(r, grids));
         }
       } catch {
         // the database is away: try again on the next tick

@@ -143,11 +143,11 @@ test('each reminder of a patrol day reaches the grid group once, in order, at it
   expect(receiver.mine).toHaveLength(5);
   const titles = all.map((m) => (m.body.markdown?.content ?? '').split('\n')[0]);
   expect(titles).toEqual([
-    '**【提醒】grid-03 巡查提醒：尚未开始**',
-    '**【提醒】grid-03 巡查提醒：尚未提交**',
-    '**【提醒】grid-03 巡查提醒：即将超时**',
-    '**【督办】督办：grid-03 巡查「开始巡查」已超时 0秒**',
-    '**【督办】督办：grid-03 巡查「开始巡查」已超时 1秒**',
+    '**【提醒】第三网格 巡查提醒：尚未开始**',
+    '**【提醒】第三网格 巡查提醒：尚未提交**',
+    '**【提醒】第三网格 巡查提醒：即将超时**',
+    '**【督办】督办：第三网格 巡查「开始巡查」已超时 0秒**',
+    '**【督办】督办：第三网格 巡查「开始巡查」已超时 1秒**',
   ]);
   expect(new Set(all.map((m) => m.id)).size).toBe(5);
   // At their times: about 1, 2, 3, 4 and 5 seconds after the start (the dispatcher ticks every 200 ms).
@@ -160,7 +160,7 @@ test('each reminder of a patrol day reaches the grid group once, in order, at it
   const inbox = await h.call('GET', `/api/notifications?member=me&workflowId=${enc(id)}`, undefined, as(worker03));
   expect(inbox.status).toBe(200);
   const mine = inbox.body.items.map((n: { title: string }) => n.title).reverse();
-  expect(mine).toEqual(['grid-03 巡查提醒：尚未开始', 'grid-03 巡查提醒：尚未提交', 'grid-03 巡查提醒：即将超时']);
+  expect(mine).toEqual(['第三网格 巡查提醒：尚未开始', '第三网格 巡查提醒：尚未提交', '第三网格 巡查提醒：即将超时']);
   await eventually(async () => streamed.filter((n) => n.id.startsWith(id)).length >= 3);
   expect(streamed.filter((n) => n.id.startsWith(id)).map((n) => n.title)).toEqual(mine);
   controller.abort();
@@ -253,11 +253,11 @@ test('while the group\'s webhook is down, reminders wait and retry; when it is b
   await eventually(async () => receiver.mine.length >= 5, 60_000, 250);
   await new Promise((r) => setTimeout(r, 1500));
   expect(receiver.mine.map((m) => (m.body.text?.content ?? '').split('\n')[0])).toEqual([
-    '【提醒】grid-04 巡查提醒：尚未开始',
-    '【提醒】grid-04 巡查提醒：尚未提交',
-    '【提醒】grid-04 巡查提醒：即将超时',
-    '【督办】督办：grid-04 巡查「开始巡查」已超时 0秒',
-    '【督办】督办：grid-04 巡查「开始巡查」已超时 0.5秒',
+    '【提醒】第四网格 巡查提醒：尚未开始',
+    '【提醒】第四网格 巡查提醒：尚未提交',
+    '【提醒】第四网格 巡查提醒：即将超时',
+    '【督办】督办：第四网格 巡查「开始巡查」已超时 0秒',
+    '【督办】督办：第四网格 巡查「开始巡查」已超时 0.5秒',
   ]);
   const done = (await h.call('GET', `/api/deliveries?workflowId=${enc(id)}`)).body.items;
   expect(done.every((d: { status: string }) => d.status === 'delivered')).toBe(true);
