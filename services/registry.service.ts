@@ -214,9 +214,18 @@ export class RegistryService {
     setPersonal('phone', value.phone);
     setPersonal('idNumber', value.idNumber);
     setPersonal('address', value.address);
-    if (value.cycle !== undefined && value.cycle !== (e.cycle ?? null)) (e.cycle = value.cycle), changed.push('cycle');
-    if (value.since !== undefined && value.since !== e.since) (e.since = value.since), changed.push('since');
-    if (value.active !== undefined && value.active !== e.active) (e.active = value.active), changed.push('active');
+    if (value.cycle !== undefined && value.cycle !== (e.cycle ?? null)) {
+      e.cycle = value.cycle;
+      changed.push('cycle');
+    }
+    if (value.since !== undefined && value.since !== e.since) {
+      e.since = value.since;
+      changed.push('since');
+    }
+    if (value.active !== undefined && value.active !== e.active) {
+      e.active = value.active;
+      changed.push('active');
+    }
     if (changed.length) {
       e.updatedAt = new Date();
       e.updatedBy = actor;
@@ -325,10 +334,11 @@ export class RegistryService {
         changed = true;
       }
     }
-    if (e.gridId !== r.grid) (e.gridId = r.grid), (changed = true);
-    if ((e.cycle ?? null) !== r.cycle) (e.cycle = r.cycle), (changed = true);
-    if (r.since !== null && e.since !== r.since) (e.since = r.since), (changed = true);
-    if (e.active !== r.active) (e.active = r.active), (changed = true);
+    const next = { gridId: r.grid, cycle: r.cycle, since: r.since ?? e.since, active: r.active };
+    if (e.gridId !== next.gridId || (e.cycle ?? null) !== next.cycle || e.since !== next.since || e.active !== next.active) {
+      Object.assign(e, next);
+      changed = true;
+    }
     return changed;
   }
 
