@@ -1,6 +1,45 @@
-/** The console's one way to the API: the signed-in token, JSON in and out, problems as errors. */
+/**
+ * The console's one way to the API: the signed-in token or the session cookie (signed in through an
+ * identity provider), JSON in and out, problems as errors.
+ */
 
 const TOKEN_KEY = 'gridflow.token';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The session's CSRF token: the server sets it in a cookie this script may read (the session cookie
+ * itself it may not) and wants it back in X-CSRF-Token on every request that changes something.
+ */
+function csrfToken(): string | undefined {
+  const m = /(?:^|;\s*)(?:__Host-)?gridflow_csrf=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+/** Signed in: with a token kept here, or with a session (its CSRF cookie is there while it lasts). */
+export function signedIn(): boolean {
+  return Boolean(savedToken() || csrfToken());
+}
+
+let ended: string | undefined;
+/** Why the session ended, as the server said at the request it refused; once. */
+export function endedBecause(): string | undefined {
+  const why = ended;
+  ended = undefined;
+  return why;
+}
+
+function forgetSession(): void {
+  const secure = location.protocol === 'https:';
+  document.cookie = `${secure ? '__Host-' : ''}gridflow_csrf=; Max-Age=0; Path=/${secure ? '; Secure' : ''}`;
+}
+
+/** Signs out: forgets the token, or ends the session on the server (its cookies go with it). */
+export async function signOut(): Promise<void> {
+  saveToken(null);
+  const csrf = csrfToken();
+  if (csrf) await fetch('/auth/signout', { method: 'POST', headers: { 'X-CSRF-Token': csrf } }).catch(() => undefined);
+  forgetSession();
+}
 
 export function savedToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY);
@@ -48,6 +87,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
     headers: {
       accept: 'application/json',
       ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(!token && UNSAFE.has(method) && csrfToken() ? { 'X-CSRF-Token': csrfToken() as string } : {}),
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -60,7 +100,13 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
     parsed = { detail: text };
   }
   if (!res.ok) {
-    if (res.status === 401) onUnauthorized();
+    if (res.status === 401) {
+      if (!token && csrfToken()) {
+        ended = parsed?.detail;
+        forgetSession();
+      }
+      onUnauthorized();
+    }
     throw new ApiError(res.status, parsed?.title ?? res.statusText, parsed?.detail ?? '', parsed?.errors ?? [], parsed ?? {});
   }
   return parsed as T;

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { get, saveToken, savedToken, whenUnauthorized, type Me } from './api';
+import { get, saveToken, signedIn, signOut, whenUnauthorized, type Me } from './api';
 import { currentLang, roleName, setLang, t } from './i18n';
 import { parseRoute, navigate, ErrorBox, PageTitle } from './util';
 import { Dashboard } from './pages/dashboard';
@@ -8,6 +8,7 @@ import { ProcessList } from './pages/processes';
 import { ProcessPage } from './pages/process';
 import { DefinitionList, DefinitionEditor } from './pages/definitions';
 import { MyTasks } from './pages/my-tasks';
+import { SignInProviders } from './sign-in-providers';
 import { offlineMe } from './offline/field';
 import { registerServiceWorker } from './offline/register';
 
@@ -57,6 +58,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   return (
     <main id="main" class="signin">
       <PageTitle>{t('appName')}</PageTitle>
+      <SignInProviders />
       <form
         onSubmit={(e) => {
           saveToken(token.trim(), remember);
@@ -90,7 +92,7 @@ function NoAccess() {
 }
 
 function App() {
-  const [me, setMe] = useState<Me | null | undefined>(savedToken() ? undefined : null);
+  const [me, setMe] = useState<Me | null | undefined>(signedIn() ? undefined : null);
   const [hash, setHash] = useState(location.hash);
   const [, setLangTick] = useState(0);
 
@@ -101,7 +103,7 @@ function App() {
       saveToken(null);
       setMe(null);
     });
-    if (savedToken())
+    if (signedIn())
       get<Me>('/api/me').then(setMe, (e) => {
         // No answer (offline): the field page opens for the person last signed in on this phone.
         const known = offlineMe(e);
@@ -194,7 +196,7 @@ function App() {
             type="button"
             class="link"
             onClick={() => {
-              saveToken(null);
+              void signOut();
               setMe(null);
               location.hash = '';
             }}

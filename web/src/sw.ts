@@ -32,7 +32,7 @@ const scope = new URL(sw.registration.scope);
 const INDEX = new URL('./', scope).href;
 
 /** Routes that are the server's own and must always reach it (or fail, so the page knows it is offline). */
-const SERVER_ONLY = /^\/(api\/|r\/|metrics$|healthz$|readyz$)/;
+const SERVER_ONLY = /^\/(api\/|auth\/|r\/|metrics$|healthz$|readyz$)/;
 
 sw.addEventListener('install', (e) => {
   e.waitUntil(
