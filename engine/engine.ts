@@ -1,4 +1,4 @@
-import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateNode } from 'xstate';
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateNode, type StateValue } from 'xstate';
 import { metaOf, type CompiledDefinition, type Context } from './compile';
 import { checkData, type PathError } from './data-schema';
 import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
@@ -130,8 +130,46 @@ function snapshotOf(def: CompiledDefinition, inst: Instance): AnyMachineSnapshot
   return def.machine.resolveState({ value: inst.value as never, context: inst.context });
 }
 
+/**
+ * The active state nodes of a snapshot, read from its value against the machine's tree: each
+ * node with the keys of its value, then their subtrees one by one; the machine first. This is the
+ * order XState resolves a state value in (`machine.resolveState`), which the engine's snapshots
+ * come from, so deadlines and tasks keep the order they always had.
+ */
 function activeNodes(snapshot: AnyMachineSnapshot): AnyStateNode[] {
-  return (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes;
+  const nodes = new Set<AnyStateNode>([snapshot.machine.root]);
+  const walk = (node: AnyStateNode, value: StateValue) => {
+    if (typeof value === 'string') {
+      nodes.add(node).add(childOf(node, value));
+      return;
+    }
+    const keys = Object.keys(value);
+    nodes.add(node);
+    for (const key of keys) nodes.add(childOf(node, key));
+    for (const key of keys) walk(childOf(node, key), value[key] as StateValue);
+  };
+  walk(snapshot.machine.root, snapshot.value as StateValue);
+  return [...nodes];
+}
+
+function childOf(node: AnyStateNode, key: string): AnyStateNode {
+  const child = (node.states as Record<string, AnyStateNode>)[key];
+  if (!child) throw new Error(`state "${key}" does not exist in "${node.id}"`);
+  return child;
+}
+
+/**
+ * The active nodes after a step from `prevNodes`, in the order XState keeps them after a
+ * transition: those that stay keep their place and those entered follow in document order; a
+ * machine that has finished lists them in reverse document order (the order it exits them in).
+ * Entry times and deadlines are recorded in this order, as they always were.
+ */
+function nodesAfterStep(prevNodes: AnyStateNode[], next: AnyMachineSnapshot): AnyStateNode[] {
+  const active = activeNodes(next);
+  if (next.status === 'done') return active.sort((a, b) => b.order - a.order);
+  const stayed = new Set(prevNodes.filter((n) => active.includes(n)));
+  const entered = active.filter((n) => !stayed.has(n)).sort((a, b) => a.order - b.order);
+  return [...stayed, ...entered];
 }
 
 /** The event as the machine sees it; `due` is the due time of the task it answers, if any. */
@@ -306,9 +344,11 @@ function effectsOf(def: CompiledDefinition, actions: { type: string; params?: un
   return effects;
 }
 
-/** Moves an instance from `prev` to `next`, keeping entry times and deadlines of the nodes that stay. */
-function advance(def: CompiledDefinition, prev: Instance | undefined, prevNodes: AnyStateNode[], next: AnyMachineSnapshot, at: number, seq: number): Instance {
-  const nextNodes = activeNodes(next);
+/**
+ * Moves an instance from `prev` to `next`, keeping entry times and deadlines of the nodes that stay.
+ * `nextNodes` are next's active nodes in the order their deadlines are scheduled in.
+ */
+function advance(def: CompiledDefinition, prev: Instance | undefined, prevNodes: AnyStateNode[], next: AnyMachineSnapshot, nextNodes: AnyStateNode[], at: number, seq: number): Instance {
   const before = new Set(prevNodes.map((n) => n.id));
   const after = new Set(nextNodes.map((n) => n.id));
   const context = next.context as Context;
@@ -348,7 +388,7 @@ export function startInstance(def: CompiledDefinition, opts: StartOptions): Step
     businessKey: opts.businessKey,
   };
   const [snapshot, actions] = initialTransition(def.machine, context);
-  const instance = advance(def, undefined, [], snapshot, opts.at, 1);
+  const instance = advance(def, undefined, [], snapshot, nodesAfterStep([], snapshot), opts.at, 1);
   return {
     seq: 1,
     at: opts.at,
@@ -453,7 +493,7 @@ export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
   const xev = xstateEvent(def, ev, inst);
   const [next, actions] = transition(def.machine, snapshot, xev as never);
   const seq = inst.seq + 1;
-  const instance = advance(def, inst, prevNodes, next, ev.at, seq);
+  const instance = advance(def, inst, prevNodes, next, nodesAfterStep(prevNodes, next), ev.at, seq);
   const who = ev.by ? identities(ev.by) : ev.actor && source === 'client' ? [ev.actor] : undefined;
   if (who) instance.actors = { ...(inst.actors ?? {}), [ev.type]: who };
   const stillActive = new Set(activeNodes(next).map((n) => n.id));
@@ -591,7 +631,7 @@ export function migrateInstance(
   const context: Context = { ...JSON.parse(JSON.stringify(defaults)), ...inst.context };
   const snapshot = to.machine.resolveState({ value: pathToValue(path) as never, context });
   const seq = inst.seq + 1;
-  const instance = advance(to, undefined, [], snapshot, at, seq);
+  const instance = advance(to, undefined, [], snapshot, activeNodes(snapshot), at, seq);
   if (inst.actors) instance.actors = inst.actors;
   return {
     seq,
