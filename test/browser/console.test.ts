@@ -324,7 +324,8 @@ test('a grid worker starts, checks in, reports an issue and submits a patrol on 
   await page.getByText('上报问题 · 已完成：patrolling').waitFor();
 
   // The reminder (4 s into the patrol) arrives in the inbox by itself, over the live stream.
-  const notice = page.locator('.notices .notice').filter({ hasText: `巡查提醒：${grid} 今日巡查请在 18:00 前提交` });
+  // The notice names the grid as the registry does (第七网格), where the template wrote its id.
+  const notice = page.locator('.notices .notice').filter({ hasText: '巡查提醒：第七网格 今日巡查请在 18:00 前提交' });
   await notice.waitFor({ timeout: 20_000 });
   await expect(notice.textContent()).resolves.toContain('已签到 1 处');
   await screenshot(page, 'worker-reminder-phone');
@@ -367,7 +368,9 @@ test('a grid worker submits the weekly report choosing the issues to escalate fr
   await signIn(page, h.baseUrl, workerToken);
   const card = page.locator(`li[data-task="${reportId}#drafting"]`);
   await card.waitFor({ timeout: 20_000 });
-  await card.getByRole('button', { name: '提交' }).click();
+  // The built-in report is shown by its names: the grid's, and the event's (SUBMIT is 提交周报).
+  await card.locator('.meta').filter({ hasText: '第九网格' }).waitFor();
+  await card.getByRole('button', { name: '提交周报' }).click();
   // The form offers this grid's open issues as checkboxes, nothing to type.
   const choice = card.getByRole('checkbox', { name: issueId });
   await choice.waitFor();
@@ -375,8 +378,8 @@ test('a grid worker submits the weekly report choosing the issues to escalate fr
   await choice.check();
   expect(await unlabelled(page)).toEqual([]);
   await screenshot(page, 'worker-weekly-report-phone');
-  await card.getByRole('button', { name: '确认提交' }).click();
-  await page.getByText('提交 · 已完成：review').waitFor();
+  await card.getByRole('button', { name: '确认提交周报' }).click();
+  await page.getByText('提交周报 · 已完成：待审核').waitFor();
   const d = await h.call('GET', `/api/processes/${encodeURIComponent(reportId)}`);
   expect(d.body.context.report).toMatchObject({ escalate: [issueId] });
   expect(pageErrors(page)).toEqual([]);

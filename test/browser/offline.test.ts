@@ -248,7 +248,7 @@ test('offline, a grid worker checks in twice with photos; both wait on the phone
     expect(bytes.length).toBeLessThan(1024 * 1024);
   }
   // The status line tells of the last one sent, and the task stays for the submit.
-  await page.getByRole('status').filter({ hasText: '签到 · 已完成：patrolling' }).waitFor();
+  await page.getByRole('status').filter({ hasText: '签到 · 已完成：巡查中' }).waitFor();
   expect(problems).toEqual([]);
 }, 120_000);
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { layoutMachineStrict, type DiagramLayout } from '../../web/src/diagram-layout';
+import { layoutMachineStrict, textWidth, type DiagramLayout } from '../../web/src/diagram-layout';
 
 /**
  * The layout's exact output, pinned: the four built-ins in full (so a change shows as a readable
@@ -82,5 +82,38 @@ describe('the diagram layout, pinned', () => {
   it('lays out drafts and damaged built-ins exactly as pinned', () => {
     expect(Object.keys(now.digests).length).toBeGreaterThanOrEqual(60);
     expect(now.digests).toEqual(pinned.digests);
+  });
+});
+
+describe('the diagram layout with display names', () => {
+  const issueDoc = YAML.parse(fs.readFileSync(path.join(definitionsDir, 'issue.definition.yaml'), 'utf8'));
+  const labels = issueDoc.labels as { states: Record<string, { zh: string }>; events: Record<string, { zh: string }> };
+  const names = { state: (k: string) => labels.states[k]?.zh, event: (e: string) => labels.events[e]?.zh };
+  const named = layoutMachineStrict(issueDoc.machine, names);
+
+  it('draws each state and event by its name, keeping the codes as ids', () => {
+    const handling = named.nodes.find((n) => n.id === 'active.handling');
+    expect(handling).toMatchObject({ key: 'handling', label: '办理中' });
+    expect(named.nodes.find((n) => n.id === 'active')?.label).toBe('已受理');
+    const verified = named.edges.find((e) => e.event === 'VERIFY_OK');
+    expect(verified).toMatchObject({ from: 'verification', to: 'awaiting-evaluation', label: '核查通过' });
+    expect(named.edges.find((e) => e.event === 'EVALUATE' && e.guard)?.label).toBe('评价 [compare]');
+  });
+
+  it('sizes boxes for the names and keeps them apart', () => {
+    const leaves = named.nodes.filter((n) => !n.compound);
+    for (const n of leaves) expect(n.w).toBeGreaterThanOrEqual(textWidth(n.label) + 28 - 0.1);
+    for (const a of leaves) {
+      for (const b of leaves) {
+        if (a !== b) expect(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h).toBe(false);
+      }
+    }
+  });
+
+  it('keeps a code where a name is missing, and lays out exactly as pinned with no names at all', () => {
+    const partial = layoutMachineStrict(issueDoc.machine, { state: (k) => (k === 'closed' ? '已办结' : undefined) });
+    expect(partial.nodes.find((n) => n.id === 'closed')?.label).toBe('已办结');
+    expect(partial.nodes.find((n) => n.id === 'rejected')?.label).toBe('rejected');
+    expect(layoutMachineStrict(issueDoc.machine, {})).toEqual(layoutMachineStrict(issueDoc.machine));
   });
 });

@@ -30,6 +30,7 @@ export interface DiagramNode {
   /** The dotted path of state keys, e.g. "open.assigned". */
   id: string;
   key: string;
+  /** What the box shows: the state's display name (see DiagramNames), else its key. */
   label: string;
   /** The box (a leaf) or the container (a compound state). */
   x: number;
@@ -92,6 +93,15 @@ export interface DiagramLayout {
   machineTransitions: string[];
 }
 
+/**
+ * Display names to draw instead of codes (a definition's labels); a name that is undefined keeps
+ * the code. Boxes and labels are sized for what is drawn, so named and unnamed layouts differ.
+ */
+export interface DiagramNames {
+  state?: (key: string) => string | undefined;
+  event?: (event: string) => string | undefined;
+}
+
 /** Sizes (px) shared with diagram.tsx. */
 export const DIAGRAM = {
   fontSize: 13,
@@ -140,6 +150,8 @@ export function monoWidth(s: string, size: number = DIAGRAM.smallFont): number {
 
 interface SNode {
   key: string;
+  /** What the box shows: the display name, else the key. */
+  label: string;
   path: string[];
   id: string;
   xid: string;
@@ -194,19 +206,19 @@ const emptyLayout = (): DiagramLayout => ({ width: 240, height: 40, nodes: [], e
  * The diagram of `machine` (a MachineConfig, or any draft of one). Never throws: a bug in here
  * yields an empty diagram rather than taking the editor down.
  */
-export function layoutMachine(machine: unknown): DiagramLayout {
+export function layoutMachine(machine: unknown, names?: DiagramNames): DiagramLayout {
   try {
-    return layoutMachineStrict(machine);
+    return layoutMachineStrict(machine, names);
   } catch {
     return emptyLayout();
   }
 }
 
 /** layoutMachine without the safety net, for the tests. */
-export function layoutMachineStrict(machine: unknown): DiagramLayout {
+export function layoutMachineStrict(machine: unknown, names: DiagramNames = {}): DiagramLayout {
   // Each phase reads what the earlier ones left on the nodes (kind, internal lines, rank, row,
   // spans, sizes, positions); the order below is the order they depend on each other.
-  const tree = buildTree(machine);
+  const tree = buildTree(machine, names);
   if (!tree.leaves.length) return emptyLayout();
   markInitials(tree);
   const { resolved, machineTransitions } = resolveTransitions(tree, collectTransitions(tree));
@@ -242,10 +254,12 @@ interface Tree {
   /** Every node but the root. */
   states: SNode[];
   leaves: SNode[];
+  /** An event as drawn: its display name, else the event. */
+  eventText: (event: string) => string;
 }
 
 /** The nodes of the machine, skipping what cannot be a state (junk, dotted keys, alias cycles, runaway size). */
-function buildTree(machine: unknown): Tree {
+function buildTree(machine: unknown, names: DiagramNames): Tree {
   const rootConfig: Rec = isObj(machine) ? machine : {};
   const machineId = typeof rootConfig.id === 'string' ? rootConfig.id : '';
   const all: SNode[] = [];
@@ -254,7 +268,7 @@ function buildTree(machine: unknown): Tree {
   function build(key: string, config: Rec, parent: SNode | undefined): SNode {
     const path = parent ? [...parent.path, key] : [];
     const node: SNode = {
-      key, path, id: path.join('.'), xid: '', config, parent, children: [], childMap: new Map(),
+      key, label: (parent && names.state?.(key)) || key, path, id: path.join('.'), xid: '', config, parent, children: [], childMap: new Map(),
       kind: 'leaf', depth: path.length - 1, rank: -1, row: -1, r0: 0, r1: 0, c0: 0, c1: 0, w: 0, h: 0, x: 0, y: 0,
       internal: [], initial: false,
     };
@@ -282,7 +296,7 @@ function buildTree(machine: unknown): Tree {
   }
   const root = build('', rootConfig, undefined);
   const states = all.filter((n) => n !== root);
-  return { root, all, ids, states, leaves: states.filter(isLeaf) };
+  return { root, all, ids, states, leaves: states.filter(isLeaf), eventText: (event) => names.event?.(event) || event };
 }
 
 function initialChild(n: SNode): SNode | undefined {
@@ -375,7 +389,7 @@ function resolveTransitions(tree: Tree, transitions: Trans[]): { resolved: Resol
   const resolved: Resolved[] = [];
   const machineTransitions: string[] = [];
   for (const t of transitions) {
-    const label = edgeLabel(t.event, t.guard);
+    const label = edgeLabel(tree.eventText(t.event), t.guard);
     if (!t.targets.length) {
       if (t.source !== tree.root) addInternal(t.source, { event: t.event, guard: t.guard, count: 1, label: `↻ ${label}` });
       else machineTransitions.push(`${label}（不离开状态）`);
@@ -496,12 +510,12 @@ function sizeBoxes(tree: Tree, compounds: SNode[], cols: number, rowCount: numbe
   const { leaves } = tree;
   for (const l of leaves) {
     const lines = l.internal.map((i) => monoWidth(i.label));
-    l.w = Math.max(BOX_MIN_W, textWidth(l.key) + 28, ...lines.map((w) => w + 20));
+    l.w = Math.max(BOX_MIN_W, textWidth(l.label) + 28, ...lines.map((w) => w + 20));
     l.h = DIAGRAM.boxHeight + DIAGRAM.lineHeight * l.internal.length + (l.internal.length ? 4 : 0);
   }
   const colW = Array.from({ length: cols }, (_, c) => Math.max(0, ...leaves.filter((l) => l.rank === c).map((l) => l.w)));
   const rowH = Array.from({ length: rowCount }, (_, r) => Math.max(0, ...leaves.filter((l) => l.row === r).map((l) => l.h)));
-  const clusterHeadText = (n: SNode) => [n.key, ...n.internal.map((i) => i.label)];
+  const clusterHeadText = (n: SNode) => [n.label, ...n.internal.map((i) => i.label)];
   for (const c of compounds) {
     const [head, ...rest] = clusterHeadText(c);
     const need = textWidth(head) + rest.reduce((s, t) => s + monoWidth(t) + 10, 0) + 24;
@@ -575,7 +589,7 @@ function planRoutes(tree: Tree, resolved: Resolved[]): Routes {
   for (const r of resolved) {
     const S = r.t.source;
     const T = r.target;
-    const label = edgeLabel(r.t.event, r.t.guard);
+    const label = edgeLabel(tree.eventText(r.t.event), r.t.guard);
     const labelW = monoWidth(label) + 6;
     const back = targetRank(T) <= minRank(S);
     const disjoint = T.r0 > S.r1 || T.r1 < S.r0;
@@ -908,7 +922,7 @@ function toNodes(tree: Tree): DiagramNode[] {
     return {
       id: n.id,
       key: n.key,
-      label: n.key,
+      label: n.label,
       x: f(n.x),
       y: f(n.y),
       w: f(n.w),

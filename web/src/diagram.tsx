@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { JSX } from 'preact';
 import { currentLang } from './i18n';
 import { DIAGRAM, layoutMachine, type DiagramEdge, type DiagramLayout, type DiagramNode } from './diagram-layout';
+import { nameIn, type Labels } from './labels';
 
 export interface MachineDiagramProps {
   /** The definition's `machine` (any JSON: a draft that does not validate is drawn as far as it goes). */
@@ -17,27 +18,30 @@ export interface MachineDiagramProps {
   /** States already passed through, as keys or dotted paths. */
   visited?: string[];
   title: string;
+  /** The definition's display names: boxes and arrows show them, the codes stay in tooltips and the text list. */
+  labels?: Labels;
 }
 
 const cache = new Map<string, DiagramLayout>();
 const CACHE_SIZE = 24;
 
-/** layoutMachine, memoised by the machine's JSON (the editor re-parses on every keystroke). */
-export function cachedLayout(machine: unknown): DiagramLayout {
+/** layoutMachine, memoised by the machine's JSON, the names and the language (the editor re-parses on every keystroke). */
+export function cachedLayout(machine: unknown, labels?: Labels): DiagramLayout {
+  const names = labels ? { state: (k: string) => nameIn(labels.states?.[k]), event: (e: string) => nameIn(labels.events?.[e]) } : undefined;
   let key: string | undefined;
   try {
-    key = JSON.stringify(machine ?? null);
+    key = JSON.stringify([machine ?? null, labels ? [currentLang(), labels.states, labels.events] : null]);
   } catch {
     key = undefined; // cyclic or BigInt: lay out without the cache
   }
-  if (key === undefined) return layoutMachine(machine);
+  if (key === undefined) return layoutMachine(machine, names);
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);
     cache.set(key, hit);
     return hit;
   }
-  const out = layoutMachine(machine);
+  const out = layoutMachine(machine, names);
   cache.set(key, out);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return out;
@@ -58,12 +62,18 @@ export function findState(nodes: DiagramNode[], ref: string | null | undefined):
 /** Chinese or English, as the console is set. */
 const L = (zh: string, en: string) => (currentLang() === 'zh' ? zh : en);
 
-function edgeText(e: DiagramEdge): string {
-  return `${e.event}${e.guard ? ` [${e.guard}]` : ''} → ${e.to}${e.back ? L('（返回）', ' (back)') : ''}`;
+/** A name with its code after it, when they differ: "办理中（handling）". */
+const withCode = (label: string, code: string) => (label === code ? code : L(`${label}（${code}）`, `${label} (${code})`));
+
+function edgeText(e: DiagramEdge, nodes: Map<string, DiagramNode>): string {
+  const event = withCode(e.label.replace(/ \[[^\]]*\]$/, ''), e.event);
+  return `${event}${e.guard ? ` [${e.guard}]` : ''} → ${withCode(nodes.get(e.to)?.label ?? e.to, e.to)}${e.back ? L('（返回）', ' (back)') : ''}`;
 }
 
-export function MachineDiagram({ machine, current = null, visited = [], title }: MachineDiagramProps) {
-  const layout = useMemo(() => cachedLayout(machine), [machine]);
+export function MachineDiagram({ machine, current = null, visited = [], title, labels }: MachineDiagramProps) {
+  const layout = useMemo(() => cachedLayout(machine, labels), [machine, labels, currentLang()]);
+  const byId = new Map(layout.nodes.map((n) => [n.id, n]));
+  const named = (id: string) => byId.get(id)?.label ?? id;
   const currentNode = findState(layout.nodes, current);
   const visitedIds = new Set(visited.map((v) => findState(layout.nodes, v)?.id).filter((v): v is string => !!v));
   const leaves = layout.nodes.filter((n) => !n.compound);
@@ -71,10 +81,10 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
 
   const summary = layout.nodes.length
     ? L(
-        `状态图：${layout.mainPath.join(' → ')}（共 ${leaves.length} 个状态、${layout.edges.length} 个转换）` +
-          (currentNode ? `；当前状态 ${currentNode.id}` : current ? `；当前状态 ${current}（图中没有）` : ''),
-        `State diagram: ${layout.mainPath.join(' → ')} (${leaves.length} states, ${layout.edges.length} transitions)` +
-          (currentNode ? `; current state ${currentNode.id}` : current ? `; current state ${current} (not in the diagram)` : ''),
+        `状态图：${layout.mainPath.map(named).join(' → ')}（共 ${leaves.length} 个状态、${layout.edges.length} 个转换）` +
+          (currentNode ? `；当前状态 ${withCode(currentNode.label, currentNode.id)}` : current ? `；当前状态 ${current}（图中没有）` : ''),
+        `State diagram: ${layout.mainPath.map(named).join(' → ')} (${leaves.length} states, ${layout.edges.length} transitions)` +
+          (currentNode ? `; current state ${withCode(currentNode.label, currentNode.id)}` : current ? `; current state ${current} (not in the diagram)` : ''),
       )
     : L('状态图：还没有状态', 'State diagram: no states yet');
   const cls = (n: DiagramNode, base: string) =>
@@ -109,7 +119,7 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
           )}
           {clusters.map((n) => (
             <g key={n.id} class={cls(n, 'node cluster')} data-state={n.id}>
-              <title>{n.id}</title>
+              <title>{withCode(n.label, n.id)}</title>
               <rect x={n.x} y={n.y} width={n.w} height={n.h} rx={8} />
               <text class="cluster-label" x={n.x + 10} y={n.y + 16}>
                 {n.label}
@@ -123,7 +133,8 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
             </g>
           ))}
           {layout.edges.map((e, k) => (
-            <g key={`e${k}`} class={e.back ? 'edge back' : 'edge'} data-from={e.from} data-to={e.to}>
+            <g key={`e${k}`} class={e.back ? 'edge back' : 'edge'} data-from={e.from} data-to={e.to} data-event={e.event}>
+              <title>{edgeText(e, byId)}</title>
               <path d={e.path} />
               <polygon points={e.arrow} />
             </g>
@@ -137,7 +148,7 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
           )}
           {leaves.map((n) => (
             <g key={n.id} class={cls(n, 'node leaf')} data-state={n.id}>
-              <title>{n.task ? `${n.id}：${n.task}` : n.id}</title>
+              <title>{n.task ? `${withCode(n.label, n.id)}：${n.task}` : withCode(n.label, n.id)}</title>
               <rect x={n.x} y={n.y} width={n.w} height={n.h} rx={6} />
               {n.final && <rect class="inner" x={n.x + 3} y={n.y + 3} width={n.w - 6} height={n.h - 6} rx={4} />}
               <text class="state-label" x={n.x + n.w / 2} y={n.y + 21} text-anchor="middle">
@@ -164,7 +175,7 @@ export function MachineDiagram({ machine, current = null, visited = [], title }:
           ))}
         </svg>
       </div>
-      <ol class="sr-only">{stateItems(layout, null, currentNode?.id, visitedIds)}</ol>
+      <ol class="sr-only">{stateItems(layout, byId, null, currentNode?.id, visitedIds)}</ol>
       {layout.machineTransitions.length > 0 && <p class="diagram-note">
           {L('任意状态：', 'In any state: ')}
           {layout.machineTransitions.join(L('；', '; '))}
@@ -188,7 +199,7 @@ function badge(n: DiagramNode): JSX.Element {
 }
 
 /** The states as text, nested like the machine: flags, task, and each transition. */
-function stateItems(layout: DiagramLayout, parent: string | null, current: string | undefined, visited: Set<string>): JSX.Element[] {
+function stateItems(layout: DiagramLayout, byId: Map<string, DiagramNode>, parent: string | null, current: string | undefined, visited: Set<string>): JSX.Element[] {
   return layout.nodes
     .filter((n) => n.parent === parent)
     .map((n) => {
@@ -200,17 +211,17 @@ function stateItems(layout: DiagramLayout, parent: string | null, current: strin
         visited.has(n.id) && L('已经过', 'visited'),
       ].filter(Boolean);
       const moves = [
-        ...layout.edges.filter((e) => e.from === n.id).map(edgeText),
+        ...layout.edges.filter((e) => e.from === n.id).map((e) => edgeText(e, byId)),
         ...n.internal.map((i) =>
           i.unresolved
             ? `${i.event}${i.guard ? ` [${i.guard}]` : ''} → ${i.unresolved}${L('（目标未找到）', ' (target not found)')}`
             : `${i.event}${i.guard ? ` [${i.guard}]` : ''}${L(`（不离开状态${i.count > 1 ? `，${i.count} 个分支` : ''}）`, ` (stays${i.count > 1 ? `, ${i.count} branches` : ''})`)}`,
         ),
       ];
-      const children = n.compound ? stateItems(layout, n.id, current, visited) : [];
+      const children = n.compound ? stateItems(layout, byId, n.id, current, visited) : [];
       return (
         <li key={n.id}>
-          {n.id}
+          {withCode(n.label, n.id)}
           {flags.length > 0 && L(`（${flags.join('，')}）`, ` (${flags.join(', ')})`)}
           {n.task && L(`：${n.task}`, `: ${n.task}`)}
           {moves.length > 0 && L(`。转换：${moves.join('；')}`, `. Transitions: ${moves.join('; ')}`)}

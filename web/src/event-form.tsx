@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, post } from './api';
-import { eventName, fieldName, t } from './i18n';
+import { t } from './i18n';
+import { eventLabel, fieldLabel, valueLabel, type Labels } from './labels';
 import { ErrorBox } from './util';
 import { EvidenceField, uploadEvidence, type EvidenceRule } from './evidence';
 
@@ -69,6 +70,7 @@ export function EventForm({
   schema,
   suggestions = {},
   choices = {},
+  labels,
   onDone,
   onCancel,
   evidence,
@@ -81,6 +83,8 @@ export function EventForm({
   suggestions?: Record<string, string[]>;
   /** Values the process offers for a field (`choicesFrom`): a list field becomes checkboxes. */
   choices?: Record<string, string[]>;
+  /** The definition's display names for the event, its fields and their values. */
+  labels?: Labels;
   onDone: (r: { state: string; status: string }) => void;
   onCancel?: () => void;
   /** When the event takes evidence: the process the files are uploaded for and the definition's rule. */
@@ -118,7 +122,7 @@ export function EventForm({
         try {
           data[name] = JSON.parse(v);
         } catch {
-          setError(new ApiError(400, 'Bad Request', `${fieldName(name)}: JSON`, [{ path: `data.${name}`, message: t('jsonHelp') }]));
+          setError(new ApiError(400, 'Bad Request', `${fieldLabel(labels, name)}: JSON`, [{ path: `data.${name}`, message: t('jsonHelp') }]));
           setBusy(false);
           return;
         }
@@ -150,12 +154,12 @@ export function EventForm({
 
   return (
     <form class="event-form" onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`}>
-      <h3 id={`${id}-title`}>{eventName(type)}</h3>
+      <h3 id={`${id}-title`}>{eventLabel(labels, type)}</h3>
       {props.map(([name, f]) => {
         const fid = `${id}-${name}`;
         const label = (
           <>
-            {fieldName(name)}
+            {fieldLabel(labels, name)}
             {required.has(name) && <span class="req"> （{t('required')}）</span>}
           </>
         );
@@ -198,7 +202,7 @@ export function EventForm({
                 <option value="">—</option>
                 {(f.enum ?? choices[name] ?? []).map((o) => (
                   <option key={String(o)} value={String(o)}>
-                    {String(o)}
+                    {valueLabel(labels, name, String(o))}
                   </option>
                 ))}
               </select>
@@ -243,7 +247,7 @@ export function EventForm({
       )}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
-          {t('confirm', { event: eventName(type) })}
+          {t('confirm', { event: eventLabel(labels, type) })}
         </button>
         {onCancel && (
           <button type="button" onClick={onCancel}>

@@ -2,6 +2,7 @@ import { get, qs } from '../api';
 import { t, statusName } from '../i18n';
 import { PageTitle, Show, useLoad } from '../util';
 import { loadDefinitions, loadGrids, pct, thisMonth, type DefinitionInfo, type GridInfo } from './common';
+import { stateName, useLabels } from '../labels';
 
 interface StateCount {
   definition: string;
@@ -103,6 +104,7 @@ export function Dashboard() {
     ]);
     return { counts, overview, evaluation, grids, defs };
   }, []);
+  const labels = useLabels((data.data?.counts.items ?? []).map((c) => c.definition));
 
   return (
     <>
@@ -157,7 +159,9 @@ export function Dashboard() {
                         {rows.map((r) => (
                           <tr key={r.state}>
                             <td>
-                              <a href={`#/processes${qs({ definition: def, state: r.state, status: 'running' })}`}>{r.state}</a>
+                              <a href={`#/processes${qs({ definition: def, state: r.state, status: 'running' })}`} title={r.state} data-state={r.state}>
+                                {stateName(labels[def], r.state)}
+                              </a>
                             </td>
                             <td class="num">{r.count}</td>
                             <td class={r.overdue ? 'num warn' : 'num'}>{r.overdue}</td>

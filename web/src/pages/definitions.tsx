@@ -6,6 +6,7 @@ import { currentLang, t, when } from '../i18n';
 import { parseDraft } from '../yaml-lines';
 import { ErrorBox, PageTitle, Show, useLoad } from '../util';
 import { loadDefinitions, loadGrids } from './common';
+import { nameIn, stateName, type Labels } from '../labels';
 
 export function DefinitionList() {
   const data = useLoad(() => loadDefinitions(true), []);
@@ -161,6 +162,14 @@ function todayAt0830(): string {
 }
 
 /** Every event the document names: its declared data schemas and the machine's transitions. */
+/** The draft's display names, when its labels block is an object so far (the operator may be typing it). */
+const draftLabels = (doc: any): Labels | undefined => (doc?.labels && typeof doc.labels === 'object' && !Array.isArray(doc.labels) ? doc.labels : undefined);
+
+/** In the editor a name goes with its code: operators write the codes. */
+const withCode = (name: string, code: string) => (name === code ? code : `${name} · ${code}`);
+const eventWithCode = (labels: Labels | undefined, type: string) => withCode(nameIn(labels?.events?.[type]) ?? type, type);
+const stateWithCode = (labels: Labels | undefined, state: string | null | undefined) => (state ? withCode(stateName(labels, state), state) : '∅');
+
 function eventTypesOf(doc: any): string[] {
   const found = new Set<string>(Object.keys(doc?.events ?? {}));
   const walk = (node: any, depth: number) => {
@@ -174,6 +183,7 @@ function eventTypesOf(doc: any): string[] {
 
 function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
   const eventTypes = eventTypesOf(doc);
+  const labels = draftLabels(doc);
   const grids = useLoad(loadGrids, []);
   const [startAt, setStartAt] = useState(todayAt0830);
   const [grid, setGrid] = useState('grid-01');
@@ -243,7 +253,7 @@ function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
                   <option value="">—</option>
                   {eventTypes.map((ty) => (
                     <option key={ty} value={ty}>
-                      {ty}
+                      {eventWithCode(labels, ty)}
                     </option>
                   ))}
                 </select>
@@ -284,18 +294,19 @@ function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
                 <tr key={i} class={s.rejected ? 'rejected' : s.late ? 'overdue' : undefined}>
                   <td>{s.at.replace('T', ' ').slice(0, 16)}</td>
                   <td>
+                    {nameIn(labels?.events?.[s.event]) && `${nameIn(labels?.events?.[s.event])} `}
                     <code>{s.event}</code>
                     {s.rejected && <div class="field-error">{s.rejected.message}</div>}
                   </td>
-                  <td>{s.from}</td>
-                  <td>{s.to}</td>
+                  <td>{stateWithCode(labels, s.from)}</td>
+                  <td>{stateWithCode(labels, s.to)}</td>
                   <td>{s.notifications.map((n: any) => n.title).join('；')}</td>
                 </tr>
               ))}
             </tbody>
           </table>
           <p class="final" role="status">
-            {t('finalState', { state: result.final.state, status: result.final.status })}
+            {t('finalState', { state: stateWithCode(labels, result.final.state), status: result.final.status })}
           </p>
         </div>
       )}
@@ -423,7 +434,7 @@ function Publish({ doc, valid, onPublished }: { doc: any; valid: boolean; onPubl
   );
 }
 
-const TOP = ['key', 'title', 'description', 'timezone', 'businessKey', 'grid', 'schedule', 'input', 'prefill', 'events', 'templates', 'machine'];
+const TOP = ['key', 'title', 'description', 'timezone', 'businessKey', 'grid', 'schedule', 'input', 'prefill', 'events', 'templates', 'labels', 'machine'];
 const STATE = ['id', 'type', 'initial', 'context', 'meta', 'always', 'on', 'states'];
 const META = ['task', 'reminders', 'escalations', 'timers'];
 
@@ -464,8 +475,21 @@ function presentState(s: any): unknown {
  * Stored documents come back with their keys sorted (PostgreSQL jsonb); shown to a person they read
  * in the document's own order: key and title first, the machine last, states from the initial one.
  */
+/** Display names read Chinese first: `{ zh, en }`, an enum field's values after its own name. */
+function presentLabels(labels: Record<string, unknown>): Record<string, unknown> {
+  const name = (v: unknown): unknown => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+    const out = ordered(v as Record<string, unknown>, ['zh', 'en', 'values']);
+    if (out.values && typeof out.values === 'object') out.values = Object.fromEntries(Object.entries(out.values).map(([k, x]) => [k, name(x)]));
+    return out;
+  };
+  const block = (b: unknown) => (b && typeof b === 'object' && !Array.isArray(b) ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, name(v)])) : b);
+  return Object.fromEntries(Object.entries(ordered(labels, ['states', 'events', 'fields'])).map(([k, v]) => [k, block(v)]));
+}
+
 export function presentable(doc: Record<string, unknown>): Record<string, unknown> {
   const out = ordered(doc, TOP);
+  if (out.labels && typeof out.labels === 'object') out.labels = presentLabels(out.labels as Record<string, unknown>);
   if (out.machine && typeof out.machine === 'object') out.machine = presentState(out.machine);
   return out;
 }
@@ -548,7 +572,7 @@ function Editor({ initial, published: firstPublished }: { initial: string; publi
       <div class="editor-side">
         <section aria-labelledby="ed-diagram-h" class="card">
           <h2 id="ed-diagram-h">{t('diagram')}</h2>
-          {lastMachine.current ? <MachineDiagram machine={lastMachine.current} title={String(doc?.title ?? '')} /> : <p class="muted">{t('noData')}</p>}
+          {lastMachine.current ? <MachineDiagram machine={lastMachine.current} title={String(doc?.title ?? '')} labels={draftLabels(doc)} /> : <p class="muted">{t('noData')}</p>}
         </section>
         <Simulator doc={doc} valid={valid} />
         <DiffPanel doc={doc} valid={valid} published={published} />

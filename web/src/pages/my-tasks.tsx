@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, qs, stream, type Me } from '../api';
 import { EventForm, choiceFields, choicesIn, hasFields, type EventSchema } from '../event-form';
-import { eventName, t, when } from '../i18n';
+import { t, when } from '../i18n';
+import { eventLabel, stateName, type Labels } from '../labels';
 import { ErrorBox, PageTitle, Show, useLoad } from '../util';
 import type { EvidenceRule } from '../evidence';
 import { cachedGet, outbox, ownerOf, rememberMe } from '../offline/field';
@@ -35,14 +36,16 @@ interface Notice {
 
 /** The event schemas and evidence rules of a task's definition (the workflow id starts with the definition's key). */
 const eventSchemas = (owner: string, workflowId: string) =>
-  cachedGet<{ events?: Record<string, EventSchema>; evidence?: Record<string, EvidenceRule> }>(owner, `/api/definitions/${encodeURIComponent(workflowId.split('/')[0])}`).then(
-    ({ data: d }) => ({ events: d.events ?? {}, evidence: d.evidence ?? {} }),
-    () => ({ events: {} as Record<string, EventSchema>, evidence: {} as Record<string, EvidenceRule> }),
+  cachedGet<{ events?: Record<string, EventSchema>; evidence?: Record<string, EvidenceRule>; labels?: Labels }>(owner, `/api/definitions/${encodeURIComponent(workflowId.split('/')[0])}`).then(
+    ({ data: d }) => ({ events: d.events ?? {}, evidence: d.evidence ?? {}, labels: d.labels }),
+    () => ({ events: {} as Record<string, EventSchema>, evidence: {} as Record<string, EvidenceRule>, labels: undefined }),
   );
 
-/** The grid's site names, suggested at check-in. */
-const gridSites = (owner: string, grid: string | null) =>
-  grid ? cachedGet<{ sites: { name: string }[] }>(owner, `/api/grids/${encodeURIComponent(grid)}`).then(({ data: g }) => g.sites.map((s) => s.name), (): string[] => []) : Promise.resolve([]);
+/** The grid's name (shown for its id) and its site names, suggested at check-in. */
+const gridInfo = (owner: string, grid: string | null): Promise<{ name: string | null; sites: string[] }> =>
+  grid
+    ? cachedGet<{ name: string; sites: { name: string }[] }>(owner, `/api/grids/${encodeURIComponent(grid)}`).then(({ data: g }) => ({ name: g.name, sites: g.sites.map((s) => s.name) }), () => ({ name: grid, sites: [] }))
+    : Promise.resolve({ name: null, sites: [] });
 
 /** A photo field on the phone: the camera (or the album), any image; it is made a JPEG on the phone. */
 const PHOTO_ACCEPT = 'image/*';
@@ -52,14 +55,16 @@ function TaskCard({ task, owner, onChanged }: { task: Task; owner: string; onCha
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const info = useLoad(async () => {
-    const { events: schemas, evidence } = await eventSchemas(owner, task.workflowId);
+    const { events: schemas, evidence, labels } = await eventSchemas(owner, task.workflowId);
     // Events whose fields offer the process's own values (a report's open issues) read its context.
     const offers = task.events.some((e) => Object.keys(choiceFields(schemas[e])).length > 0);
     const context = offers ? (await cachedGet<{ context: Record<string, unknown> }>(owner, `/api/processes/${encodeURIComponent(task.workflowId)}`)).data.context : undefined;
-    return { schemas, evidence, sites: await gridSites(owner, task.grid), context };
+    const grid = await gridInfo(owner, task.grid);
+    return { schemas, evidence, labels, sites: grid.sites, gridName: grid.name, context };
   }, [task.workflowId]);
-  const done = (type: string, r: { state: string }) => onChanged(`${eventName(type)} · ${t('done', { state: r.state })}`);
-  const queued = (type: string) => onChanged(ft('queued', { event: eventName(type) }));
+  const labels = info.data?.labels;
+  const done = (type: string, r: { state: string }) => onChanged(`${eventLabel(labels, type)} · ${t('done', { state: stateName(labels, r.state) })}`);
+  const queued = (type: string) => onChanged(ft('queued', { event: eventLabel(labels, type) }));
   // Every action goes through the outbox: sent at once when the network is there, kept and sent in
   // order when it is not. Photos are made small first and travel with the action.
   const take = async (type: string, data: Record<string, unknown> | undefined, files: File[]) => {
@@ -85,7 +90,7 @@ function TaskCard({ task, owner, onChanged }: { task: Task; owner: string; onCha
     <li class={task.overdue ? 'task overdue' : 'task'} aria-labelledby={headingId} data-task={task.id}>
       <h3 id={headingId}>{task.title}</h3>
       <p class="meta">
-        {task.grid && <span>{task.grid}</span>} <span>{t('dueAt', { time: when(task.dueAt, { time: true, date: false }) })}</span>
+        {task.grid && <span title={task.grid}>{info.data?.gridName ?? task.grid}</span>} <span>{t('dueAt', { time: when(task.dueAt, { time: true, date: false }) })}</span>
         {task.overdue && <span class="badge warn">{t('overdueBadge')}</span>}
       </p>
       <div class="buttons big">
@@ -101,7 +106,7 @@ function TaskCard({ task, owner, onChanged }: { task: Task; owner: string; onCha
               aria-expanded={needsForm ? open === type : undefined}
               onClick={() => (needsForm ? setOpen(open === type ? null : type) : void oneTap(type))}
             >
-              {eventName(type)}
+              {eventLabel(labels, type)}
             </button>
           );
         })}
@@ -111,6 +116,7 @@ function TaskCard({ task, owner, onChanged }: { task: Task; owner: string; onCha
           path={`/api/processes/${encodeURIComponent(task.workflowId)}/events`}
           type={open}
           schema={info.data?.schemas[open]}
+          labels={labels}
           suggestions={{ site: info.data?.sites ?? [] }}
           choices={choicesIn(info.data?.schemas[open], info.data?.context)}
           evidence={info.data?.evidence[open] ? { workflowId: task.workflowId, rule: info.data.evidence[open], accept: PHOTO_ACCEPT, help: ft('photoHelp') } : undefined}
@@ -203,7 +209,10 @@ export function MyTasks({ me }: { me: Me }) {
   // An action sent from the queue moves its process on, a refusal says it had moved on without us:
   // either way, the tasks again.
   const actions = useOutbox((a) => {
-    if (a.status === 'sent' && a.result) setMessage(`${eventName(a.type)} · ${t('done', { state: a.result.state })}`);
+    if (a.status === 'sent' && a.result) {
+      const state = a.result.state;
+      void eventSchemas(owner, a.workflowId).then(({ labels }) => setMessage(`${eventLabel(labels, a.type)} · ${t('done', { state: stateName(labels, state) })}`));
+    }
     tasks.reload();
   });
   // Back online: the tasks again, fresh from the server.

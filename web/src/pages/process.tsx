@@ -3,7 +3,8 @@ import { get, type Me } from '../api';
 import { MachineDiagram } from '../diagram';
 import { EventForm, choicesIn, type EventSchema } from '../event-form';
 import { EvidenceList, evidenceIn, type EvidenceRule } from '../evidence';
-import { eventName, statusName, t, when } from '../i18n';
+import { statusName, t, when } from '../i18n';
+import { eventLabel, gridName, stateName, useGridNames, type Labels } from '../labels';
 import { PageTitle, Show, useLoad } from '../util';
 import { processHref, type Summary } from './processes';
 
@@ -27,10 +28,11 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
   const [acting, setActing] = useState<string | null>(null);
   const data = useLoad(async () => {
     const detail = await get<Detail>(`/api/processes/${encodeURIComponent(id)}`);
-    const def = await get<{ title: string; machine: unknown; events?: Record<string, EventSchema>; evidence?: Record<string, EvidenceRule> }>(`/api/definitions/${encodeURIComponent(String(detail.definition))}/versions/${detail.definitionVersion}`);
+    const def = await get<{ title: string; machine: unknown; events?: Record<string, EventSchema>; evidence?: Record<string, EvidenceRule>; labels?: Labels }>(`/api/definitions/${encodeURIComponent(String(detail.definition))}/versions/${detail.definitionVersion}`);
     return { detail, def };
   }, [id]);
   const canAct = me.role !== 'ops';
+  const grids = useGridNames();
 
   return (
     <Show of={data}>
@@ -38,6 +40,9 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
         // Only what this person may send (the server applies the definition's rules to them).
         const mine = detail.youMaySend ?? [];
         const visited = [...new Set(detail.history.flatMap((h) => [h.from, h.to]).filter((s): s is string => Boolean(s)))];
+        const labels = def.labels;
+        // Names for people; the code in the tooltip (and next to events in the timeline) for operators.
+        const state = (code: string | null) => (code ? <span title={code}>{stateName(labels, code)}</span> : '∅');
         return (
           <>
             <p>
@@ -53,11 +58,13 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
               </div>
               <div>
                 <dt>{t('stateLabel')}</dt>
-                <dd data-testid="current-state">{detail.state}</dd>
+                <dd data-testid="current-state" data-state={detail.state} title={detail.state}>
+                  {stateName(labels, detail.state)}
+                </dd>
               </div>
               <div>
                 <dt>{t('grid')}</dt>
-                <dd>{detail.grid ?? '—'}</dd>
+                <dd title={detail.grid ?? undefined}>{gridName(grids, detail.grid)}</dd>
               </div>
               <div>
                 <dt>{t('due')}</dt>
@@ -89,7 +96,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
             </dl>
             <section aria-labelledby="diagram-h" class="card">
               <h2 id="diagram-h">{t('diagram')}</h2>
-              <MachineDiagram machine={def.machine} current={detail.state} visited={visited} title={def.title} />
+              <MachineDiagram machine={def.machine} current={detail.state} visited={visited} title={def.title} labels={labels} />
             </section>
             <div class="grid2">
               <section aria-labelledby="timeline-h" class="card">
@@ -97,10 +104,10 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                 <ol class="timeline">
                   {detail.history.map((h) => (
                     <li key={h.seq} class={h.late ? 'late' : undefined}>
-                      <time dateTime={h.at}>{when(h.at)}</time> <strong>{eventName(h.event)}</strong> <code>{h.event}</code>
+                      <time dateTime={h.at}>{when(h.at)}</time> <strong>{eventLabel(labels, h.event)}</strong> <code>{h.event}</code>
                       <span class="muted">
                         {' '}
-                        {h.from ?? '∅'} → {h.to}
+                        {state(h.from)} → {state(h.to)}
                         {h.actor ? ` · ${h.actor}` : ''}
                       </span>
                       {h.late && <span class="badge warn">{t('overdueBadge')}</span>}
@@ -132,7 +139,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                     <ul class="plain">
                       {detail.deadlines.map((d) => (
                         <li key={`${d.kind}-${d.id}-${d.at}`}>
-                          <time dateTime={asIso(d.at)}>{when(asIso(d.at))}</time> · {d.kind} · <code>{d.send ?? d.id}</code>
+                          <time dateTime={asIso(d.at)}>{when(asIso(d.at))}</time> · {d.kind} · {d.send && `${eventLabel(labels, d.send)} `}<code>{d.send ?? d.id}</code>
                         </li>
                       ))}
                     </ul>
@@ -144,7 +151,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                     <div class="buttons">
                       {mine.map((type) => (
                         <button type="button" key={type} aria-pressed={acting === type} onClick={() => setActing(acting === type ? null : type)}>
-                          {eventName(type)}
+                          {eventLabel(labels, type)}
                         </button>
                       ))}
                     </div>
@@ -153,6 +160,7 @@ export function ProcessPage({ id, me }: { id: string; me: Me }) {
                         path={`/api/processes/${encodeURIComponent(detail.workflowId)}/events`}
                         type={acting}
                         schema={def.events?.[acting]}
+                        labels={labels}
                         choices={choicesIn(def.events?.[acting], detail.context)}
                         evidence={def.evidence?.[acting] ? { workflowId: detail.workflowId, rule: def.evidence[acting] } : undefined}
                         onCancel={() => setActing(null)}

@@ -3,6 +3,7 @@ import { get, qs } from '../api';
 import { roleName, statusName, t, when } from '../i18n';
 import { ErrorBox, PageTitle, Show, navigate, useLoad } from '../util';
 import { loadDefinitions, loadGrids } from './common';
+import { gridName, stateName, useGridNames, useLabels } from '../labels';
 
 export interface Summary {
   workflowId: string;
@@ -31,6 +32,12 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
   const [moreError, setMoreError] = useState<Error>();
   const options = useLoad(() => Promise.all([loadDefinitions(), loadGrids()]), []);
   const list = useLoad(() => get<{ items: Summary[]; nextCursor: string | null }>(`/api/processes${qs({ ...filters, limit: 50 })}`), [query.toString()]);
+  const grids = useGridNames();
+  const shown = [...(list.data?.items ?? []), ...(extra?.items ?? [])];
+  const labels = useLabels([...shown.map((p) => defKey(p.definition)), form.definition].filter(Boolean));
+  // The chosen definition's states, offered by name for the state filter (which takes the code).
+  const stateChoices = Object.entries(labels[form.definition]?.states ?? {});
+  const titles = new Map((options.data?.[0] ?? []).map((d) => [d.key, d.title]));
 
   const apply = (e: Event) => {
     e.preventDefault();
@@ -86,7 +93,16 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           {t('stateLabel')}
-          <input value={form.state} onInput={set('state')} size={12} />
+          <input value={form.state} onInput={set('state')} size={12} list={stateChoices.length ? 'state-choices' : undefined} />
+          {stateChoices.length > 0 && (
+            <datalist id="state-choices">
+              {stateChoices.map(([code]) => (
+                <option key={code} value={code}>
+                  {stateName(labels[form.definition], code)}
+                </option>
+              ))}
+            </datalist>
+          )}
         </label>
         <label>
           {t('assignee')}
@@ -171,9 +187,11 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
                           <th scope="row">
                             <a href={processHref(p.workflowId)}>{p.businessKey ?? p.workflowId}</a>
                           </th>
-                          <td>{defKey(p.definition)}</td>
-                          <td>{p.grid ?? '—'}</td>
-                          <td>{p.state}</td>
+                          <td title={defKey(p.definition)}>{titles.get(defKey(p.definition)) ?? defKey(p.definition)}</td>
+                          <td title={p.grid ?? undefined}>{gridName(grids, p.grid)}</td>
+                          <td title={p.state} data-state={p.state}>
+                            {stateName(labels[defKey(p.definition)], p.state)}
+                          </td>
                           <td>{statusName(p.status)}</td>
                           <td>
                             {when(p.dueAt)}
