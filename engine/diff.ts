@@ -4,7 +4,7 @@ export type ChangeKind = 'added' | 'removed' | 'changed';
 
 export interface Change {
   /** What changed: a state, a transition, a timer, a reminder, an escalation, a task, an event schema, a template, the schedule. */
-  subject: 'state' | 'transition' | 'timer' | 'reminder' | 'escalation' | 'task' | 'event' | 'template' | 'schedule' | 'input' | 'access' | 'start-window';
+  subject: 'state' | 'transition' | 'timer' | 'reminder' | 'escalation' | 'task' | 'event' | 'template' | 'schedule' | 'input' | 'access' | 'start-window' | 'label';
   kind: ChangeKind;
   /** The state's dotted path (`open.patrolling`), when the change is inside one. */
   state?: string;
@@ -92,6 +92,9 @@ export function diffDefinitions(from: DefinitionDocument, to: DefinitionDocument
   if (json(from.startWindow) !== json(to.startWindow)) changes.push({ subject: 'start-window', kind: 'changed', before: from.startWindow, after: to.startWindow });
   if (json(from.schedule) !== json(to.schedule)) changes.push({ subject: 'schedule', kind: 'changed', before: from.schedule, after: to.schedule });
   if (json(from.input) !== json(to.input)) changes.push({ subject: 'input', kind: 'changed', before: from.input, after: to.input });
+  // A renamed state or event changes what people read, not what runs; named "states.handling".
+  const labels = (doc: DefinitionDocument) => Object.fromEntries(Object.entries(doc.labels ?? {}).flatMap(([block, names]) => Object.entries(names ?? {}).map(([code, name]) => [`${block}.${code}`, name])));
+  changes.push(...diffRecords('label', labels(from), labels(to)));
   return changes;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { displayName, eventLabel, fieldLabel, nameable, stateLabel, valueLabel } from '../../engine/labels';
 import { validateDocument, type ValidationResult } from '../../engine/validate';
+import { diffDefinitions } from '../../engine/diff';
 import type { DefinitionDocument } from '../../engine/document.schema';
 
 /** A small definition: a compound state, a timer event, input and event fields (one nested, one enum). */
@@ -173,5 +174,22 @@ describe('the built-in definitions', () => {
     expect(stateLabel(issue.labels, 'handling', 'zh')).toBe('办理中');
     expect(eventLabel(issue.labels, 'VERIFY_OK', 'zh')).toBe('核查通过');
     expect(valueLabel(issue.labels, 'source', 'party-member', 'zh')).toBe('党员问事');
+  });
+});
+
+describe('a new version that only renames', () => {
+  it('lists each display name added, changed or removed as a change', () => {
+    const before = validateWith(() => undefined).document as DefinitionDocument;
+    const after = validateWith((d) => {
+      d.labels.states.waiting = { zh: '待现场检查', en: 'Waiting' };
+      delete d.labels.events.DAY_END;
+      d.labels.fields['owner.kind'] = { zh: '类型', en: 'Kind' };
+    }).document as DefinitionDocument;
+    const changes = diffDefinitions(before, after).map((c) => [c.subject, c.kind, c.name]);
+    expect(changes).toEqual([
+      ['label', 'changed', 'states.waiting'],
+      ['label', 'removed', 'events.DAY_END'],
+      ['label', 'added', 'fields.owner.kind'],
+    ]);
   });
 });

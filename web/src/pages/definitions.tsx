@@ -326,6 +326,7 @@ const SUBJECTS: Record<string, [string, string]> = {
   template: ['消息模板', 'template'],
   schedule: ['计划', 'schedule'],
   input: ['输入', 'input'],
+  label: ['显示名称', 'display name'],
 };
 
 /** One change of the diff as a line: kind, subject, where, and the new target of a transition. */
