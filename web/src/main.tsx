@@ -8,6 +8,7 @@ import { ProcessList } from './pages/processes';
 import { ProcessPage } from './pages/process';
 import { DefinitionList, DefinitionEditor } from './pages/definitions';
 import { MyTasks } from './pages/my-tasks';
+import { RegistryPage, registryNavLabel } from './pages/registry';
 import { SignInProviders } from './sign-in-providers';
 import { offlineMe } from './offline/field';
 import { registerServiceWorker } from './offline/register';
@@ -18,6 +19,8 @@ const OPS: Role[] = ['admin', 'ops'];
 const LISTS: Role[] = ['admin', 'manager', 'ops', 'grid-leader'];
 /** Everyone with tasks of their own: grid staff, and partners handling their organisation's work. */
 const WORKERS: Role[] = ['admin', 'grid-leader', 'grid-worker', 'partner'];
+/** The register of people to visit: managers and the grids' staff (ops and partners see no one's data). */
+const REGISTRY: Role[] = ['admin', 'manager', 'grid-leader', 'grid-worker'];
 
 interface NavItem {
   hash: string;
@@ -29,6 +32,7 @@ const NAV: NavItem[] = [
   { hash: '#/processes', label: () => t('navProcesses'), roles: LISTS },
   { hash: '#/definitions', label: () => t('navDefinitions'), roles: OPS },
   { hash: '#/my', label: () => t('navMyTasks'), roles: WORKERS },
+  { hash: '#/registry', label: registryNavLabel, roles: REGISTRY },
 ];
 
 function home(me: Me): string {
@@ -162,6 +166,9 @@ function App() {
       break;
     case 'my':
       page = <MyTasks me={me} />;
+      break;
+    case 'registry':
+      page = allowed(REGISTRY) ? <RegistryPage view={parts[1]} query={query} me={me} /> : <NoAccess />;
       break;
     default:
       page = <NoAccess />;
