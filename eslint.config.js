@@ -37,6 +37,26 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // config/config.ts is the one reader of settings: it validates them and the README lists them.
+    // Passing the environment on to a child ({ ...process.env }) and PATH, the system's, are not
+    // settings; tests and the bench set the environment of what they start and read their own switches.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['config/**', 'test/**', 'bench/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.type='MemberExpression'][object.object.name='process'][object.property.name='env'][property.name!='PATH']",
+          message: 'read settings through config/config.ts (loadConfig), which validates them; list a new one in the README\'s configuration table',
+        },
+        {
+          selector: "VariableDeclarator[init.type='MemberExpression'][init.object.name='process'][init.property.name='env']",
+          message: 'read settings through config/config.ts (loadConfig), which validates them; list a new one in the README\'s configuration table',
+        },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, activities by type only.
     files: ['workflows/**/*.ts'],
     rules: {

@@ -26,7 +26,7 @@ import type { DefinitionService } from '../services/definitions.service';
 import { gridRoutes } from './grids.routes';
 import type { CommunityService } from '../services/community.service';
 import { scheduleRoutes } from './schedules.routes';
-import { consoleRoutes } from './console.routes';
+import { consoleDir, consoleRoutes } from './console.routes';
 import type { ScheduleService } from '../services/schedules.service';
 import type { SimulationService } from '../services/simulations.service';
 import type { IntakeService } from '../services/intake.service';
@@ -64,15 +64,18 @@ export interface AppDeps {
   log: Logger;
   /** Requests a minute per caller by role, and failed authentications per address (config/config.ts). */
   rateLimits?: RateLimits;
+  /** The built console (config/config.ts webDir); unset, dist/web. */
+  webDir?: string;
 }
 
 /** The app over the services of a container: the API's composition root and the tests use this. */
-export function appFromServices(services: Services, opts: { adminToken?: string; log: Logger; rateLimits?: RateLimits }): express.Express {
+export function appFromServices(services: Services, opts: { adminToken?: string; log: Logger; rateLimits?: RateLimits; webDir?: string }): express.Express {
   return createApp({
     ...services,
     adminToken: opts.adminToken,
     log: opts.log,
     rateLimits: opts.rateLimits,
+    webDir: opts.webDir,
     health: {
       postgres: async () => {
         await services.orm.em.fork().getConnection().execute('select 1');
@@ -94,7 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(refuseNul);
   app.use(healthRoutes(deps.health));
-  app.use(consoleRoutes());
+  app.use(consoleRoutes(consoleDir(deps.webDir)));
   const doc = openApiDocument();
   app.get('/api/openapi.json', (_req, res) => {
     res.json(doc);

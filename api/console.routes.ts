@@ -3,9 +3,9 @@ import path from 'node:path';
 import express, { Router } from 'express';
 import { projectRoot } from '../infra/paths';
 
-/** Where the built console lives: GRIDFLOW_WEB_DIR, else dist/web (written by `npm run build`). */
-export function consoleDir(): string {
-  return process.env.GRIDFLOW_WEB_DIR ?? path.join(projectRoot(), 'dist', 'web');
+/** Where the built console lives: the configured dir (GRIDFLOW_WEB_DIR), else dist/web (written by `npm run build`). */
+export function consoleDir(configured?: string): string {
+  return configured ?? path.join(projectRoot(), 'dist', 'web');
 }
 
 // The console is same-origin script and style only; the API's own headers stay stricter.

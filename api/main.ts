@@ -17,7 +17,7 @@ async function main() {
   } catch (e) {
     log.error('schedules not reconciled; publishing a definition or the next start reconciles them', { error: (e as Error).message });
   }
-  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: config.rateLimits });
+  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: config.rateLimits, webDir: config.webDir });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     log.info('api listening', { url: `http://${config.host}:${port}` });

@@ -15,7 +15,7 @@ async function main() {
   const config = requireEndpoints(loadConfig());
   const services = await createServices(config);
   const log = createLogger('warn', { component: 'bench-api' });
-  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: config.rateLimits });
+  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: config.rateLimits, webDir: config.webDir });
   const server = app.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port }));
   server.keepAliveTimeout = 60_000;
   process.on('message', (m: { type: string }) => {

@@ -92,6 +92,7 @@ const schema = z.object({
   GRIDFLOW_DATA_DIR: z.string().min(1).default('.data'),
   GRIDFLOW_CACHE_DIR: z.string().optional(),
   GRIDFLOW_WORKFLOW_BUNDLE: z.string().optional(),
+  GRIDFLOW_WEB_DIR: z.string().min(1).optional(),
   GRIDFLOW_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   GRIDFLOW_DATA_KEY: z
     .string()
@@ -176,6 +177,8 @@ export interface Config {
   dataDir: string;
   cacheDir: string;
   workflowBundle?: string;
+  /** The built console the API serves at `/`; unset, the build's own (dist/web). */
+  webDir?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Where the worker exports the Temporal SDK's Prometheus metrics, if anywhere. */
   workerMetrics?: string;
@@ -210,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.GRIDFLOW_DATA_DIR),
     cacheDir: path.resolve(e.GRIDFLOW_CACHE_DIR ?? path.join(e.HOME, '.cache', 'gridflow')),
     workflowBundle: e.GRIDFLOW_WORKFLOW_BUNDLE,
+    webDir: e.GRIDFLOW_WEB_DIR === undefined ? undefined : path.resolve(e.GRIDFLOW_WEB_DIR),
     logLevel: e.GRIDFLOW_LOG_LEVEL,
     workerMetrics: e.GRIDFLOW_WORKER_METRICS,
     dataKey: e.GRIDFLOW_DATA_KEY,
@@ -250,6 +254,39 @@ function signInSettings(e: z.output<typeof schema>): SignInSettings {
   const secureCookie = e.GRIDFLOW_SESSION_COOKIE_SECURE === 'auto' ? callbacks.length > 0 && callbacks.every((u) => u.startsWith('https:')) : e.GRIDFLOW_SESSION_COOKIE_SECURE === 'true';
   return { oidc, wecom, session: { secureCookie, lifetimeMs: e.GRIDFLOW_SESSION_HOURS * 3_600_000, idleMs: e.GRIDFLOW_SESSION_IDLE_MINUTES * 60_000 } };
 }
+
+/** What the CLI (scripts/cli.ts) reads: the API it talks to and the token it sends. */
+export interface CliConfig {
+  url: string;
+  /** GRIDFLOW_TOKEN; without it, `<dataDir>/admin-token` when there is one, else the admin token. */
+  token?: string;
+  dataDir: string;
+  adminToken?: string;
+}
+
+const cliSchema = z.object({
+  GRIDFLOW_URL: z.url({ protocol: /^https?$/, error: 'must be the API\'s URL, e.g. http://127.0.0.1:3000' }).default('http://127.0.0.1:3000'),
+  GRIDFLOW_TOKEN: z.string().min(1).optional(),
+  GRIDFLOW_DATA_DIR: schema.shape.GRIDFLOW_DATA_DIR,
+  GRIDFLOW_ADMIN_TOKEN: schema.shape.GRIDFLOW_ADMIN_TOKEN,
+});
+
+/** The CLI's settings; a bad value is a ConfigError naming the variable, as for the servers. */
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const parsed = cliSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  const e = parsed.data;
+  return { url: e.GRIDFLOW_URL.replace(/\/$/, ''), token: e.GRIDFLOW_TOKEN, dataDir: path.resolve(e.GRIDFLOW_DATA_DIR), adminToken: e.GRIDFLOW_ADMIN_TOKEN };
+}
+
+/**
+ * Every variable gridflow reads, each with its default where it has one (after parsing): the
+ * README's configuration table is checked against this list (test/unit/readme-configuration.test.ts).
+ * HOME is the system's, only the cache dir's default.
+ */
+export const SETTINGS: { name: string; fallback: unknown }[] = [...Object.entries(schema.shape), ...Object.entries(cliSchema.shape)]
+  .filter(([name], i, all) => name !== 'HOME' && all.findIndex(([n]) => n === name) === i)
+  .map(([name, field]) => ({ name, fallback: (field as z.ZodType).safeParse(undefined).data }));
 
 /** Loads the configuration or ends the process with the reason. */
 export function loadConfigOrExit(): Config {

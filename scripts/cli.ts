@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { loadCliConfig } from '../config/config';
 import { checkCalendar } from '../engine/calendar';
 import { compileDefinition } from '../engine/compile';
 import { simulate, SimulationError, type SimulationEvent } from '../engine/simulate';
@@ -93,13 +94,14 @@ function print(out: NodeJS.WritableStream, value: unknown) {
 }
 
 function token(): string | undefined {
-  if (process.env.GRIDFLOW_TOKEN) return process.env.GRIDFLOW_TOKEN;
-  const file = path.join(process.env.GRIDFLOW_DATA_DIR ?? path.join(process.cwd(), '.data'), 'admin-token');
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : process.env.GRIDFLOW_ADMIN_TOKEN;
+  const cli = loadCliConfig();
+  if (cli.token) return cli.token;
+  const file = path.join(cli.dataDir, 'admin-token');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : cli.adminToken;
 }
 
 async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const base = (process.env.GRIDFLOW_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+  const base = loadCliConfig().url;
   let res: Response;
   try {
     res = await fetch(`${base}${route}`, {

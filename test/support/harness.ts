@@ -46,7 +46,7 @@ export async function startHarness(opts: { worker?: boolean; config?: Partial<Co
   const services = await createServices(config, { schedulePrefix: `${taskQueue}/` });
   const log = createLogger('warn', { component: 'test-api' });
   // Tests poll hard.
-  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: NO_RATE_LIMITS });
+  const app = appFromServices(services, { adminToken: config.adminToken, log, rateLimits: NO_RATE_LIMITS, webDir: config.webDir });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../config/config';
+import path from 'node:path';
+import { ConfigError, loadCliConfig, loadConfig } from '../../config/config';
 
 const problem = (env: NodeJS.ProcessEnv): string => {
   try {
@@ -46,4 +47,17 @@ test.each([
   [{ GRIDFLOW_WEBHOOK_ALLOW_PRIVATE: 'yes' }, 'GRIDFLOW_WEBHOOK_ALLOW_PRIVATE: must be "true" or "false"'],
 ])('a bad value stops start-up naming the variable: %j', (env, message) => {
   expect(problem(env)).toContain(message);
+});
+
+test('the console dir is read from GRIDFLOW_WEB_DIR, resolved; unset, the build serves its own', () => {
+  expect(loadConfig({}).webDir).toBeUndefined();
+  expect(loadConfig({ GRIDFLOW_WEB_DIR: 'build/web' }).webDir).toBe(path.resolve('build/web'));
+  expect(problem({ GRIDFLOW_WEB_DIR: '' })).toContain('GRIDFLOW_WEB_DIR');
+});
+
+test("the CLI's settings are validated like the servers': the API's URL, its token, else the data dir's admin token", () => {
+  expect(loadCliConfig({})).toEqual({ url: 'http://127.0.0.1:3000', token: undefined, dataDir: path.resolve('.data'), adminToken: undefined });
+  expect(loadCliConfig({ GRIDFLOW_URL: 'https://gridflow.example.cn/', GRIDFLOW_TOKEN: 't0k' }).url).toBe('https://gridflow.example.cn');
+  expect(() => loadCliConfig({ GRIDFLOW_URL: 'localhost:3000' })).toThrow("GRIDFLOW_URL: must be the API's URL, e.g. http://127.0.0.1:3000");
+  expect(() => loadCliConfig({ GRIDFLOW_ADMIN_TOKEN: 'short' })).toThrow('GRIDFLOW_ADMIN_TOKEN: must be at least 16 characters');
 });
