@@ -86,10 +86,16 @@ export async function cachedGet<T>(owner: string, path: string): Promise<Answer<
 
 const ME_KEY = 'gridflow.field.me';
 
-/** A short digest of the credential held now (FNV-1a): who is remembered belongs to that credential only. */
+/**
+ * A short digest (FNV-1a) of the credential held now: the token, or the console session's CSRF
+ * cookie (random per session; the session cookie itself is out of the page's reach). Who is
+ * remembered belongs to that credential only, so a second person signed in on the phone never opens
+ * as the first.
+ */
 function credential(): string {
+  const session = /(?:^|;\s*)(?:__Host-)?gridflow_csrf=([^;]+)/.exec(document.cookie)?.[1];
   let h = 0x811c9dc5;
-  for (const c of savedToken() ?? '') h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  for (const c of savedToken() ?? session ?? '') h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
   return h.toString(16);
 }
 
