@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { decodeCsv, gridFrom, idNumberValid, normalizeDate, parseCsv, readRegistryCsv } from '../../services/registry-csv';
 import { maskAddress, maskIdNumber, maskName } from '../../services/registry.service';
 
@@ -29,6 +31,21 @@ describe('reading a register file', () => {
       { line: 2, household: 'XD-0301', category: '独居老人', grid: 'grid-11', name: '张三', phone: '13812345678', idNumber: '11010519491231002X', address: '信达家园3号楼, 2单元101', cycle: 'weekly', since: '2026-03-01', active: true },
       { line: 3, household: 'XD-0302', category: '特困', grid: 'grid-11', name: '李四', phone: '0871-1234567', idNumber: null, address: '信达家园5号楼\n（平房）', cycle: null, since: '2026-03-15', active: true },
       { line: 6, household: 'XD-0303', category: '低保', grid: 'grid-12', name: '王五', phone: null, idNumber: null, address: '光源小区8号', cycle: 'monthly', since: null, active: false },
+    ]);
+  });
+
+  test('the sample file shipped beside the care-visit example reads without a problem', () => {
+    const decoded = decodeCsv(fs.readFileSync(path.join(__dirname, '..', '..', 'definitions', 'examples', 'registry.sample.csv')));
+    const { rows, errors } = read((decoded as { text: string }).text);
+    expect(errors).toEqual([]);
+    expect(rows.map((r) => `${r.household} ${r.category} ${r.grid} ${r.cycle ?? '-'} ${r.active}`)).toEqual([
+      'SS03-0101 独居老人 grid-03 - true',
+      'SS03-0102 低保 grid-03 - true',
+      'SS03-0102 残疾人 grid-03 weekly true',
+      'SS03-0103 空巢老人 grid-03 - true',
+      'SS03-0104 留守儿童 grid-03 - true',
+      'SS05-0201 特困 grid-05 - true',
+      'SS05-0202 独居老人 grid-05 - false',
     ]);
   });
 
