@@ -17,9 +17,9 @@ export interface Launcher {
   launch(definition: string, at: number, day?: string): Promise<LaunchResult>;
 }
 
-/** Who holds a role: a grid's full-time worker for "grid-worker", the party secretary for the community. */
+/** Who holds a role: a grid's full-time worker for "grid-worker" (or who stands in on the notice's day), the party secretary for the community. */
 export interface Recipients {
-  resolveRole(grid: string | null, role: string, organization?: string): Promise<{ id: string }[]>;
+  resolveRole(grid: string | null, role: string, organization?: string, at?: string): Promise<{ id: string }[]>;
 }
 
 /** The grid chat outbox: one delivery per notice, keyed by the notice's stable id. */
@@ -43,7 +43,7 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
       const conn = orm.em.fork().getConnection();
       for (const role of p.notice.to) {
         // One row per person holding the role; a role nobody holds here (the street office) keeps one row for the role.
-        const members = await recipients.resolveRole(p.grid, role, p.notice.organization);
+        const members = await recipients.resolveRole(p.grid, role, p.notice.organization, p.at);
         // A notice to the partner of an issue no organisation owns goes to nobody.
         if (role === 'partner' && members.length === 0) continue;
         const targets = members.length ? members.map((m) => m.id) : [null];

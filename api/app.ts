@@ -24,6 +24,8 @@ import type { TokenService } from '../services/tokens.service';
 import { definitionRoutes } from './definitions.routes';
 import type { DefinitionService } from '../services/definitions.service';
 import { gridRoutes } from './grids.routes';
+import { rotaRoutes } from './rota.routes';
+import type { RotaService } from '../services/rota.service';
 import type { CommunityService } from '../services/community.service';
 import { scheduleRoutes } from './schedules.routes';
 import { consoleDir, consoleRoutes } from './console.routes';
@@ -53,6 +55,7 @@ export interface AppDeps {
   signIn: SignInService;
   definitions: DefinitionService;
   community: CommunityService;
+  rota: RotaService;
   registry: RegistryService;
   schedules: ScheduleService;
   simulations: SimulationService;
@@ -126,6 +129,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { channels, deliveries } = deliveryRoutes(deps.delivery);
   app.use('/api/grids', channels);
   app.use('/api/grids', gridRoutes(deps.community));
+  app.use('/api/rota', rotaRoutes(deps.rota));
   app.use('/api/registry', registryRoutes(deps.registry));
   app.use('/api/deliveries', deliveries);
   app.use('/api/tasks', taskEvidenceRoutes(deps.evidence), taskRoutes(deps.tasks));

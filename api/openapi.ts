@@ -13,6 +13,7 @@ import { createTokenBody } from './tokens.routes';
 import { noteBody } from './schedules.routes';
 import { mergeBody, sha256Param, uploadQuery } from './evidence.routes';
 import { answerBody } from './resident.routes';
+import { rotaClearQuery, rotaGridParams, rotaQuery, rotaSetBody } from './rota.routes';
 import { coverageQuery, entryParams, entryPatchBody, registryListQuery } from './registry.routes';
 import { oidcCallbackQuery, wecomCallbackQuery } from './auth.routes';
 import { identityBody, identityParams, memberParams } from './sessions.routes';
@@ -216,6 +217,15 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'get', path: '/api/grids/{id}/channel', tag: 'grids', params: idParams, summary: 'The grid\'s chat group channel (the webhook key masked)', ok: { 200: json('The channel') }, errors: [403, 404] },
   { method: 'put', path: '/api/grids/{id}/channel', tag: 'grids', params: idParams, roles: ['ops', 'manager'], body: channelBody, bodyRequired: true, summary: 'Set the grid\'s WeCom group robot webhook, format and quiet hours', ok: { 200: json('The channel') }, errors: [404, 422] },
+  // The duty rota.
+  { method: 'get', path: '/api/rota/{grid}', tag: 'rota', params: rotaGridParams, query: rotaQuery, roles: ['manager', 'grid-leader', 'grid-worker'], summary: 'A grid\'s duty rota (值班, 轮休, 请假, 代岗) day by day, with who is on duty and who takes the worker\'s tasks; managers and the grid\'s own staff', ok: { 200: json('The rota') }, errors: [404] },
+  {
+    method: 'put', path: '/api/rota/{grid}/entries', tag: 'rota', params: rotaGridParams, roles: ['manager', 'grid-leader'], body: rotaSetBody, bodyRequired: true,
+    bodyExample: { member: 'm-grid-09-worker', from: '2026-12-07', to: '2026-12-09', kind: 'leave', standIn: 'm-grid-09-part-time-1', note: '病假' },
+    summary: 'Set a member\'s duty, rest days or leave (with a stand-in) for a day or a stretch of days; managers, and the grid\'s leader for their grid; audited',
+    ok: { 200: json('The changed days') }, errors: [404, 409],
+  },
+  { method: 'delete', path: '/api/rota/{grid}/entries', tag: 'rota', params: rotaGridParams, roles: ['manager', 'grid-leader'], query: rotaClearQuery, summary: 'Remove a member\'s rota entries for a day or a stretch of days (back to the usual week); managers, and the grid\'s leader for their grid; audited', ok: { 200: json('The changed days') }, errors: [404] },
   { method: 'get', path: '/api/deliveries', tag: 'grids', query: deliveryListQuery, roles: ['ops', 'manager', 'grid-leader'], summary: 'Chat group deliveries with every attempt', ok: { 200: json('Deliveries', items) } },
 
   // Tokens and intake.

@@ -30,7 +30,7 @@ export const cancelBody = z.strictObject({ reason: z.string().min(1, 'say why').
 
 // Patterns, not refinements, so that the OpenAPI document carries them and every string they admit is a real
 // day (1900-2099, leap days included) or time: what a client generates from the document is accepted.
-const DAY = String.raw`((19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])|(19|20)\d{2}-(0[13-9]|1[0-2])-(29|30)|(19|20)\d{2}-(0[13578]|1[02])-31|(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26]))-02-29)`;
+export const DAY = String.raw`((19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])|(19|20)\d{2}-(0[13-9]|1[0-2])-(29|30)|(19|20)\d{2}-(0[13578]|1[02])-31|(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26]))-02-29)`;
 const TIME = String.raw`T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?`;
 // Offsets as zones have them (-12:00 to +14:00); PostgreSQL refuses larger ones.
 const OFFSET = String.raw`(Z|[+-](0\d|1[0-4]):[0-5]\d)`;

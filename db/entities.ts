@@ -1,5 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { communityEntities } from './community.entities';
+import { rotaEntities } from './rota.entities';
 import { sessionEntities } from './sessions.entities';
 import { registryEntities } from './registry.entities';
 
@@ -242,6 +243,7 @@ export const AuditLogSchema = new EntitySchema<AuditLog>({
 export const entities = [
   AuditLogSchema,
   ...communityEntities,
+  ...rotaEntities,
   ...sessionEntities,
   ...registryEntities,
   ProcessLinkSchema,

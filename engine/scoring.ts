@@ -122,6 +122,8 @@ export interface MonthFact {
   day: string;
   state: string;
   steps: { event: string; at: string; late: boolean; data?: Record<string, unknown> | null }[];
+  /** The duty rota had nobody on duty in the grid that day (see engine/rota.ts): a missed patrol is not counted. */
+  nobodyOnDuty?: boolean;
 }
 
 export interface Indicators {
@@ -135,6 +137,8 @@ export interface Indicators {
   patrolsSubmittedLate: number;
   /** Untouched at day end. */
   patrolsMissed: number;
+  /** Untouched on a day the rota had nobody on duty: neither measured nor missed. */
+  patrolsNobodyOnDuty: number;
   weeklyReports: number;
   weeklyOnTime: number;
   issuesResolved: number;
@@ -172,11 +176,16 @@ const PATROL_ENDED = new Set(['completed', 'submitted-late', 'missed']);
  * month the work was done in.
  */
 export function indicatorsFor(facts: MonthFact[], grid: string, month: string, rules: ScoringRules): Indicators {
-  const n = { patrols: 0, patrolsCompleted: 0, patrolsLate: 0, patrolsSubmittedLate: 0, patrolsMissed: 0, weeklyReports: 0, weeklyOnTime: 0, issuesResolved: 0, issuesOnTime: 0, evaluations: 0, satisfactionSum: 0 };
+  const n = { patrols: 0, patrolsCompleted: 0, patrolsLate: 0, patrolsSubmittedLate: 0, patrolsMissed: 0, patrolsNobodyOnDuty: 0, weeklyReports: 0, weeklyOnTime: 0, issuesResolved: 0, issuesOnTime: 0, evaluations: 0, satisfactionSum: 0 };
   for (const f of facts) {
     if (f.grid !== grid) continue;
     if (f.definition === 'daily-patrol' && f.day.startsWith(month)) {
       if (!PATROL_ENDED.has(f.state)) continue;
+      // Nobody was on duty to walk it (all resting or on leave, no stand-in): not the grid's miss.
+      if (f.state === 'missed' && f.nobodyOnDuty) {
+        n.patrolsNobodyOnDuty++;
+        continue;
+      }
       n.patrols++;
       if (f.state === 'completed') {
         n.patrolsCompleted++;

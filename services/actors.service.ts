@@ -3,6 +3,7 @@ import * as readModel from '../db/read-model';
 import { ACTING_FOR_ROLES, type Actor } from '../engine/access';
 import type { Principal } from './principal';
 import type { CommunityService } from './community.service';
+import type { RotaService } from './rota.service';
 import { badRequest, forbidden } from './errors';
 
 /**
@@ -11,7 +12,7 @@ import { badRequest, forbidden } from './errors';
  * manager acts for someone with `onBehalfOf`, that member with the manager behind them (audited).
  */
 export class ActorService {
-  constructor(private readonly deps: { orm: MikroORM; community: CommunityService }) {}
+  constructor(private readonly deps: { orm: MikroORM; community: CommunityService; rota?: RotaService }) {}
 
   private async holds(memberId: string, workflowId: string): Promise<string[]> {
     // A claim counts only since its state was last entered (see TaskService): stale ones lend nothing.
@@ -25,7 +26,7 @@ export class ActorService {
     const member = await this.deps.community.member(p.memberId);
     // A token whose member has left acts as nobody in particular: its own role, no tasks held.
     if (!member) return { kind: 'person', id: p.memberId, role: p.role, grids: p.grids };
-    return { kind: 'person', id: member.id, role: member.role, grids: p.grids, ...(member.organizationId ? { org: member.organizationId } : {}), holds: await this.holds(member.id, workflowId) };
+    return { kind: 'person', id: member.id, role: member.role, grids: p.grids, ...(member.organizationId ? { org: member.organizationId } : {}), holds: await this.held(member, workflowId) };
   }
 
   /** The caller, or the member they act for; `onBehalfOf` is only for managers and is audited. */
@@ -44,8 +45,14 @@ export class ActorService {
       role: member.role,
       grids: member.gridId ? [member.gridId] : member.organizationId ? [] : 'all',
       ...(member.organizationId ? { org: member.organizationId } : {}),
-      holds: await this.holds(member.id, workflowId),
+      holds: await this.held(member, workflowId),
       by: me,
     };
+  }
+
+  /** Tasks held by claim or reassignment, and, for a stand-in (代岗), the worker's tasks the duty rota gives them. */
+  private async held(member: { id: string; gridId: string | null }, workflowId: string): Promise<string[]> {
+    const [claimed, rota] = await Promise.all([this.holds(member.id, workflowId), this.deps.rota?.holds(member, workflowId) ?? []]);
+    return [...new Set([...claimed, ...rota])];
   }
 }

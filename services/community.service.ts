@@ -115,6 +115,15 @@ export class CommunityService {
     return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null, organizationId: m.organizationId ?? null } : undefined;
   }
 
+  /** The active staff of each of `gridIds` (id, name and role), leader first, for the duty rota. */
+  async staff(gridIds: string[]): Promise<Map<string, { id: string; name: string; role: string }[]>> {
+    const out = new Map<string, { id: string; name: string; role: string }[]>(gridIds.map((g) => [g, []]));
+    if (!gridIds.length) return out;
+    const rows = await this.orm.em.fork().find(Member, { gridId: { $in: gridIds }, active: true }, { fields: ['id', 'name', 'role', 'gridId'] });
+    for (const m of rows.sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role) || a.id.localeCompare(b.id))) out.get(m.gridId as string)?.push({ id: m.id, name: m.name, role: m.role });
+    return out;
+  }
+
   /** The active members of an outside organisation (who take the work given to it). */
   async organizationMembers(organizationId: string): Promise<Member[]> {
     return this.orm.em.fork().find(Member, { organizationId, active: true }, { orderBy: { id: 'asc' } });

@@ -7,6 +7,7 @@ import { DefinitionService } from './definitions.service';
 import { ActorService } from './actors.service';
 import { ProcessService } from './processes.service';
 import { CommunityService } from './community.service';
+import { RotaService } from './rota.service';
 import { StatsService } from './stats.service';
 import { EncryptionCodec } from '../infra/codec';
 import { DataKey } from '../infra/crypto';
@@ -39,6 +40,7 @@ export interface Services {
   providers: ProviderService;
   schedules: ScheduleService;
   community: CommunityService;
+  rota: RotaService;
   registry: RegistryService;
   tokens: TokenService;
   sessions: SessionService;
@@ -66,17 +68,18 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const definitions = new DefinitionService(orm, calendar);
   const community = new CommunityService(orm, dataKey);
   const gridIds = () => community.gridIds();
+  const rota = new RotaService({ orm, community, calendar });
   const providers = new ProviderService(orm, gridIds, async () => {
     if (!(await definitions.keys()).includes('monthly-review')) return undefined;
     return scoringRulesOf((await definitions.get('monthly-review')).document);
-  });
-  const actors = new ActorService({ orm, community });
+  }, (month) => rota.nobodyOnDutyDays(month));
+  const actors = new ActorService({ orm, community, rota });
   const processes = new ProcessService({ orm, client, definitions, providers, actors, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g), temporalUi: config.temporalUiUrl ? { url: config.temporalUiUrl, namespace: config.temporalNamespace } : undefined });
   const tokens = new TokenService(orm, community);
   const sessions = new SessionService(orm, config.signIn.session);
   const signIn = new SignInService(config.signIn, sessions);
   const stats = new StatsService(orm, providers);
-  const tasks = new TaskService({ orm, community, processes, definitions, actors });
+  const tasks = new TaskService({ orm, community, processes, definitions, actors, rota });
   const notifications = new NotificationService(orm, config.streams);
   const delivery = new DeliveryService(orm, options.log, config.webhooks);
   const intake = new IntakeService({ orm, processes, delivery, dataKey, webhooks: config.webhooks });
@@ -94,6 +97,7 @@ export async function createServices(config: Config & { databaseUrl: string; tem
     providers,
     schedules,
     community,
+    rota,
     registry,
     tokens,
     sessions,

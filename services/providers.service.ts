@@ -25,6 +25,8 @@ export class ProviderService {
     private readonly gridIds: () => Promise<string[]>,
     /** The scoring rules the latest monthly-review definition states (for evaluations asked outside a review). */
     private readonly currentRules: () => Promise<ScoringRules | undefined> = async () => undefined,
+    /** The `grid|YYYY-MM-DD` days of a month the duty rota had nobody on duty (services/rota.service.ts). */
+    private readonly nobodyOnDuty: (month: string) => Promise<Set<string>> = async () => new Set(),
   ) {
     this.providers = {
       'weekly-summary': (p, ctx) => this.weeklySummary(String(ctx.grid ?? p.grid ?? ''), String(p.day ?? '')),
@@ -88,6 +90,9 @@ export class ProviderService {
   async monthlyScores(month: string, rules: ScoringRules): Promise<Record<string, unknown>> {
     if (!MONTH.test(month)) throw badRequest(`monthly-scores needs a month (YYYY-MM), got "${month}"`);
     const facts = await this.monthFacts(month, rules);
+    // A patrol of a day nobody was on duty is not the grid's miss (engine/rota.ts).
+    const unstaffed = await this.nobodyOnDuty(month);
+    for (const f of facts) if (f.definition === 'daily-patrol' && f.grid && unstaffed.has(`${f.grid}|${f.day}`)) f.nobodyOnDuty = true;
     const grids = await this.gridIds();
     const scores = scoreGrids(facts, grids, month, rules);
     return { month, weights: rules.weights, rules, grids: scores, ranking: rankGrids(scores).map((r) => ({ grid: r.grid, score: r.score, rank: r.rank })) };

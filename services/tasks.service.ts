@@ -8,6 +8,8 @@ import { badRequest, conflict, forbidden, notFound } from './errors';
 import type { ProcessService } from './processes.service';
 import type { DefinitionService, LoadedDefinition } from './definitions.service';
 import type { ActorService } from './actors.service';
+import type { RotaService } from './rota.service';
+import { ROTA_ROLE, rotaDay, type DutyReason } from '../engine/rota';
 import type { Actor } from '../engine/access';
 import { GRID_ROLES } from '../db/community.entities';
 import { allowedEvents, ownerOf, type Instance } from '../engine/engine';
@@ -27,6 +29,8 @@ export interface TaskItem {
   owner?: string;
   /** The registry id of that organisation, when the decision named one. */
   ownerId?: string;
+  /** When the duty rota chose the assignee: the day, why (stand-in, cover, nobody on duty) and for whom. */
+  rota?: { day: string; why: DutyReason; for?: string };
   claimed: boolean;
   dueAt?: string;
   overdue: boolean;
@@ -45,14 +49,14 @@ const REASSIGNERS = new Set<Principal['role']>(['admin', 'manager', 'grid-leader
  */
 export class TaskService {
   constructor(
-    private readonly deps: { orm: MikroORM; community: CommunityService; processes: ProcessService; definitions?: DefinitionService; actors?: ActorService },
+    private readonly deps: { orm: MikroORM; community: CommunityService; processes: ProcessService; definitions?: DefinitionService; actors?: ActorService; rota?: RotaService },
   ) {}
 
   /**
    * The events of a task this person may send (the definition's rules for their role and grid;
    * separation of duties and due times are left to the workflow, which checks everything again).
    */
-  private async mayNowSend(r: OpenTaskRecord, actor: Actor | undefined): Promise<string[]> {
+  private async mayNowSend(r: OpenTaskRecord, actor: Actor | undefined, rotaHolder?: string | null): Promise<string[]> {
     if (!actor || !this.deps.definitions) return r.task.events;
     let def: LoadedDefinition;
     try {
@@ -61,7 +65,7 @@ export class TaskService {
       return r.task.events;
     }
     const inst: Instance = { value: r.stateValue, context: r.context, status: 'running', seq: 0, entered: {}, deadlines: [] };
-    const held = r.claimMember === actor.id ? [r.task.state] : [];
+    const held = r.claimMember === actor.id || (rotaHolder != null && rotaHolder === actor.id) ? [r.task.state] : [];
     const allowed = new Set(allowedEvents(def.compiled, inst, { ...actor, holds: held }, Date.now()));
     return r.task.events.filter((e) => allowed.has(e));
   }
@@ -77,9 +81,16 @@ export class TaskService {
       }
       return holders.get(key) as string | null;
     };
+    // The worker's tasks go to whoever the duty rota has on duty that day, where it says anything.
+    const today = this.deps.rota?.today() ?? '';
+    const dayOf = (r: OpenTaskRecord) => rotaDay(r.context?.day, today);
+    const worked = rows.filter((r) => r.grid && r.task.role === ROTA_ROLE);
+    const duty = this.deps.rota && worked.length ? await this.deps.rota.dutyOn(worked.map((r) => ({ grid: r.grid as string, day: dayOf(r) }))) : new Map();
     const out: TaskItem[] = [];
     for (const r of rows) {
       const due = r.task.dueAt ? Date.parse(r.task.dueAt) : undefined;
+      const onDuty = r.grid && r.task.role === ROTA_ROLE ? duty.get(`${r.grid}|${dayOf(r)}`) : undefined;
+      const byRota = onDuty ? { member: onDuty.worker.member, rota: { day: dayOf(r), why: onDuty.worker.why, ...(onDuty.worker.for ? { for: onDuty.worker.for } : {}) } } : undefined;
       out.push({
         id: r.task.id,
         workflowId: r.workflowId,
@@ -89,13 +100,14 @@ export class TaskService {
         grid: r.grid,
         state: r.task.state,
         role: r.task.role,
-        assignee: r.claimMember ?? (await holderOf(r.grid, r.task.role, ownerOf(r.context) ?? undefined)),
+        assignee: r.claimMember ?? (byRota ? byRota.member : await holderOf(r.grid, r.task.role, ownerOf(r.context) ?? undefined)),
         ...(r.task.assignee ? { owner: r.task.assignee } : {}),
         ...(ownerOf(r.context) ? { ownerId: ownerOf(r.context) as string } : {}),
+        ...(byRota && r.claimMember === null ? { rota: byRota.rota } : {}),
         claimed: r.claimMember !== null,
         ...(due !== undefined ? { dueAt: formatLocal(due, ZONE) } : {}),
         overdue: due !== undefined && due < now,
-        events: await this.mayNowSend(r, actor),
+        events: await this.mayNowSend(r, actor, byRota?.member),
       });
     }
     return out;
@@ -111,7 +123,8 @@ export class TaskService {
       const me = q.assignee === 'me' ? principal.memberId : q.assignee;
       if (!me) throw badRequest('assignee=me needs a token that names a member; create one with a member id', [{ path: 'assignee', message: 'this token speaks for no member' }]);
       const member = await this.deps.community.member(me);
-      items = items.filter((t) => t.assignee === me || (!t.claimed && t.assignee === null && member !== undefined && member.role === t.role && (member.gridId === t.grid || member.gridId === null)));
+      // A task the rota gives nobody (everyone away) is no one's own: the grid leader sees it in the grid's list.
+      items = items.filter((t) => t.assignee === me || (!t.claimed && t.assignee === null && !t.rota && member !== undefined && member.role === t.role && (member.gridId === t.grid || member.gridId === null)));
     }
     if (q.overdue !== undefined) items = items.filter((t) => t.overdue === q.overdue);
     return items;

@@ -15,7 +15,7 @@ export const WORKFLOW_BUNDLER_OPTIONS = {
 };
 
 export interface WorkerParams {
-  services: Pick<Services, 'orm' | 'processes' | 'providers' | 'schedules' | 'community' | 'delivery' | 'codec'>;
+  services: Pick<Services, 'orm' | 'processes' | 'providers' | 'schedules' | 'community' | 'rota' | 'delivery' | 'codec'>;
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
@@ -30,7 +30,7 @@ export async function createWorker(p: WorkerParams): Promise<{ worker: Worker; c
     connection,
     namespace: p.namespace,
     taskQueue: p.taskQueue,
-    activities: createActivities({ orm: p.services.orm, processes: p.services.processes, providers: p.services.providers, launcher: p.services.schedules, recipients: p.services.community, delivery: p.services.delivery }),
+    activities: createActivities({ orm: p.services.orm, processes: p.services.processes, providers: p.services.providers, launcher: p.services.schedules, recipients: p.services.rota, delivery: p.services.delivery }),
     ...(p.workflowBundlePath ? { workflowBundle: { codePath: p.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows'), bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
     dataConverter: { payloadCodecs: [p.services.codec] },
     shutdownGraceTime: '10 seconds',

@@ -8,6 +8,7 @@ import { Migration20261125600000_pii } from './Migration20261125600000_pii';
 import { Migration20261126200000_partners } from './Migration20261126200000_partners';
 import { Migration20261126100000_intake_evidence } from './Migration20261126100000_intake_evidence';
 import { Migration20261129000000_definition_status } from './Migration20261129000000_definition_status';
+import { Migration20261202100000_rota } from './Migration20261202100000_rota';
 import { Migration20261202300000_sessions } from './Migration20261202300000_sessions';
 import { Migration20261202200000_registry } from './Migration20261202200000_registry';
 
@@ -23,6 +24,7 @@ export const migrations = [
   { name: 'Migration20261126100000_intake_evidence', class: Migration20261126100000_intake_evidence },
   { name: 'Migration20261126200000_partners', class: Migration20261126200000_partners },
   { name: 'Migration20261129000000_definition_status', class: Migration20261129000000_definition_status },
+  { name: 'Migration20261202100000_rota', class: Migration20261202100000_rota },
   { name: 'Migration20261202300000_sessions', class: Migration20261202300000_sessions },
   { name: 'Migration20261202200000_registry', class: Migration20261202200000_registry },
 ];
