@@ -30,6 +30,12 @@ const USAGE = `usage: gridflow <command> [options]
   token create --role R [--member m-grid-03-worker] [--grids grid-03,...] [--name N] [--days 90]
                                           create an API token (admin); it is printed once
   token revoke <id>                       revoke a token (admin)
+  identity link --member M --provider oidc|wecom --subject S
+                                          link a sign-in account (the ID token's sub, the WeCom userid) to a member (admin)
+  identity unlink --member M --provider P --subject S
+                                          unlink it (admin); the sessions it opened end
+  sessions <member>                       a member's console sessions (managers; a grid leader for their grid)
+  session revoke <id>                     revoke a console session: its next request is refused
 
 environment: GRIDFLOW_URL (default http://127.0.0.1:3000), GRIDFLOW_TOKEN (or .data/admin-token)`;
 
@@ -261,6 +267,35 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       throw new UsageError('token create | token revoke <id>');
+    }
+    case 'identity': {
+      const member = need(p, 'member');
+      const provider = need(p, 'provider');
+      const subject = need(p, 'subject');
+      const route = `/api/members/${encodeURIComponent(member)}/identities`;
+      if (arg !== 'link' && arg !== 'unlink') throw new UsageError('identity link | identity unlink, with --member, --provider and --subject');
+      const res = arg === 'link' ? await api('POST', route, { provider, subject }) : await api('DELETE', `${route}/${encodeURIComponent(provider)}/${encodeURIComponent(subject)}`);
+      if (res.status >= 300) return problem(res);
+      if (flag(p, 'json')) print(process.stdout, res.body);
+      else if (arg === 'link') print(process.stdout, `${provider} account ${subject} ${res.body.created ? 'linked to' : 'was already linked to'} ${member}`);
+      else print(process.stdout, `${provider} account ${subject} unlinked from ${member}; ${res.body.sessionsRevoked} session(s) ended`);
+      return 0;
+    }
+    case 'sessions': {
+      if (!arg) throw new UsageError('name the member: sessions m-grid-03-worker');
+      const res = await api('GET', `/api/members/${encodeURIComponent(arg)}/sessions`);
+      if (res.status >= 300) return problem(res);
+      if (flag(p, 'json')) print(process.stdout, res.body);
+      else for (const s of res.body.items) print(process.stdout, `${s.id}  ${s.state.padEnd(7)}  ${s.provider} ${s.subject}  since ${s.createdAt}  last seen ${s.lastSeenAt}${s.revokedBy ? `  revoked by ${s.revokedBy}` : ''}`);
+      return 0;
+    }
+    case 'session': {
+      const id = p.positional[2];
+      if (arg !== 'revoke' || !id) throw new UsageError('session revoke <id>');
+      const res = await api('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
+      if (res.status >= 300) return problem(res);
+      print(process.stdout, res.body.revoked ? `revoked ${id}` : `${id} was already revoked`);
+      return 0;
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { appFromServices } from '../../api/app';
 import type { SignInSettings } from '../../config/config';
 import { createLogger } from '../../infra/log';
@@ -451,4 +453,31 @@ describe('managing sessions', () => {
     expect((await manager.api('DELETE', `/api/sessions/${id}`)).status).toBe(200);
     expect((await worker.api('GET', '/api/me')).body.detail).toContain('revoked by m-party-secretary');
   });
+});
+
+describe('from the command line', () => {
+  const gridflow = (...args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [path.resolve(__dirname, '..', '..', 'bin', 'gridflow'), ...args],
+        { env: { ...process.env, GRIDFLOW_URL: h.baseUrl, GRIDFLOW_TOKEN: h.token, GRIDFLOW_CLI_FROM_SOURCE: '1' }, encoding: 'utf8', timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, out: stdout, err: stderr }),
+      );
+    });
+
+  test('an administrator links a WeCom account, lists the member\'s sessions and revokes one', async () => {
+    const userid = sub('WangWu');
+    expect(await gridflow('identity', 'link', '--member', 'm-grid-06-worker', '--provider', 'wecom', '--subject', userid)).toMatchObject({ code: 0, out: `wecom account ${userid} linked to m-grid-06-worker\n` });
+    wecom.signedIn = userid;
+    const b = new Browser();
+    expect((await b.follow(`${base}/auth/wecom/login`, atConsole)).answer.status).toBe(303);
+    const listed = await gridflow('sessions', 'm-grid-06-worker');
+    expect(listed.code).toBe(0);
+    const id = /^(\w+)\s+active\s+wecom /m.exec(listed.out)?.[1] as string;
+    expect(id).toBeDefined();
+    expect(await gridflow('session', 'revoke', id)).toMatchObject({ code: 0, out: `revoked ${id}\n` });
+    expect((await b.api('GET', '/api/me')).status).toBe(401);
+    // Each run of the CLI compiles it from source: three are enough (unlinking has its API test above).
+  }, 180_000);
 });
