@@ -291,3 +291,32 @@ test('a check-in queued offline for a patrol submitted meanwhile is shown as ref
   await expect(page.locator('.outbox li.queued[data-status="refused"]').count()).resolves.toBe(0);
   expect(problems).toEqual([]);
 }, 120_000);
+
+test('online, an issue report with a photo goes at once through the same outbox: the photo resized on the phone, the issue started', async () => {
+  const patrol = await walkingPatrol(152);
+  const task = await taskOf(patrol);
+  const { page, problems, card } = await openFieldPage(task.id);
+  await card.getByRole('button', { name: '上报问题' }).click();
+  const photo = card.getByLabel(/照片或文件/);
+  // The phone offers its camera for any picture type; the page makes it a JPEG.
+  await expect(photo.getAttribute('accept')).resolves.toBe('image/*');
+  await expect(photo.getAttribute('capture')).resolves.toBe('environment');
+  await card.getByLabel(/问题类别/).fill('消防安全');
+  await card.getByLabel(/问题描述/).fill('地下车库消防通道停放电动车');
+  await photo.setInputFiles({ name: 'fire-lane.png', mimeType: 'image/png', buffer: photoPng(1800, 2400, 4) });
+  await card.getByRole('button', { name: '确认上报问题' }).click();
+  await page.getByRole('status').filter({ hasText: '上报问题 · 已完成：巡查中' }).waitFor();
+  await page.locator('.outbox li.queued[data-status="sent"][data-type="REPORT_ISSUE"]').waitFor();
+
+  const report = await eventually(async () => {
+    const d = await h.call('GET', `/api/processes/${enc(patrol)}`);
+    return d.body.history?.find((s: { event: string }) => s.event === 'REPORT_ISSUE') as { data: { category: string; evidence: { sha256: string; type: string }[] } } | undefined;
+  }, 20_000);
+  expect(report.data).toMatchObject({ category: '消防安全', evidence: [{ type: 'image/jpeg' }] });
+  const bytes = Buffer.from(await (await fetch(`${h.baseUrl}/api/processes/${enc(patrol)}/evidence/${report.data.evidence[0].sha256}`, { headers: { authorization: `Bearer ${h.token}` } })).arrayBuffer());
+  expect(jpegSize(bytes)).toEqual({ width: 1200, height: 1600 });
+  // The report started the grid's issue, as a report without a photo does.
+  const issue = await eventually(async () => ((await h.call('GET', `/api/processes/${enc(patrol)}`)).body.children as string[] | undefined)?.find((c) => c.startsWith('issue/')), 20_000);
+  expect((await h.call('GET', `/api/processes/${enc(issue)}`)).body.context.input).toMatchObject({ source: 'patrol', category: '消防安全', description: '地下车库消防通道停放电动车' });
+  expect(problems).toEqual([]);
+}, 90_000);
