@@ -14,3 +14,4 @@ export * from './tasks';
 export * from './records';
 export * from './stats';
 export * from './evaluations';
+export * from './rounds';

@@ -85,6 +85,15 @@ export async function findInstance(db: ReadModelDb, workflowId: string): Promise
   return rows[0] ? instanceOf(rows[0]) : undefined;
 }
 
+/** A running instance's grid, day (`context.day`) and open tasks; undefined when it is not running. */
+export async function runningTasksOf(db: ReadModelDb, workflowId: string): Promise<{ grid: string | null; day: string | null; tasks: StoredTask[] } | undefined> {
+  const [row] = await connection(db).execute<{ grid: string | null; day: string | null; tasks: StoredTask[] }[]>(
+    `select grid, context->>'day' as day, tasks from process_instance where workflow_id = ? and status = 'running'`,
+    [workflowId],
+  );
+  return row ? { grid: row.grid, day: row.day, tasks: row.tasks ?? [] } : undefined;
+}
+
 /**
  * One page of the process list, newest update first: the instances matching `filters` within
  * `scope`, after the keyset position `after` (the last row of the previous page), at most `limit`.
