@@ -5,9 +5,10 @@ import type { DefinitionDocument } from '../../engine/document.schema';
 import { seedCommunity } from '../../db/community.seed';
 import { migrate, openOrm } from '../../db/orm';
 import { DataKey } from '../../infra/crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { CommunityService } from '../../services/community.service';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { spawnEntry, stopProcess } from '../support/processes';
 
 /** Each process here runs in its own grid; its worker sends the events. */
 const workerOf = (workflowId: string) => `m-${workflowId.split('/')[1]}-worker`;
@@ -39,15 +40,10 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-pg-fault-'));
 fs.chmodSync(dir, 0o755);
 const saved = process.env.DATABASE_URL;
 let pg: ChildProcess | undefined;
-const root = path.resolve(__dirname, '..', '..');
 
 /** PostgreSQL in a process of its own, so this test can stop it and start it again on the same data. */
 function startPostgres(port?: number): Promise<{ url: string; port: number }> {
-  pg = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'scripts', 'embedded-postgres.ts'), path.join(dir, 'pg'), ...(port ? [String(port)] : [])], {
-    cwd: root,
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  pg = spawnEntry('scripts/embedded-postgres.ts', { args: [path.join(dir, 'pg'), ...(port ? [String(port)] : [])], stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     pg?.stdout?.on('data', (b: Buffer) => {
@@ -59,13 +55,7 @@ function startPostgres(port?: number): Promise<{ url: string; port: number }> {
   });
 }
 
-async function stopPostgres() {
-  const p = pg;
-  if (!p || p.exitCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await exited;
-}
+const stopPostgres = () => stopProcess(pg, 'SIGTERM');
 let h: Harness | undefined;
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { spawnWorker as spawnWorkerOn, stopProcess } from '../support/processes';
 
 /**
  * kill -9 of the worker at random moments while many processes run their reminders and timers:
@@ -34,24 +34,11 @@ const doc: DefinitionDocument = {
   },
 };
 
-const root = path.resolve(__dirname, '..', '..');
 let h: Harness;
 let worker: ChildProcess | undefined;
 
-const spawnWorker = () =>
-  spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'worker', 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, GRIDFLOW_TASK_QUEUE: h.taskQueue, TS_NODE_TRANSPILE_ONLY: '1' },
-    stdio: 'ignore',
-  });
-
-async function kill9() {
-  const w = worker;
-  if (!w || w.exitCode !== null) return;
-  const exited = new Promise((r) => w.once('exit', r));
-  w.kill('SIGKILL');
-  await exited;
-}
+const spawnWorker = () => spawnWorkerOn(h.taskQueue);
+const kill9 = () => stopProcess(worker, 'SIGKILL');
 
 beforeAll(async () => {
   h = await startHarness({ worker: false });

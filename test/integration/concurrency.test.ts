@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { addDays, localDate } from '../../engine/time';
 import { freePort } from '../../infra/postgres';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { spawnEntry } from '../support/processes';
 
 let h: Harness;
 beforeAll(async () => {
@@ -39,11 +38,9 @@ test('the same start and the same event sent many times at once make one run and
 });
 
 test('SIGTERM drains the API: a request in flight is answered, then the process exits', async () => {
-  const root = path.resolve(__dirname, '..', '..');
   const port = await freePort();
-  const api = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'api', 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), GRIDFLOW_TASK_QUEUE: h.taskQueue, TS_NODE_TRANSPILE_ONLY: '1' },
+  const api = spawnEntry('api/main.ts', {
+    env: { PORT: String(port), GRIDFLOW_TASK_QUEUE: h.taskQueue },
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
   });
   const exited = new Promise<number | null>((resolve) => api.once('exit', (code) => resolve(code)));

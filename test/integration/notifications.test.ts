@@ -2,7 +2,6 @@ import { readEvents } from '../support/sse';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { formatLocal } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
@@ -46,7 +45,6 @@ class Receiver {
   }
 }
 
-const root = path.resolve(__dirname, '..', '..');
 let h: Harness;
 const receivers: Receiver[] = [];
 

@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { validateDocument } from '../../engine/validate';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
-
-const root = path.resolve(__dirname, '..', '..');
+import { spawnWorker, stopProcess } from '../support/processes';
 
 /** A patrol with short timers, so a test can watch them fire across a worker crash. */
 const shortPatrol: DefinitionDocument = {
@@ -42,21 +40,12 @@ const shortPatrol: DefinitionDocument = {
 };
 
 function startWorkerProcess(taskQueue: string): ChildProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'worker', 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, GRIDFLOW_TASK_QUEUE: taskQueue, TS_NODE_TRANSPILE_ONLY: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnWorker(taskQueue, ['ignore', 'pipe', 'pipe']);
   child.stderr?.on('data', (b: Buffer) => process.env.GRIDFLOW_TEST_VERBOSE && process.stderr.write(b));
   return child;
 }
 
-async function kill9(child: ChildProcess) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
+const kill9 = (child: ChildProcess) => stopProcess(child, 'SIGKILL');
 
 let h: Harness;
 let worker: ChildProcess | undefined;
