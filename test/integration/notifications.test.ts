@@ -1,10 +1,11 @@
 import { readEvents } from '../support/sse';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { formatLocal } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { spawnWorker as spawnWorkerOn, stopProcess } from '../support/processes';
 
 /** A local stand-in for a WeCom group robot: records every message, can be taken down and brought back. */
 class Receiver {
@@ -272,12 +273,7 @@ test('killing the worker in the middle of sending reminders, then starting it ag
   expect((await h.call('PUT', `/api/grids/grid-08/channel`, { webhookUrl: receiver.url, ...awakeWindow() })).status).toBe(200);
   // This test's own worker process, on the harness's task queue, in place of the in-process one.
   await h.stopWorker();
-  const spawnWorker = (): ChildProcess =>
-    spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'worker', 'main.ts')], {
-      cwd: root,
-      env: { ...process.env, GRIDFLOW_TASK_QUEUE: h.taskQueue, TS_NODE_TRANSPILE_ONLY: '1' },
-      stdio: 'ignore',
-    });
+  const spawnWorker = (): ChildProcess => spawnWorkerOn(h.taskQueue);
   let child = spawnWorker();
   try {
     const id: string = (await h.call('POST', '/api/processes', { definition: key, grid: 'grid-08', businessKey: `grid-08/${Date.now()}` })).body.workflowId;
@@ -287,9 +283,7 @@ test('killing the worker in the middle of sending reminders, then starting it ag
     // answer and the write that records it would send that one message again: the documented
     // at-least-once window, which X-Gridflow-Delivery-Id lets a receiver close.
     await new Promise((r) => setTimeout(r, 300));
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await stopProcess(child, 'SIGKILL');
     const atKill = receiver.mine.length;
     expect(atKill).toBeLessThan(5);
     child = spawnWorker();
@@ -303,9 +297,7 @@ test('killing the worker in the middle of sending reminders, then starting it ag
     // 3 reminders to the worker, the leader told once, the party secretary once.
     expect(Number(notes[0].n)).toBe(5);
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await stopProcess(child, 'SIGKILL');
     await h.startWorker();
   }
 });
