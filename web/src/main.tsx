@@ -8,6 +8,7 @@ import { ProcessList } from './pages/processes';
 import { ProcessPage } from './pages/process';
 import { DefinitionList, DefinitionEditor } from './pages/definitions';
 import { MyTasks } from './pages/my-tasks';
+import { ROTA_EDITORS, ROTA_READERS, RotaPage, rotaNavLabel } from './pages/rota';
 import { RegistryPage, registryNavLabel } from './pages/registry';
 import { SignInProviders } from './sign-in-providers';
 import { offlineMe } from './offline/field';
@@ -32,6 +33,7 @@ const NAV: NavItem[] = [
   { hash: '#/processes', label: () => t('navProcesses'), roles: LISTS },
   { hash: '#/definitions', label: () => t('navDefinitions'), roles: OPS },
   { hash: '#/my', label: () => t('navMyTasks'), roles: WORKERS },
+  { hash: '#/rota', label: rotaNavLabel, roles: ROTA_EDITORS },
   { hash: '#/registry', label: registryNavLabel, roles: REGISTRY },
 ];
 
@@ -166,6 +168,9 @@ function App() {
       break;
     case 'my':
       page = <MyTasks me={me} />;
+      break;
+    case 'rota':
+      page = allowed(ROTA_READERS) ? <RotaPage query={query} me={me} /> : <NoAccess />;
       break;
     case 'registry':
       page = allowed(REGISTRY) ? <RegistryPage view={parts[1]} query={query} me={me} /> : <NoAccess />;
