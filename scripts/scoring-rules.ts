@@ -55,7 +55,7 @@ export function scoringTable(): string {
     ['patrol credit: on time', num(c.patrol.onTime), `SUBMIT by ${patrolDue}, the patrol's due`],
     ['patrol credit: late', num(c.patrol.late), `SUBMIT after ${patrolDue} (the grid leader was told at ${patrolDue})`],
     ['patrol credit: submitted late', num(c.patrol.submittedLate), 'walked (at least one check-in) but not submitted: closed at 23:59 as `submitted-late` with what was recorded'],
-    ['patrol credit: missed', '0', `untouched at 23:59 (no check-in): \`missed\`${holidays}`],
+    ['patrol credit: missed', '0', `untouched at 23:59 (no check-in): \`missed\`${holidays}. A patrol missed on a day the duty rota had nobody on duty in the grid (all resting or on leave, no stand-in) is not counted at all (\`patrolsNobodyOnDuty\`)`],
     ['weekly report credit: on time', num(c.weekly.onTime), `SUBMIT by ${weeklyDue} of the day the report starts`],
     ['weekly report credit: late', num(c.weekly.late), `SUBMIT after ${weeklyDue}, or not submitted`],
     ['issue credit: on time', num(c.issues.onTime), "the first RESOLVE before the issue's due (as decided, or by its category's time limit)"],
