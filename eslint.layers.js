@@ -107,4 +107,17 @@ const layersRule = {
   },
 };
 
-module.exports = { LAYERS, layerProblem, plugin: { rules: { layers: layersRule } } };
+/** The table as the README's "How it is built" shows it (test/unit/readme-how-built.test.ts checks it). */
+function layersTable() {
+  const rows = Object.entries(LAYERS).map(([folder, rule]) => {
+    const may = [
+      ...(rule.packages ? [`the packages ${rule.packages.join(', ')}`] : []),
+      ...rule.may.map((m) => `\`${m}${m.includes('/') ? '' : '/'}\``),
+      ...(rule.typesFrom ?? []).map((m) => `types from \`${m}/\``),
+    ];
+    return `| \`${folder}/\` | ${may.join(', ') || 'nothing of ours'} | ${rule.why} |`;
+  });
+  return ['| folder | may import, besides itself | why |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+module.exports = { LAYERS, layerProblem, layersTable, plugin: { rules: { layers: layersRule } } };
