@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { appFromServices } from '../../api/app';
+import { loadConfig } from '../../config/config';
 import { localDate } from '../../engine/time';
 import { createLogger } from '../../infra/log';
 import { SignInService } from '../../services/sign-in.service';
@@ -36,7 +37,8 @@ beforeAll(async () => {
     },
     h.services.sessions,
   );
-  server.on('request', appFromServices({ ...h.services, signIn }, { adminToken: h.token, log: createLogger('error'), rateLimits: NO_RATE_LIMITS }));
+  // The console as the run built it (GRIDFLOW_WEB_DIR, set by the global set-up).
+  server.on('request', appFromServices({ ...h.services, signIn }, { adminToken: h.token, log: createLogger('error'), rateLimits: NO_RATE_LIMITS, webDir: loadConfig().webDir }));
   expect((await h.call('POST', '/api/members/m-grid-03-worker/identities', { provider: 'oidc', subject })).status).toBe(201);
   browser = await launchChromium();
 }, 120_000);
@@ -105,7 +107,8 @@ test('grid-03\'s worker signs in through the unified sign-in, sees only grid-03 
   await page.goto(`${base}/#/my`);
   const card = page.locator(`li[data-task="${patrols['grid-03']}#assigned"]`);
   await card.getByRole('button', { name: '开始巡查' }).click();
-  await page.getByText('开始巡查 · 已完成：patrolling').waitFor();
+  await page.getByText(/开始巡查 · 已完成：/).waitFor();
+  expect((await h.call('GET', `/api/processes/${encodeURIComponent(patrols['grid-03'])}`)).body.state).toBe('patrolling');
   await screenshot(page, 'worker-signed-in-with-provider-phone');
 
   // A manager finds the session and revokes it.
