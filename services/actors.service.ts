@@ -51,7 +51,7 @@ export class ActorService {
   }
 
   /** Tasks held by claim or reassignment, and, for a stand-in (代岗), the worker's tasks the duty rota gives them. */
-  private async held(member: { id: string; gridId: string | null }, workflowId: string): Promise<string[]> {
+  private async held(member: { id: string; role: string; gridId: string | null }, workflowId: string): Promise<string[]> {
     const [claimed, rota] = await Promise.all([this.holds(member.id, workflowId), this.deps.rota?.holds(member, workflowId) ?? []]);
     return [...new Set([...claimed, ...rota])];
   }

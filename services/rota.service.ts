@@ -100,8 +100,9 @@ export class RotaService {
    * the member stands in or covers. Like a task handed over by a reassignment, holding one lends its
    * role for that task's events; the worker keeps what their own role allows.
    */
-  async holds(member: { id: string; gridId: string | null }, workflowId: string): Promise<string[]> {
-    if (!member.gridId || !workflowId) return [];
+  async holds(member: { id: string; role: string; gridId: string | null }, workflowId: string): Promise<string[]> {
+    // The worker holds their own tasks by role already; only the grid's other staff stand in or cover.
+    if (!member.gridId || !workflowId || member.role === ROTA_ROLE) return [];
     const [row] = await this.deps.orm.em.fork().getConnection().execute<{ grid: string | null; day: string | null; tasks: { state: string; role: string }[] }[]>(
       `select grid, context->>'day' as day, tasks from process_instance where workflow_id = ? and status = 'running'`,
       [workflowId],

@@ -146,11 +146,11 @@ describe('who may edit the rota', () => {
     'grid-worker': () => h.as(worker),
     'part-time': () => h.as(standIn),
   } as const;
-  const actions = {
-    read: (grid: string) => ['GET', `/api/rota/${grid}?from=${MATRIX_DAY}&to=${MATRIX_DAY}`, undefined],
-    set: (grid: string) => ['PUT', `/api/rota/${grid}/entries`, { member: `m-${grid}-part-time-1`, from: MATRIX_DAY, kind: 'duty' }],
-    clear: (grid: string) => ['DELETE', `/api/rota/${grid}/entries?member=m-${grid}-part-time-1&from=${MATRIX_DAY}`, undefined],
-  } as const;
+  const actions: Record<string, (grid: string) => [method: string, path: string, body: unknown]> = {
+    read: (grid) => ['GET', `/api/rota/${grid}?from=${MATRIX_DAY}&to=${MATRIX_DAY}`, undefined],
+    set: (grid) => ['PUT', `/api/rota/${grid}/entries`, { member: `m-${grid}-part-time-1`, from: MATRIX_DAY, kind: 'duty' }],
+    clear: (grid) => ['DELETE', `/api/rota/${grid}/entries?member=m-${grid}-part-time-1&from=${MATRIX_DAY}`, undefined],
+  };
   const may = (role: string, own: boolean, action: string) => role === 'manager' || (role === 'grid-leader' && own) || (action === 'read' && own);
 
   test('manager anywhere, a grid leader in their own grid; everyone else is refused with who may, and nothing is written', async () => {
@@ -214,7 +214,7 @@ describe('the monthly score and a day nobody was on duty', () => {
     const week = (await manager.call('GET', `/api/rota/${grid}?from=${unstaffed}&to=${plainDay}`)).body.days;
     expect(week.map((d: { worker: { why: string } }) => d.worker.why)).toEqual(['nobody', 'stand-in', 'no-rota']);
     // Patrols of days long past: their timers fire at once and each ends missed (nobody checked in).
-    const ids = [];
+    const ids: string[] = [];
     for (const day of [unstaffed, coveredDay, plainDay]) ids.push(await startPatrol(grid, day));
     await eventually(async () => {
       const states = await Promise.all(ids.map(async (id) => (await h.call('GET', `/api/processes/${enc(id)}`)).body.state));
