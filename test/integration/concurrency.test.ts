@@ -1,15 +1,9 @@
 import { addDays, localDate } from '../../engine/time';
 import { freePort } from '../../infra/postgres';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { enc, eventually, harnessForFile } from '../support/harness';
 import { spawnEntry } from '../support/processes';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile();
 
 test('the same start and the same event sent many times at once make one run and one step', async () => {
   const day = addDays(localDate(Date.now()), 30);

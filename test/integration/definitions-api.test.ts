@@ -1,13 +1,7 @@
 import type { DefinitionDocument } from '../../engine/document.schema';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { enc, eventually, harnessForFile } from '../support/harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile();
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 const uniq = () => Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36);

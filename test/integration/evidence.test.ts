@@ -3,20 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import type { DefinitionDocument } from '../../engine/document.schema';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { enc, eventually, harnessForFile } from '../support/harness';
 
 /**
  * Photos and files on events: uploaded for one process, limited in size and type, stored by
  * SHA-256 on the local disk, referenced from the event (never carried through Temporal), and
  * scoped like the process: another grid's people get 404 for its files.
  */
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile();
 
 // A 1x1 PNG, with a random tail so each run stores a new file.
 const png = () => Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'), crypto.randomBytes(16)]);

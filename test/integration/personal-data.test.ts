@@ -5,7 +5,7 @@ import { appFromServices } from '../../api/app';
 import { createLogger } from '../../infra/log';
 import { findTemporalCli } from '../../infra/temporal';
 import { loadConfig } from '../../config/config';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { enc, eventually, harnessForFile } from '../support/harness';
 
 /**
  * A canary phone number given when an issue is raised must never be in clear in Temporal's history
@@ -13,13 +13,7 @@ import { enc, eventually, startHarness, type Harness } from '../support/harness'
  * phone is audited.
  */
 const CANARY = '13912345678';
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile();
 
 function temporalShow(workflowId: string): Promise<string> {
   const cli = findTemporalCli(loadConfig().cacheDir) as string;

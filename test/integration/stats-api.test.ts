@@ -1,12 +1,6 @@
-import { startHarness, type Harness } from '../support/harness';
+import { harnessForFile } from '../support/harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile();
 
 test('the statistics, the month\'s evaluation and CSV exports are served by the app', async () => {
   const overview = await h.call('GET', '/api/stats/overview');

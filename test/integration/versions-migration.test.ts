@@ -1,13 +1,7 @@
 import type { DefinitionDocument } from '../../engine/document.schema';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { enc, eventually, harnessForFile } from '../support/harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile();
 
 /** As the holder of the current task, or as `member`. */
 const post = (id: string, type: string, data?: Record<string, unknown>, member?: string) => h.send(id, { type, data }, member);

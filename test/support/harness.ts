@@ -165,3 +165,25 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
 }
 
 export const enc = encodeURIComponent;
+
+/**
+ * The harness of a test file, started before its first test and closed after its last: one line in
+ * place of the same beforeAll/afterAll in every file. It answers once started, so use it inside a
+ * test or a later hook.
+ */
+export function harnessForFile(opts: Parameters<typeof startHarness>[0] = {}): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(opts);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as Harness, {
+    get(_target, key) {
+      if (!started) throw new Error(`the harness is not started yet (it starts in beforeAll): use "${String(key)}" inside a test or a later hook`);
+      const value: unknown = Reflect.get(started, key);
+      return typeof value === 'function' ? value.bind(started) : value;
+    },
+  });
+}
