@@ -87,6 +87,14 @@ const schema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: z.string().url().optional(),
+  GRIDFLOW_TEMPORAL: z.enum(['dev', 'cluster'], { error: 'must be dev (the CLI\'s dev server) or cluster (Temporal\'s own server on PostgreSQL)' }).default('dev'),
+  GRIDFLOW_TEMPORAL_SHARDS: count(4, 16384, 'history shards'),
+  GRIDFLOW_WORKERS: z.coerce
+    .number({ error: 'must be a whole number of worker processes from 1 to 16' })
+    .int('must be a whole number of worker processes from 1 to 16')
+    .min(1, 'must be a whole number of worker processes from 1 to 16')
+    .max(16, 'must be a whole number of worker processes from 1 to 16')
+    .optional(),
   GRIDFLOW_TASK_QUEUE: z.string().min(1).default('gridflow'),
   GRIDFLOW_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   GRIDFLOW_DATA_DIR: z.string().min(1).default('.data'),
@@ -172,6 +180,12 @@ export interface Config {
   temporalAddress?: string;
   temporalNamespace: string;
   temporalUiUrl?: string;
+  /** What `npm start` runs when TEMPORAL_ADDRESS is unset: the CLI's dev server or Temporal's own server on PostgreSQL. */
+  temporalMode: 'dev' | 'cluster';
+  /** History shards of the cluster mode's server; fixed when its store is first set up. */
+  temporalShards: number;
+  /** Worker processes `npm start` runs (cluster mode: 2 unless set). */
+  workers: number;
   taskQueue: string;
   adminToken?: string;
   dataDir: string;
@@ -208,6 +222,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
     temporalUiUrl: e.TEMPORAL_UI_URL,
+    temporalMode: e.GRIDFLOW_TEMPORAL,
+    temporalShards: e.GRIDFLOW_TEMPORAL_SHARDS,
+    workers: e.GRIDFLOW_WORKERS ?? (e.GRIDFLOW_TEMPORAL === 'cluster' ? 2 : 1),
     taskQueue: e.GRIDFLOW_TASK_QUEUE,
     adminToken: e.GRIDFLOW_ADMIN_TOKEN,
     dataDir: path.resolve(e.GRIDFLOW_DATA_DIR),

@@ -8,6 +8,7 @@ import { seedCommunity } from '../db/community.seed';
 import { migrate, openOrm } from '../db/orm';
 import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from '../infra/postgres';
 import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTemporalDevServer, type DevServer } from '../infra/temporal';
+import { ensureTemporalServer, startTemporalCluster, type ClusterDatabase } from '../infra/temporal-cluster';
 import { calendarWarnings } from '../services/calendar-check';
 import { createServices } from '../services/container';
 import { DefinitionService } from '../services/definitions.service';
@@ -74,6 +75,16 @@ async function demoTokens(dataDir: string, apiUrl: string, admin: string): Promi
   return out;
 }
 
+function withoutUnset(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+}
+
+/** The cluster mode's server keeps its two databases on the same PostgreSQL as gridflow. */
+function clusterDatabase(databaseUrl: string): ClusterDatabase {
+  const url = new URL(databaseUrl);
+  return { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+}
+
 /** Where the worker and the API find PostgreSQL and Temporal. */
 interface Endpoints {
   databaseUrl: string;
@@ -99,6 +110,22 @@ async function startServers(config: Config, cleanups: (() => Promise<void>)[]): 
 
   let temporalAddress = config.temporalAddress;
   let uiUrl = config.temporalUiUrl;
+  if (!temporalAddress && config.temporalMode === 'cluster') {
+    const tools = ensureTemporalServer(config.cacheDir, say);
+    say(`starting Temporal's own server on PostgreSQL (${config.temporalShards} history shards), config and log in ${path.join(config.dataDir, 'temporal-cluster')}`);
+    const server: DevServer = await startTemporalCluster({
+      tools,
+      db: clusterDatabase(databaseUrl),
+      dir: path.join(config.dataDir, 'temporal-cluster'),
+      historyShards: config.temporalShards,
+      namespace: config.temporalNamespace,
+      port: await preferPort(7233),
+      log: say,
+      detached: true,
+    });
+    cleanups.push(() => server.stop());
+    temporalAddress = server.address;
+  }
   if (!temporalAddress) {
     const cli = ensureTemporalCli(config.cacheDir, say);
     say(`starting the Temporal dev server (${cli}), state in ${path.join(config.dataDir, 'temporal.db')}`);
@@ -152,14 +179,15 @@ async function prepare(config: Config, { databaseUrl, temporalAddress }: Endpoin
  * Runs the worker and the API as supervised child processes (pushed onto `children`); resolves
  * with the port the API listens on.
  */
-function runChildren(env: NodeJS.ProcessEnv, children: Supervisor[], onGiveUp: (message: string) => void): Promise<number> {
+function runChildren(env: NodeJS.ProcessEnv, workers: number, children: Supervisor[], onGiveUp: (message: string) => void): Promise<number> {
   let port: number | undefined;
   return new Promise<number>((resolve) => {
-    const launch = (name: string, file: string) =>
+    // Only the first worker exports the SDK's metrics: the others would compete for its port.
+    const launch = (name: string, file: string, own: NodeJS.ProcessEnv = {}) =>
       supervise({
         name,
         // A restarted API takes the port the first one got (PORT=0 picks one).
-        start: () => fork(path.join(__dirname, '..', file), [], { env: { ...env, ...(port ? { PORT: String(port) } : {}) }, stdio: 'inherit', detached: true }),
+        start: () => fork(path.join(__dirname, '..', file), [], { env: withoutUnset({ ...env, ...own, ...(port ? { PORT: String(port) } : {}) }), stdio: 'inherit', detached: true }),
         log: say,
         onStart: (child, restarts) => {
           say(`${name} ${restarts ? `started again (restart ${restarts})` : 'started'}, pid ${child.pid}`);
@@ -171,7 +199,8 @@ function runChildren(env: NodeJS.ProcessEnv, children: Supervisor[], onGiveUp: (
         },
         onGiveUp,
       });
-    children.push(launch('worker', 'worker/main.js'), launch('api', 'api/main.js'));
+    for (let n = 1; n <= workers; n++) children.push(launch(workers === 1 ? 'worker' : `worker ${n}`, 'worker/main.js', n === 1 ? {} : { GRIDFLOW_WORKER_METRICS: undefined }));
+    children.push(launch('api', 'api/main.js'));
   });
 }
 
@@ -240,7 +269,7 @@ async function main() {
       ...(endpoints.uiUrl ? { TEMPORAL_UI_URL: endpoints.uiUrl } : {}),
       PORT: String(config.port),
     };
-    const port = await runChildren(env, children, (message) => {
+    const port = await runChildren(env, config.workers, children, (message) => {
       say(`${message}; stopping everything`);
       void shutdown(1);
     });

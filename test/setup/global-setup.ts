@@ -9,12 +9,14 @@ import { CommunityService } from '../../services/community.service';
 import { migrate, openOrm } from '../../db/orm';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
+import { ensureTemporalServer, startTemporalCluster } from '../../infra/temporal-cluster';
 import { DefinitionService } from '../../services/definitions.service';
 import { buildWeb } from '../../scripts/build-web';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../../worker/create-worker';
 
 /**
- * Starts the real dependencies once for the whole run: a Temporal dev server and an embedded
+ * Starts the real dependencies once for the whole run: a Temporal dev server (or, with
+ * GRIDFLOW_TEMPORAL=cluster, Temporal's own server on the same PostgreSQL) and an embedded
  * PostgreSQL (unless TEMPORAL_ADDRESS / DATABASE_URL point at existing ones), migrates, seeds the
  * built-in definitions and bundles the workflows so every test worker starts fast.
  */
@@ -29,16 +31,29 @@ export default async function globalSetup(): Promise<void> {
   process.once('SIGTERM', () => process.exit(143));
   process.once('SIGHUP', () => process.exit(129));
 
-  if (!config.temporalAddress) {
-    const cli = ensureTemporalCli(config.cacheDir, (l) => process.stdout.write(`${l}\n`));
-    const server = await startTemporalDevServer({ cli, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'temporal.log') });
-    state.stops.push(() => server.stop());
-    process.env.TEMPORAL_ADDRESS = server.address;
-  }
+  // PostgreSQL first: the cluster mode's Temporal server keeps its own databases there.
   if (!config.databaseUrl) {
     const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres') });
     state.stops.push(() => pg.stop());
     process.env.DATABASE_URL = pg.url;
+  }
+  if (!config.temporalAddress && config.temporalMode === 'cluster') {
+    const say = (l: string) => process.stdout.write(`${l}\n`);
+    const url = new URL(process.env.DATABASE_URL as string);
+    const server = await startTemporalCluster({
+      tools: ensureTemporalServer(config.cacheDir, say),
+      db: { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) },
+      dir: path.join(dir, 'temporal-cluster'),
+      historyShards: config.temporalShards,
+      log: say,
+    });
+    state.stops.push(() => server.stop());
+    process.env.TEMPORAL_ADDRESS = server.address;
+  } else if (!config.temporalAddress) {
+    const cli = ensureTemporalCli(config.cacheDir, (l) => process.stdout.write(`${l}\n`));
+    const server = await startTemporalDevServer({ cli, dbFile: path.join(dir, 'temporal.db'), headless: true, logFile: path.join(dir, 'temporal.log') });
+    state.stops.push(() => server.stop());
+    process.env.TEMPORAL_ADDRESS = server.address;
   }
   const orm = await openOrm(process.env.DATABASE_URL as string);
   await migrate(orm);
