@@ -3,6 +3,7 @@ import { metaOf, type CompiledDefinition, type Context } from './compile';
 import { checkData, type PathError } from './data-schema';
 import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
 import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './working-days';
+import { typedEffects, type Effect, type EffectBody, type Notice } from './effects';
 import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './expressions';
 import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
 import { checkAccess, checkReach, identities, type AccessContext, type Actor } from './access';
@@ -49,22 +50,7 @@ export interface Instance {
   actors?: Record<string, string[]>;
 }
 
-export interface Notice {
-  kind: 'info' | 'reminder' | 'escalation';
-  to: Role[];
-  /** For `partner`: the organisation that owns the work (`context.owner.id`). */
-  organization?: string;
-  title: string;
-  body: string;
-  urgent: boolean;
-}
-
-export interface Effect {
-  /** Stable within the instance (`<seq>:<index>`): the identity that makes its delivery idempotent. */
-  key: string;
-  type: EffectType;
-  params: Record<string, unknown>;
-}
+export * from './effects';
 
 export interface Step {
   seq: number;
@@ -127,7 +113,7 @@ export function stateName(value: unknown): string {
 }
 
 function snapshotOf(def: CompiledDefinition, inst: Instance): AnyMachineSnapshot {
-  return def.machine.resolveState({ value: inst.value as never, context: inst.context });
+  return def.machine.resolveState({ value: inst.value as StateValue, context: inst.context });
 }
 
 /**
@@ -318,14 +304,18 @@ function renderNotice(def: CompiledDefinition, kind: Notice['kind'], to: Role | 
   };
 }
 
+const isEffectType = (type: string): type is EffectType => (EFFECT_TYPES as readonly string[]).includes(type);
+
+/** The effect actions of a transition, typed and numbered; XState's own actions (assign) are left out. */
 function effectsOf(def: CompiledDefinition, actions: { type: string; params?: unknown }[], seq: number, context: Context, event: unknown): Effect[] {
   const effects: Effect[] = [];
-  const push = (type: EffectType, params: Record<string, unknown>) => effects.push({ key: `${seq}:${effects.length}`, type, params });
+  const push = (body: EffectBody) => effects.push({ key: `${seq}:${effects.length}`, ...body });
   for (const action of actions) {
-    if (!(EFFECT_TYPES as readonly string[]).includes(action.type)) continue;
+    const type = action.type;
+    if (!isEffectType(type)) continue;
     const params = (action.params ?? {}) as Record<string, unknown>;
-    if (action.type === 'notify') {
-      push('notify', { ...renderNotice(def, 'info', params.to as Role | Role[], String(params.template), params.urgent as boolean | undefined, { context, event }) });
+    if (type === 'notify') {
+      push({ type, params: { ...renderNotice(def, 'info', params.to as Role | Role[], String(params.template), params.urgent as boolean | undefined, { context, event }) } });
       continue;
     }
     const { forEach, ...rest } = params;
@@ -334,11 +324,7 @@ function effectsOf(def: CompiledDefinition, actions: { type: string; params?: un
     const items = !each ? [undefined] : Array.isArray(forEach) ? forEach : [];
     for (const item of items) {
       const resolved = (each ? resolveValue(rest, { item }) : rest) as Record<string, unknown>;
-      if (action.type === 'sendEvent' && Array.isArray(resolved.to)) {
-        for (const to of resolved.to) push('sendEvent', { ...resolved, to });
-      } else {
-        push(action.type as EffectType, resolved);
-      }
+      for (const body of typedEffects(type, resolved)) push(body);
     }
   }
   return effects;
@@ -398,7 +384,7 @@ export function startInstance(def: CompiledDefinition, opts: StartOptions): Step
     from: '',
     to: stateName(snapshot.value),
     late: false,
-    effects: effectsOf(def, actions as never, 1, instance.context, { type: '@start' }),
+    effects: effectsOf(def, actions, 1, instance.context, { type: '@start' }),
     instance,
   };
 }
@@ -476,7 +462,7 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
       throw new EventRejected('invalid-data', `event "${ev.type}" has invalid data: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, accepts, errors);
     }
   }
-  if (!snapshot.can(xstateEvent(def, ev, inst) as never)) {
+  if (!snapshot.can(xstateEvent(def, ev, inst))) {
     throw new EventRejected('guard', `event "${ev.type}" is refused in state "${state}": requires ${guardText(def, snapshot, ev.type)}`, accepts);
   }
 }
@@ -491,7 +477,7 @@ export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
     return due !== undefined && ev.at > due;
   });
   const xev = xstateEvent(def, ev, inst);
-  const [next, actions] = transition(def.machine, snapshot, xev as never);
+  const [next, actions] = transition(def.machine, snapshot, xev);
   const seq = inst.seq + 1;
   const instance = advance(def, inst, prevNodes, next, nodesAfterStep(prevNodes, next), ev.at, seq);
   const who = ev.by ? identities(ev.by) : ev.actor && source === 'client' ? [ev.actor] : undefined;
@@ -507,7 +493,7 @@ export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
     from: stateName(inst.value),
     to: stateName(next.value),
     late: lateTasks.some((n) => !stillActive.has(n.id)),
-    effects: effectsOf(def, actions as never, seq, instance.context, xev),
+    effects: effectsOf(def, actions, seq, instance.context, xev),
     instance,
   };
 }
@@ -589,9 +575,9 @@ export function tasksOf(def: CompiledDefinition, inst: Instance): TaskView[] {
 }
 
 /** A dotted state path of a document (`open.patrolling`) as an XState state value. */
-function pathToValue(path: string): unknown {
+function pathToValue(path: string): StateValue {
   const parts = path.split('.');
-  let value: unknown = parts[parts.length - 1];
+  let value: StateValue = parts[parts.length - 1];
   for (let i = parts.length - 2; i >= 0; i--) value = { [parts[i]]: value };
   return value;
 }
@@ -629,7 +615,7 @@ export function migrateInstance(
   if (node.type === 'final') throw new MigrationRefused(`"${targetName}" is a final state; map running instances to a state that can still move`);
   const defaults = (to.doc.machine.context ?? {}) as Context;
   const context: Context = { ...JSON.parse(JSON.stringify(defaults)), ...inst.context };
-  const snapshot = to.machine.resolveState({ value: pathToValue(path) as never, context });
+  const snapshot = to.machine.resolveState({ value: pathToValue(path), context });
   const seq = inst.seq + 1;
   const instance = advance(to, undefined, [], snapshot, activeNodes(snapshot), at, seq);
   if (inst.actors) instance.actors = inst.actors;

@@ -1,5 +1,5 @@
 import type { CompiledDefinition } from './compile';
-import { applyEvent, EventRejected, fireDue, nextDeadline, startInstance, stateName, type Notice, type Step } from './engine';
+import { applyEvent, EventRejected, fireDue, nextDeadline, startInstance, stateName, unreachable, type Notice, type Step } from './engine';
 import { formatLocal, localDate } from './time';
 
 export interface SimulationEvent {
@@ -76,14 +76,31 @@ const DAY_MS = 86_400_000;
 const thousands = (n: number) => n.toLocaleString('en-US');
 
 function view(step: Step, zone: string): SimulatedStep {
+  const notifications: SimulatedStep['notifications'] = [];
+  const effects: SimulatedStep['effects'] = [];
+  for (const effect of step.effects) {
+    switch (effect.type) {
+      case 'notify':
+        notifications.push({ ...effect.params, role: effect.params.to });
+        break;
+      case 'record':
+      case 'startProcess':
+      case 'sendEvent':
+      case 'fetch':
+        effects.push({ type: effect.type, params: effect.params });
+        break;
+      default:
+        unreachable(effect);
+    }
+  }
   return {
     at: formatLocal(step.at, zone),
     event: step.event,
     from: step.from,
     to: step.to,
     ...(step.late ? { late: true } : {}),
-    notifications: step.effects.filter((e) => e.type === 'notify').map((e) => ({ ...(e.params as unknown as Notice), role: e.params.to as string[] })),
-    effects: step.effects.filter((e) => e.type !== 'notify').map((e) => ({ type: e.type, params: e.params })),
+    notifications,
+    effects,
   };
 }
 

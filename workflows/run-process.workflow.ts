@@ -29,6 +29,7 @@ import {
   startInstance,
   stateName,
   tasksOf,
+  unreachable,
   type Effect,
   type EngineEvent,
   type Instance,
@@ -163,31 +164,38 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
 
   async function effectActivity(effect: Effect, step: Step): Promise<void> {
     const at = iso(step.at);
-    const p = effect.params;
     switch (effect.type) {
       case 'notify':
-        await notify({ workflowId, key: effect.key, grid, at, notice: p as never });
+        await notify({ workflowId, key: effect.key, grid, at, notice: effect.params });
         break;
-      case 'record':
-        await bookkeeper().record({ workflowId, key: effect.key, grid, at, kind: String(p.kind), data: (p.data ?? {}) as Record<string, unknown> });
+      case 'record': {
+        const p = effect.params;
+        await bookkeeper().record({ workflowId, key: effect.key, grid, at, kind: p.kind, data: p.data ?? {} });
         break;
-      case 'startProcess':
-        await startProcess({ parentWorkflowId: workflowId, key: effect.key, definition: String(p.definition), input: (p.input ?? {}) as Record<string, unknown>, grid: (p.grid as string | undefined) ?? grid });
+      }
+      case 'startProcess': {
+        const p = effect.params;
+        await startProcess({ parentWorkflowId: workflowId, key: effect.key, definition: p.definition, input: p.input ?? {}, grid: p.grid ?? grid });
         break;
+      }
       case 'sendEvent': {
-        const outcome = await sendEvent({ fromWorkflowId: workflowId, key: effect.key, to: String(p.to), type: String(p.type), data: p.data as Record<string, unknown> | undefined, by: asSender(step) });
+        const p = effect.params;
+        const outcome = await sendEvent({ fromWorkflowId: workflowId, key: effect.key, to: p.to, type: p.type, data: p.data, by: asSender(step) });
         // Histories from before the rules have no outcome: the event was signalled and not checked.
         if (outcome && outcome.outcome === 'refused') {
           const last = refusals.length ? refusals[refusals.length - 1].instance : instance;
-          refusals.push(noteStep(last, Date.now(), `@refused:${String(p.type)}`, { to: String(p.to), reason: outcome.reason }, workflowId));
+          refusals.push(noteStep(last, Date.now(), `@refused:${p.type}`, { to: p.to, reason: outcome.reason }, workflowId));
         }
         break;
       }
       case 'fetch': {
-        const data = await fetchData({ workflowId, grid, provider: String(p.provider), params: (p.params ?? {}) as Record<string, unknown> });
-        fetched.push({ type: String(p.send), data, at: Date.now(), actor: `provider:${String(p.provider)}` });
+        const p = effect.params;
+        const data = await fetchData({ workflowId, grid, provider: p.provider, params: p.params ?? {} });
+        fetched.push({ type: p.send, data, at: Date.now(), actor: `provider:${p.provider}` });
         break;
       }
+      default:
+        unreachable(effect);
     }
   }
 

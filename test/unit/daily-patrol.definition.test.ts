@@ -95,7 +95,8 @@ describe('daily patrol on a virtual clock', () => {
     expect(instance.value).toBe('submitted-late');
     expect(instance.context).toMatchObject({ checkIns: 1, householdsVisited: 12, sites: ['信达家园'], issuesReported: 1, late: true, closedAt: '2026-11-25T23:59:00.000+08:00', submittedAt: null });
     expect(notices([dayEnd])).toEqual(['23:59 grid-worker+grid-leader: grid-03 2026-11-25 巡查按迟交关闭']);
-    expect(dayEnd.effects[0].params.body).toBe('当日巡查至 23:59 未提交，已按已签到的 1 处记为迟交。');
+    const [closing] = dayEnd.effects;
+    expect(closing.type === 'notify' && closing.params.body).toBe('当日巡查至 23:59 未提交，已按已签到的 1 处记为迟交。');
   });
 
   test('REPORT_ISSUE during a patrol is recorded and starts an issue linked to the patrol', () => {

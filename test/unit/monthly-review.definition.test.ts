@@ -82,7 +82,7 @@ describe('monthly review', () => {
     inst = send(inst, 'ADJUST', t('2026-11-27', '16:10'), { grid: 'grid-01', points: -2, reason: '例会缺席' }).instance;
     const rate = send(inst, 'RATE_ISSUES', t('2026-11-27', '16:20'), { ratings: [{ workflowId: 'issue/2026-000003', satisfaction: 5 }, { workflowId: 'issue/2026-000004', satisfaction: 2 }] });
     // The ratings first, one by one; then the scores again, so they count.
-    expect(rate.effects.map((e) => [e.type, e.params.to, e.params.type, e.params.data])).toEqual([
+    expect(rate.effects.map(({ type, params }: { type: string; params: Record<string, unknown> }) => [type, params.to, params.type, params.data])).toEqual([
       ['sendEvent', 'issue/2026-000003', 'EVALUATE', { satisfaction: 5, comment: undefined }],
       ['sendEvent', 'issue/2026-000004', 'EVALUATE', { satisfaction: 2, comment: undefined }],
       ['fetch', undefined, undefined, undefined],

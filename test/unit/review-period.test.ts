@@ -76,6 +76,7 @@ function startReview(reviewMonth: string, day: string) {
 
 /** What the monthly-scores provider answers for a fetch: the month its rules' period names, scored. */
 function provide(fetch: Step['effects'][number], facts: MonthFact[]) {
+  if (fetch.type !== 'fetch') throw new Error(`expected a fetch effect, got ${fetch.type}`);
   const p = fetch.params.params as { month: string; rules: ScoringRules };
   const scored = evaluatedMonth(p.month, p.rules.period);
   return { month: scored, reviewMonth: p.month, grids: scoreGrids(facts, [grid], scored, p.rules) };

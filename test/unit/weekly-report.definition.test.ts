@@ -52,7 +52,7 @@ describe('weekly report', () => {
     const inst = send(start(), 'SUBMIT', t('2026-11-27', '16:00'), { narrative: 'x', escalate: ['issue/2026-000007', 'issue/2026-000009'] }).instance;
     const step = send(inst, 'APPROVE', t('2026-11-30', '09:00'));
     expect(step.to).toBe('approved');
-    expect(step.effects.map((e) => [e.type, e.params.to, e.params.type, e.params.data])).toEqual([
+    expect(step.effects.map(({ type, params }: { type: string; params: Record<string, unknown> }) => [type, params.to, params.type, params.data])).toEqual([
       ['sendEvent', 'issue/2026-000007', 'ESCALATE', { reason: 'weekly-report/grid-02/2026-W48' }],
       ['sendEvent', 'issue/2026-000009', 'ESCALATE', { reason: 'weekly-report/grid-02/2026-W48' }],
     ]);
