@@ -6,10 +6,17 @@
  * offline, sends them in order when the network returns (a replay after a lost answer applied once),
  * and shows a queued action the server refuses with the server's reason.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { appFromServices } from '../../api/app';
+import { loadConfig } from '../../config/config';
 import { addDays, localDate } from '../../engine/time';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { createLogger } from '../../infra/log';
+import { csrfTokenOf } from '../../services/sessions.service';
+import { SignInService } from '../../services/sign-in.service';
+import { NO_RATE_LIMITS, enc, eventually, startHarness, type Harness } from '../support/harness';
 import { PHONE, launchChromium, screenshot, signIn, unlabelled } from '../support/browser';
 
 let h: Harness;
@@ -319,4 +326,47 @@ test('online, an issue report with a photo goes at once through the same outbox:
   const issue = await eventually(async () => ((await h.call('GET', `/api/processes/${enc(patrol)}`)).body.children as string[] | undefined)?.find((c) => c.startsWith('issue/')), 20_000);
   expect((await h.call('GET', `/api/processes/${enc(issue)}`)).body.context.input).toMatchObject({ source: 'patrol', category: '消防安全', description: '地下车库消防通道停放电动车' });
   expect(problems).toEqual([]);
+}, 90_000);
+
+test('signed in with a console session (no token), the photo and the check-in go with the session\'s CSRF token', async () => {
+  // The same gridflow with WeCom sign-in configured, so the console's cookie sessions are on; the
+  // session is opened as the WeCom callback would open it.
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const signIn = new SignInService(
+    { wecom: { corpId: 'ww-test', secret: 'unused', agentId: '1000002', redirectUrl: `${base}/auth/wecom/callback`, baseUrl: 'http://127.0.0.1:9', authorizeUrl: 'http://127.0.0.1:9/authorize' }, session: { secureCookie: false, lifetimeMs: 3_600_000, idleMs: 3_600_000 } },
+    h.services.sessions,
+  );
+  server.on('request', appFromServices({ ...h.services, signIn }, { adminToken: h.token, log: createLogger('error'), rateLimits: NO_RATE_LIMITS, webDir: loadConfig().webDir }));
+  try {
+    const patrol = await walkingPatrol(153);
+    const task = await taskOf(patrol);
+    const session = await h.services.sessions.open(WORKER, 'wecom', `offline-${Date.now().toString(36)}`, {});
+    const { page, context, problems } = await phonePage();
+    await context.addCookies([
+      { name: 'gridflow_session', value: session.secret, url: base, httpOnly: true, sameSite: 'Lax' },
+      { name: 'gridflow_csrf', value: csrfTokenOf(session.secret), url: base, sameSite: 'Lax' },
+    ]);
+    await page.goto(`${base}/#/my`);
+    const card = page.locator(`li[data-task="${task.id}"]`);
+    await card.getByRole('button', { name: '签到' }).and(page.locator(':enabled')).waitFor({ timeout: 20_000 });
+    // No token anywhere: the cookie is all there is.
+    expect(await page.evaluate(() => sessionStorage.getItem('gridflow.token') ?? localStorage.getItem('gridflow.token'))).toBeNull();
+    await checkIn(card, '6号楼车棚', '2', { name: 'IMG_0005.png', buffer: photoPng(800, 600, 5) });
+    await page.locator('.outbox li.queued[data-status="sent"]').or(card.getByRole('alert')).waitFor();
+    // A refusal would be shown in the form (the upload without the CSRF token is a 403).
+    expect(await card.getByRole('alert').allTextContents()).toEqual([]);
+    const checkIns = await eventually(async () => {
+      const d = await h.call('GET', `/api/processes/${enc(patrol)}`);
+      const found = d.body.history?.filter((x: { event: string }) => x.event === 'CHECK_IN') as { actor: string; data: { evidence: { uploadedBy?: string; type: string }[] } }[] | undefined;
+      return found?.length ? found : undefined;
+    }, 20_000);
+    expect(checkIns.map((c) => [c.actor, c.data.evidence.map((e) => e.type)])).toEqual([[WORKER, ['image/jpeg']]]);
+    expect(problems).toEqual([]);
+  } finally {
+    // The page's notification stream holds a connection open.
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }, 90_000);

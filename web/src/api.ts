@@ -15,6 +15,17 @@ function csrfToken(): string | undefined {
   return m ? decodeURIComponent(m[1]) : undefined;
 }
 
+/**
+ * What authenticates a request sent with fetch directly (a file upload): the token, or with a
+ * session the CSRF token on a request that changes something (the cookie goes by itself).
+ */
+export function authHeaders(method: string): Record<string, string> {
+  const token = savedToken();
+  if (token) return { authorization: `Bearer ${token}` };
+  const csrf = UNSAFE.has(method) ? csrfToken() : undefined;
+  return csrf ? { 'X-CSRF-Token': csrf } : {};
+}
+
 /** Signed in: with a token kept here, or with a session (its CSRF cookie is there while it lasts). */
 export function signedIn(): boolean {
   return Boolean(savedToken() || csrfToken());

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, savedToken } from './api';
+import { ApiError, authHeaders, savedToken } from './api';
 import { currentLang } from './i18n';
 
 /** A definition's rule for one event's evidence, and the reference an event carries for each file. */
@@ -26,10 +26,10 @@ const evidencePath = (workflowId: string) => `/api/processes/${encodeURIComponen
 
 /** Uploads one file for a process and answers its reference (the API checks its type and size). */
 export async function uploadEvidence(workflowId: string, file: File): Promise<EvidenceRef> {
-  const token = savedToken();
+  // With a console session the upload carries its CSRF token, as every request that changes something.
   const res = await fetch(`${evidencePath(workflowId)}?name=${encodeURIComponent(file.name)}`, {
     method: 'POST',
-    headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': file.type || 'application/octet-stream' },
+    headers: { accept: 'application/json', ...authHeaders('POST'), 'content-type': file.type || 'application/octet-stream' },
     body: file,
   });
   const body = (await res.json().catch(() => ({}))) as { title?: string; detail?: string };
