@@ -357,14 +357,26 @@ export class RegistryService {
     return registryRounds(this.deps.orm, { definition, startedFrom: new Date(Date.parse(`${addDays(from, -40)}T00:00:00Z`)), ...q });
   }
 
-  /** The households a run of `definition` on `day` starts: those not yet visited in their cycle. */
-  async due(definition: string, spec: RegistryFanOut, day: string, zone: string): Promise<HouseholdRound[]> {
+  /**
+   * The households a run of `definition` on `day` starts: those not yet visited in their cycle,
+   * less those whose round for the cycle the read model already has (`existing`: starting them
+   * again would only find them, one Temporal call and query each).
+   */
+  async due(definition: string, spec: RegistryFanOut, day: string, zone: string): Promise<{ rounds: HouseholdRound[]; existing: string[] }> {
     const entries = await this.households(spec.categories);
-    if (!entries.length) return [];
+    if (!entries.length) return { rounds: [], existing: [] };
     const rows = await this.rounds(definition, day, zone, { households: [...new Set(entries.map((e) => e.household))] });
     const visits = rows.filter((r) => r.status === 'completed' && r.endedAt && spec.visitedStates.includes(r.state)).map((r) => ({ household: r.household, day: localDate(new Date(r.endedAt as Date).getTime(), zone) }));
     const input = entries.map((e) => ({ household: e.household, grid: e.gridId, category: e.category, cycle: e.cycle ?? null, since: e.since, active: e.active }));
-    return roundsFor(spec, input, visits, day, this.deps.calendar).due;
+    const started = new Map(rows.map((r) => [`${r.household}\u0000${r.cycle}`, r.workflowId]));
+    const rounds: HouseholdRound[] = [];
+    const existing: string[] = [];
+    for (const round of roundsFor(spec, input, visits, day, this.deps.calendar).due) {
+      const found = started.get(`${round.household}\u0000${round.cycle}`);
+      if (found) existing.push(found);
+      else rounds.push(round);
+    }
+    return { rounds, existing };
   }
 
   /** The latest version of the definition that fans out over the register, by key or the first one. */

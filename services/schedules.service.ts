@@ -15,7 +15,8 @@ const NEXT_RUNS = 5;
 
 /** Who a registry fan-out visits on a day: the households not yet visited in their cycle (RegistryService). */
 export interface RegistryRounds {
-  due(definition: string, spec: RegistryFanOut, day: string, zone: string): Promise<HouseholdRound[]>;
+  /** Rounds to start, and the workflow ids of rounds the cycle already has. */
+  due(definition: string, spec: RegistryFanOut, day: string, zone: string): Promise<{ rounds: HouseholdRound[]; existing: string[] }>;
 }
 
 export interface ScheduleView {
@@ -310,9 +311,10 @@ export class ScheduleService {
    */
   private async launchRounds(definition: string, registry: RegistryFanOut, day: string, zone: string): Promise<LaunchResult> {
     if (!this.deps.rounds) throw new Error(`definition "${definition}" fans out over the registry, but this process was wired without it`);
+    const due = await this.deps.rounds.due(definition, registry, day, zone);
     const started: string[] = [];
-    const existing: string[] = [];
-    for (const r of await this.deps.rounds.due(definition, registry, day, zone)) {
+    const existing: string[] = [...due.existing];
+    for (const r of due.rounds) {
       const input = { date: day, household: r.household, categories: r.categories, cycle: r.cycle, period: r.period, dueDate: r.dueDate };
       const res = await this.deps.processes.start({ definition, grid: r.grid, input }, `schedule:${definition}`);
       (res.created ? started : existing).push(res.workflowId);

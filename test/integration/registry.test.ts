@@ -207,8 +207,15 @@ describe('a registry-driven care-visit definition, published by an ops user', ()
     expect((await h.call('GET', `/api/processes/${enc(`care-visit/${hh('101')}/${week}`)}`, undefined, as('worker-own'))).status).toBe(404);
 
     expect((await h.call('POST', `/api/schedules/${id}/trigger`, undefined, as('ops'))).status).toBe(202);
-    await eventually(async () => (await h.call('GET', `/api/schedules/${id}`, undefined, as('ops'))).body.recentRuns.length >= 2, 30_000, 250);
-    await new Promise((r) => setTimeout(r, 1500));
+    const runs = await eventually(async () => {
+      const s = await h.call('GET', `/api/schedules/${id}`, undefined, as('ops'));
+      return s.body.recentRuns.length >= 2 && s.body.recentRuns;
+    }, 30_000, 250);
+    // The second launch started nothing: it found this cycle's rounds.
+    const second = await h.services.client.workflow.getHandle(runs[runs.length - 1].workflowId).result();
+    expect(second).toMatchObject({ day: today, started: [] });
+    // (Households other test files register, in the same database, are this schedule's too.)
+    expect(second.existing.filter((w) => w.startsWith(`care-visit/R${tag}-`)).sort()).toEqual(expected);
     expect(await rounds()).toEqual(expected);
   });
 
