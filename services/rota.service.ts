@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AuditLog } from '../db/entities';
+import * as readModel from '../db/read-model';
 import { RotaEntry } from '../db/rota.entities';
 import { checkRotaChange, dutyDay, nobodyOnDuty, ROTA_ROLE, rotaDay, type DutyDay, type RotaKind, type StaffMember } from '../engine/rota';
 import { addDays, DEFAULT_ZONE, localDate } from '../engine/time';
@@ -103,12 +104,9 @@ export class RotaService {
   async holds(member: { id: string; role: string; gridId: string | null }, workflowId: string): Promise<string[]> {
     // The worker holds their own tasks by role already; only the grid's other staff stand in or cover.
     if (!member.gridId || !workflowId || member.role === ROTA_ROLE) return [];
-    const [row] = await this.deps.orm.em.fork().getConnection().execute<{ grid: string | null; day: string | null; tasks: { state: string; role: string }[] }[]>(
-      `select grid, context->>'day' as day, tasks from process_instance where workflow_id = ? and status = 'running'`,
-      [workflowId],
-    );
+    const row = await readModel.runningTasksOf(this.deps.orm, workflowId);
     if (!row || row.grid !== member.gridId) return [];
-    const tasks = (row.tasks ?? []).filter((t) => t.role === ROTA_ROLE);
+    const tasks = row.tasks.filter((t) => t.role === ROTA_ROLE);
     if (!tasks.length) return [];
     const duty = await this.dutyOf(row.grid, rotaDay(row.day, this.today()));
     return duty?.worker.member === member.id && duty.worker.why !== 'worker' ? tasks.map((t) => t.state) : [];
