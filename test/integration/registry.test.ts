@@ -215,7 +215,7 @@ describe('a registry-driven care-visit definition, published by an ops user', ()
     const second = await h.services.client.workflow.getHandle(runs[runs.length - 1].workflowId).result();
     expect(second).toMatchObject({ day: today, started: [] });
     // (Households other test files register, in the same database, are this schedule's too.)
-    expect(second.existing.filter((w) => w.startsWith(`care-visit/R${tag}-`)).sort()).toEqual(expected);
+    expect(second.existing.filter((w: string) => w.startsWith(`care-visit/R${tag}-`)).sort()).toEqual(expected);
     expect(await rounds()).toEqual(expected);
   });
 
