@@ -2,7 +2,7 @@ import { csvLang, dayOrInstant, listQuery } from './processes.routes';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Indicators } from '../engine/scoring';
-import { localDate } from '../engine/time';
+import { DEFAULT_ZONE, localDate } from '../engine/time';
 import type { DefinitionFigures, Figures, StatsService } from '../services/stats.service';
 import { sendCsv } from './csv';
 import { nameRows, type Namer } from '../services/names';
@@ -10,7 +10,7 @@ import { nameRows, type Namer } from '../services/names';
 const format = z.enum(['json', 'csv']).default('json');
 
 export const overviewQuery = z.strictObject({
-  from: dayOrInstant.optional().describe('A day (YYYY-MM-DD, Asia/Shanghai) or a time with offset; default: the first of this month'),
+  from: dayOrInstant.optional().describe(`A day (YYYY-MM-DD, ${DEFAULT_ZONE}) or a time with offset; default: the first of this month`),
   to: dayOrInstant.optional().describe('A day (included) or a time with offset (excluded); default: today'),
   format,
   lang: csvLang,

@@ -6,7 +6,7 @@ import { DEFAULT_ZONE, atLocal, formatLocal, localDate } from './time';
 import { addWorkingDaysAt, workingDaysBetween } from './working-days';
 
 /** A calendar with no holidays: plain Monday to Friday. */
-export const NO_HOLIDAYS: WorkCalendar = { name: 'mon-fri', zone: 'Asia/Shanghai', years: {} } as WorkCalendar;
+export const NO_HOLIDAYS: WorkCalendar = { name: 'mon-fri', zone: DEFAULT_ZONE, years: {} } as WorkCalendar;
 
 export type Context = Record<string, unknown>;
 

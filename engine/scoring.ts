@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DefinitionDocument, StateConfig } from './document.schema';
+import { DEFAULT_ZONE, localDate } from './time';
 
 /**
  * The monthly evaluation of grids (月评比), pure so the provider that reads the database, the
@@ -162,9 +163,9 @@ export interface Deduction {
 
 const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** The month (`YYYY-MM`) an ISO time falls in, in Asia/Shanghai. */
+/** The month (`YYYY-MM`) an ISO time falls in, in the community's (default) zone. */
 function monthOf(iso: string): string {
-  return new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 7);
+  return localDate(Date.parse(iso), DEFAULT_ZONE).slice(0, 7);
 }
 
 const PATROL_ENDED = new Set(['completed', 'submitted-late', 'missed']);

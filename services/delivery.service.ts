@@ -1,13 +1,14 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../config/config';
 import type { Notice } from '../engine/engine';
-import { addDays, atLocal, formatLocal, localDate, parseClock } from '../engine/time';
+import { addDays, atLocal, DEFAULT_ZONE, formatLocal, localDate, parseClock, zoneOffsetMinutes } from '../engine/time';
 import type { Logger } from '../infra/log';
 import { badRequest, notFound } from './errors';
 import { checkWebhookUrl, postWebhook, resolveWebhookHost, WebhookRefused } from './webhooks';
 import { gridNames, nameGrids } from './names';
 
-const ZONE = 'Asia/Shanghai';
+// Notices of every definition share the quiet hours, so they are read in the one default zone.
+const ZONE = DEFAULT_ZONE;
 const MAX_ATTEMPTS = 60;
 const LOCK_MS = 15_000;
 
@@ -27,7 +28,7 @@ export interface Channel {
 export function deliverAfter(at: number, urgent: boolean, quietStart = '22:00', quietEnd = '07:00'): number {
   if (urgent) return at;
   const day = localDate(at, ZONE);
-  const minutes = Math.floor(((at + 8 * 3_600_000) % 86_400_000) / 60_000);
+  const minutes = Math.floor(((at + zoneOffsetMinutes(ZONE) * 60_000) % 86_400_000) / 60_000);
   const start = parseClock(quietStart);
   const end = parseClock(quietEnd);
   const inQuiet = start > end ? minutes >= start || minutes < end : minutes >= start && minutes < end;

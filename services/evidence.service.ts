@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { EvidenceSettings } from '../config/config';
 import type { EvidenceRef } from '../engine/evidence';
-import { formatLocal } from '../engine/time';
+import { DEFAULT_ZONE, formatLocal } from '../engine/time';
 import { ProblemError, badRequest, notFound } from './errors';
 
 /** Where evidence bytes live, by their SHA-256: the same file stored twice is one object. */
@@ -174,7 +174,7 @@ export class EvidenceService {
   /** The files uploaded for a process, oldest first. */
   async list(workflowId: string) {
     const rows = await this.conn().execute<FileRow[]>(`select * from evidence_file where workflow_id = ? order by at, sha256`, [workflowId]);
-    return rows.map((r) => ({ sha256: r.sha256, name: r.name, type: r.type, size: r.size, uploadedBy: r.uploaded_by, at: formatLocal(new Date(r.at).getTime(), 'Asia/Shanghai') }));
+    return rows.map((r) => ({ sha256: r.sha256, name: r.name, type: r.type, size: r.size, uploadedBy: r.uploaded_by, at: formatLocal(new Date(r.at).getTime(), DEFAULT_ZONE) }));
   }
 
   /** One file of a process; 404 when it was not uploaded for that process. */

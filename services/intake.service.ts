@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../config/config';
 import type { Actor } from '../engine/access';
-import { formatLocal } from '../engine/time';
+import { DEFAULT_ZONE, formatLocal } from '../engine/time';
 import type { DataKey } from '../infra/crypto';
 import * as readModel from '../db/read-model';
 import { PermanentEffectError } from './effect-ports';
@@ -11,9 +11,8 @@ import { ProblemError, badRequest, conflict, notFound } from './errors';
 import type { ProcessService } from './processes.service';
 import { checkWebhookUrl, resolveWebhookHost, WebhookRefused } from './webhooks';
 
-const ZONE = 'Asia/Shanghai';
 const LANE = 'intake:';
-const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), ZONE);
+const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), DEFAULT_ZONE);
 const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 export interface TicketRequest {

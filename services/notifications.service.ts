@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from './principal';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../config/config';
-import { formatLocal } from '../engine/time';
+import { DEFAULT_ZONE, formatLocal } from '../engine/time';
 import { badRequest, forbidden, notFound, ProblemError } from './errors';
 import { callerKey } from './tokens.service';
 import { gridNames, nameGrids } from './names';
@@ -38,7 +38,7 @@ interface Row {
   read_at: Date | null;
 }
 
-const iso = (d: Date) => formatLocal(new Date(d).getTime(), 'Asia/Shanghai');
+const iso = (d: Date) => formatLocal(new Date(d).getTime(), DEFAULT_ZONE);
 // A notice is stored as the process rendered it; people read it with grid names for grid ids, as the registry has them now.
 const item = (r: Row, grids: Map<string, string>): InboxItem => ({
   id: r.id,

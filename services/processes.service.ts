@@ -13,7 +13,7 @@ import type { Actor } from '../engine/access';
 import { addDays } from '../engine/time';
 import { mayReachProcess, type Principal } from './principal';
 import type { WorkCalendar } from '../engine/calendar';
-import { formatLocal, isoWeek, localDate } from '../engine/time';
+import { DEFAULT_ZONE, formatLocal, isoWeek, localDate } from '../engine/time';
 import { PermanentEffectError, type ProcessStarter } from './effect-ports';
 import {
   EVENT_REJECTED,
@@ -82,8 +82,8 @@ const GRID_ID = /^grid-\d{2}$/;
 const QUERY_DEADLINE_MS = 3000;
 /** How long an event waits for a worker to apply it before the API answers 503 (the event stays queued). */
 const UPDATE_DEADLINE_MS = 30_000;
-const ZONE = 'Asia/Shanghai';
-const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), ZONE);
+// Read-model rows of every definition are listed together, in the one default zone.
+const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), DEFAULT_ZONE);
 
 function summaryOf(row: InstanceRecord, now = Date.now()): ProcessSummary {
   const due = row.dueAt ? new Date(row.dueAt) : null;
@@ -528,7 +528,7 @@ export class ProcessService implements ProcessStarter {
       const inst: Instance = { value: row.stateValue, context: row.context, status: 'running', seq: row.lastSeq, entered: {}, deadlines: [] };
       try {
         const step = migrateInstance(a.compiled, b.compiled, inst, req.mapping, now);
-        moves.push({ workflowId: row.workflowId, from: step.from, to: step.to, deadlines: step.instance.deadlines.map((d) => ({ kind: d.kind, id: d.id, at: iso(new Date(d.at)) })) });
+        moves.push({ workflowId: row.workflowId, from: step.from, to: step.to, deadlines: step.instance.deadlines.map((d) => ({ kind: d.kind, id: d.id, at: formatLocal(d.at, b.compiled.zone) })) });
       } catch (e) {
         if (!(e instanceof MigrationRefused)) throw e;
         blocked.push({ workflowId: row.workflowId, state: row.state, reason: e.message });

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import * as readModel from '../db/read-model';
-import { addDays } from '../engine/time';
+import { addDays, atLocal, DEFAULT_ZONE, formatLocal } from '../engine/time';
 import { checkScoringRules, DEFAULT_WEIGHTS, evaluatedMonth, legacyRules, rankGrids, scoreGrids, type MonthFact, type ScoringRules, type Weights } from '../engine/scoring';
 import { badRequest } from './errors';
 
@@ -12,6 +12,8 @@ const nextMonth = (m: string) => {
   return mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
 };
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** When `day` begins in the one default zone: the providers count the community's days, whatever the definition. */
+const midnight = (day: string) => formatLocal(atLocal(day, '00:00', DEFAULT_ZONE), DEFAULT_ZONE);
 
 /**
  * Named data providers that definitions use: `prefill` when an instance starts, `fetch` while it
@@ -48,8 +50,8 @@ export class ProviderService {
   async weeklySummary(grid: string, day: string): Promise<Record<string, unknown>> {
     if (!DAY.test(day)) throw badRequest(`weekly-summary needs a day (YYYY-MM-DD), got "${day}"`);
     const from = addDays(day, -6);
-    const start = `${from}T00:00:00+08:00`;
-    const end = `${addDays(day, 1)}T00:00:00+08:00`;
+    const start = midnight(from);
+    const end = midnight(addDays(day, 1));
     const patrols = await readModel.patrolWeek(this.orm, { grid, from, to: day });
     const issues = await readModel.issueWeek(this.orm, { grid, start, end });
     const open = await readModel.openIssueIds(this.orm, grid, 500);
@@ -76,8 +78,8 @@ export class ProviderService {
    * count for the month of the work); and instances with an event a deduction names in it.
    */
   async monthFacts(month: string, rules?: ScoringRules): Promise<MonthFact[]> {
-    const from = `${month}-01T00:00:00+08:00`;
-    const to = `${nextMonth(month)}-01T00:00:00+08:00`;
+    const from = midnight(`${month}-01`);
+    const to = midnight(`${nextMonth(month)}-01`);
     const deductions = rules?.deductions ?? [];
     const events = [...new Set(['SUBMIT', 'RESOLVE', 'EVALUATE', ...deductions.map((d) => d.event)])];
     return readModel.monthFacts(this.orm, { month, from, to, events, deductions });

@@ -1,10 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DEFAULT_WEIGHTS, rankGrids, type Adjustment, type GridScore, type RankedGrid, type ScoringRules, type Weights } from '../engine/scoring';
-import { addDays, formatLocal, isDate, localDate } from '../engine/time';
+import { addDays, atLocal, DEFAULT_ZONE, formatLocal, isDate, localDate } from '../engine/time';
 import type { ProviderService } from './providers.service';
 import { badRequest, type FieldError } from './errors';
 
-const ZONE = 'Asia/Shanghai';
+// The community's figures span definitions, so days and times are in the one default zone.
+const ZONE = DEFAULT_ZONE;
 const iso = (d: Date | string | number) => formatLocal(new Date(d).getTime(), ZONE);
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 /** An instant with an explicit offset; a bare local time would be ambiguous. */
@@ -122,7 +123,7 @@ export class StatsService {
   ) {}
 
   /**
-   * `from` and `to` are days (`YYYY-MM-DD` in Asia/Shanghai, `to` included) or instants with an
+   * `from` and `to` are days (`YYYY-MM-DD` in the default zone, `to` included) or instants with an
    * offset (`to` excluded). Default: the current month up to and including today.
    */
   period(q: { from?: string; to?: string }, now = Date.now()): { from: number; to: number } {
@@ -130,7 +131,7 @@ export class StatsService {
     const today = localDate(now, ZONE);
     const parse = (name: 'from' | 'to', text: string | undefined, fallback: string): number => {
       const v = text ?? fallback;
-      if (isDate(v)) return Date.parse(`${name === 'to' ? addDays(v, 1) : v}T00:00:00+08:00`);
+      if (isDate(v)) return atLocal(name === 'to' ? addDays(v, 1) : v, '00:00', ZONE);
       if (INSTANT.test(v) && !Number.isNaN(Date.parse(v))) return Date.parse(v);
       errors.push({ path: name, message: `"${v}" is neither a day (YYYY-MM-DD) nor a time with an offset (2026-11-25T08:00:00+08:00)` });
       return NaN;

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import * as readModel from '../db/read-model';
 import type { OpenTaskRecord } from '../db/read-model';
 import { mayReachProcess, type Principal } from './principal';
-import { formatLocal } from '../engine/time';
+import { DEFAULT_ZONE, formatLocal } from '../engine/time';
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';
 import type { ProcessService } from './processes.service';
@@ -37,7 +37,6 @@ export interface TaskItem {
   events: string[];
 }
 
-const ZONE = 'Asia/Shanghai';
 /** Roles whose holders in a grid are several people: their tasks wait for someone to claim them. */
 const SHARED_ROLES = new Set(['grid-part-time']);
 /** Who may hand a task to someone else. */
@@ -105,7 +104,7 @@ export class TaskService {
         ...(ownerOf(r.context) ? { ownerId: ownerOf(r.context) as string } : {}),
         ...(byRota && r.claimMember === null ? { rota: byRota.rota } : {}),
         claimed: r.claimMember !== null,
-        ...(due !== undefined ? { dueAt: formatLocal(due, ZONE) } : {}),
+        ...(due !== undefined ? { dueAt: formatLocal(due, DEFAULT_ZONE) } : {}),
         overdue: due !== undefined && due < now,
         events: await this.mayNowSend(r, actor, byRota?.member),
       });
