@@ -1,7 +1,7 @@
 /**
  * Renders the field page's home-screen icons (web/icons/*.png) from their SVG sources with Debian's
- * Chromium (GRIDFLOW_CHROMIUM names another), so the PNGs in the repository are what the SVGs draw.
- * Run it after changing an SVG: `npx ts-node --transpile-only scripts/make-icons.ts`.
+ * Chromium (or the browser named as its argument), so the PNGs in the repository are what the SVGs
+ * draw. Run it after changing an SVG: `npx ts-node --transpile-only scripts/make-icons.ts [chromium]`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,7 @@ const SIZES: [string, string, number][] = [
 ];
 
 async function main(): Promise<void> {
-  const browser = await chromium.launch({ executablePath: process.env.GRIDFLOW_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await chromium.launch({ executablePath: process.argv[2] ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
   try {
     for (const [png, svg, size] of SIZES) {
       const page = await browser.newPage({ viewport: { width: size, height: size }, deviceScaleFactor: 1 });
