@@ -34,9 +34,9 @@ function routesOf(app: express.Express): string[] {
 }
 
 // The routers are only built, never called: no service is reached, so none is needed beyond what
-// building reads (the evidence size limit).
+// building reads (the evidence size limit, the console's directory).
 const unused = new Proxy({}, { get: () => undefined });
-const deps = new Proxy({ log: createLogger('error'), evidence: { settings: { maxBytes: 1024 } } } as unknown as AppDeps, {
+const deps = new Proxy({ log: createLogger('error'), evidence: { settings: { maxBytes: 1024 } }, webDir: undefined } as unknown as AppDeps, {
   get: (target, key) => (key in target ? (target as unknown as Record<string | symbol, unknown>)[key] : unused),
 });
 
