@@ -289,7 +289,7 @@ test('a grid worker starts, checks in, reports an issue and submits a patrol on 
   await page.getByRole('heading', { level: 1, name: '我的任务' }).waitFor();
   await page.getByText('实时更新中').waitFor();
   // A grid worker's navigation has only their own page; the managers' pages say no.
-  await expect(page.getByRole('navigation', { name: '主导航' }).getByRole('link').allTextContents()).resolves.toEqual(['我的任务']);
+  await expect(page.getByRole('navigation', { name: '主导航' }).getByRole('link').allTextContents()).resolves.toEqual(['我的任务', '重点人群']);
   const first = await eventually(taskOf, 20_000);
   const card = page.locator(`li[data-task="${first.id}"]`);
   await expect(card.locator('h3').textContent()).resolves.toBe('开始今日网格巡查');
