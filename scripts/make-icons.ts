@@ -23,7 +23,7 @@ async function main(): Promise<void> {
       const page = await browser.newPage({ viewport: { width: size, height: size }, deviceScaleFactor: 1 });
       const data = Buffer.from(fs.readFileSync(path.join(ICONS, svg))).toString('base64');
       await page.setContent(`<html><body style="margin:0;background:transparent"><img src="data:image/svg+xml;base64,${data}" width="${size}" height="${size}" style="display:block"></body></html>`);
-      await page.locator('img').evaluate((img: HTMLImageElement) => img.decode());
+      await page.locator('img').evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
       await page.screenshot({ path: path.join(ICONS, png), omitBackground: true, clip: { x: 0, y: 0, width: size, height: size } });
       await page.close();
       console.log(`web/icons/${png} (${size}x${size}) from ${svg}`);
