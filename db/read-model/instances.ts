@@ -1,19 +1,12 @@
 import { connection, count, type ReadModelDb } from './db';
 import { processWhere, type GridScope, type ProcessFilters } from './filters';
+import type { ProcessStatus, TaskSnapshot } from '../../workflows/messages';
 
-export type InstanceStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+// The workflow's snapshot owns these shapes; the projection stores them as they arrive.
+export type InstanceStatus = ProcessStatus;
 
 /** A task of the state an instance is in, as the projection stores it (`process_instance.tasks`). */
-export interface StoredTask {
-  id: string;
-  state: string;
-  role: string;
-  assignee?: string;
-  title: string;
-  dueAt?: string;
-  overdue: boolean;
-  events: string[];
-}
+export type StoredTask = TaskSnapshot;
 
 /** One row of `process_instance`: an instance as its last projected step left it. */
 export interface InstanceRecord {

@@ -1,17 +1,9 @@
 import type { ReadModelDb } from './db';
 import type { InstanceStatus, StoredTask } from './instances';
+import type { ProjectionInput } from '../../workflows/messages';
 
 /** One step of an instance (event, timer, reminder) as `transition_record` keeps it. */
-export interface ProjectedStep {
-  seq: number;
-  at: string;
-  event: string;
-  from: string;
-  to: string;
-  actor?: string;
-  data?: Record<string, unknown>;
-  late: boolean;
-}
+export type ProjectedStep = ProjectionInput['steps'][number];
 
 /** The `process_instance` row a batch of steps leaves behind. */
 export interface ProjectedInstance {
