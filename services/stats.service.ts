@@ -16,7 +16,7 @@ const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** di
 export type GridScope = string[] | 'all';
 
 import * as readModel from '../db/read-model';
-import type { Grouping, ProcessFilters } from '../db/read-model';
+import type { Grouping, InstanceFigures, ProcessFilters } from '../db/read-model';
 
 export type { ProcessFilters };
 
@@ -57,13 +57,8 @@ export interface StateFigures {
   meanSeconds: number | null;
 }
 
-export interface Figures {
-  started: number;
-  completed: number;
-  running: number;
-  overdue: number;
-  cancelled: number;
-  failed: number;
+/** The read model's instance counts without their grouping, and how timely and welcome they were. */
+export interface Figures extends Omit<InstanceFigures, keyof Grouping> {
   onTime: OnTime;
   satisfaction: Satisfaction;
 }
