@@ -25,9 +25,8 @@ export const REGISTRY_COLUMNS: Record<RegistryField, { header: string; aliases: 
   status: { header: '状态', aliases: ['在册状态', 'status'], required: false },
 };
 
-export interface ImportRow {
-  /** The line the record starts on (the header is line 1). */
-  line: number;
+/** The fields a register entry has both in a CSV row and as the server shows it. */
+export interface EntryFields {
   household: string;
   category: string;
   grid: string;
@@ -35,8 +34,13 @@ export interface ImportRow {
   phone: string | null;
   idNumber: string | null;
   address: string;
-  /** Left empty: the definition's cycle for the category. */
+  /** The entry's own cycle; null (left empty): the definition's cycle for the category. */
   cycle: VisitPeriod | null;
+}
+
+export interface ImportRow extends EntryFields {
+  /** The line the record starts on (the header is line 1). */
+  line: number;
   /** Left empty: today for a new entry, unchanged for one already registered. */
   since: string | null;
   active: boolean;

@@ -22,23 +22,14 @@ import type { DataKey } from '../infra/crypto';
 import { maskPhone } from './community.service';
 import type { DefinitionService } from './definitions.service';
 import { badRequest, conflict, notFound, ProblemError, unprocessable } from './errors';
-import { decodeCsv, normalizeDate, normalizeIdNumber, normalizePhone, readRegistryCsv, type ImportRow } from './registry-csv';
+import { decodeCsv, normalizeDate, normalizeIdNumber, normalizePhone, readRegistryCsv, type EntryFields, type ImportRow } from './registry-csv';
 
 /** The grids a caller reaches: all of them, or a grid role's own. */
 export type RegistryScope = string[] | 'all';
 
 /** An entry as it leaves the server, personal fields masked. */
-export interface EntryView {
+export interface EntryView extends EntryFields {
   id: string;
-  household: string;
-  category: string;
-  grid: string;
-  name: string;
-  phone: string | null;
-  idNumber: string | null;
-  address: string;
-  /** The entry's own cycle; null: the definition's for its category. */
-  cycle: VisitPeriod | null;
   since: string;
   active: boolean;
   updatedAt: string;
