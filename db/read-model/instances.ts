@@ -9,7 +9,13 @@ export type InstanceStatus = ProcessStatus;
 export type StoredTask = TaskSnapshot;
 
 /** One row of `process_instance`: an instance as its last projected step left it. */
-export interface InstanceRecord {
+export type InstanceRecord = InstanceFields<Date>;
+
+/**
+ * The columns of `process_instance`, with the timestamps as `T`: `Date` as read back, ISO strings as
+ * the projection writes them.
+ */
+export interface InstanceFields<T> {
   workflowId: string;
   definitionKey: string;
   definitionVersion: number;
@@ -24,11 +30,11 @@ export interface InstanceRecord {
   /** The role of the first open task. */
   assignee: string | null;
   /** The due of the first open task. */
-  dueAt: Date | null;
+  dueAt: T | null;
   lastSeq: number;
-  startedAt: Date;
-  updatedAt: Date;
-  endedAt: Date | null;
+  startedAt: T;
+  updatedAt: T;
+  endedAt: T | null;
 }
 
 interface InstanceRow {

@@ -1,30 +1,12 @@
 import type { ReadModelDb } from './db';
-import type { InstanceStatus, StoredTask } from './instances';
+import type { InstanceFields } from './instances';
 import type { ProjectionInput } from '../../workflows/messages';
 
 /** One step of an instance (event, timer, reminder) as `transition_record` keeps it. */
 export type ProjectedStep = ProjectionInput['steps'][number];
 
 /** The `process_instance` row a batch of steps leaves behind. */
-export interface ProjectedInstance {
-  workflowId: string;
-  definitionKey: string;
-  definitionVersion: number;
-  businessKey: string;
-  title: string;
-  grid: string | null;
-  status: InstanceStatus;
-  state: string;
-  stateValue: unknown;
-  context: Record<string, unknown>;
-  tasks: StoredTask[];
-  assignee: string | null;
-  dueAt: string | null;
-  lastSeq: number;
-  startedAt: string;
-  updatedAt: string;
-  endedAt: string | null;
-}
+export type ProjectedInstance = InstanceFields<string>;
 
 /**
  * Writes a batch of steps and the instance row they leave, in one transaction. A step of a seq
