@@ -7,7 +7,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addDays, localDate } from '../../engine/time';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { DESKTOP, PHONE, launchChromium, screenshot, signIn, unlabelled } from '../support/browser';
+import { DESKTOP, PHONE, launchChromium, openPage, screenshot, signIn, unlabelled } from '../support/browser';
 
 let h: Harness;
 let browser: Browser;
@@ -31,14 +31,7 @@ async function token(role: string, extra: Record<string, unknown> = {}): Promise
 }
 
 async function newPage(viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(context);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
+  const { page, problems } = await openPage(browser, contexts, viewport);
   (page as unknown as { problems: string[] }).problems = problems;
   return page;
 }

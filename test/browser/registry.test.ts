@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { addDays, localDate } from '../../engine/time';
 import { startHarness, type Harness } from '../support/harness';
-import { DESKTOP, PHONE, launchChromium, screenshot, signIn, unlabelled } from '../support/browser';
+import { DESKTOP, PHONE, launchChromium, openPage, screenshot, signIn, unlabelled } from '../support/browser';
 
 let h: Harness;
 let browser: Browser;
@@ -32,15 +32,7 @@ afterAll(async () => {
 });
 
 async function newPage(viewport = DESKTOP): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(context);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  return { page, problems };
+  return openPage(browser, contexts, viewport);
 }
 
 test('a grid leader imports the register from a CSV file, shows and edits an entry, and sees who is still to be visited', async () => {

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium, which `.ci/run` installs when it is missing (playwright-core never downloads a
@@ -59,4 +59,25 @@ export async function unlabelled(page: Page): Promise<string[]> {
     if (!document.querySelector('h1')) missing.push('no <h1>');
     return missing;
   });
+}
+
+/**
+ * A page in a fresh zh-CN, Shanghai-time context, kept in `contexts` for the test's afterAll to close.
+ * `problems` collects page errors and console errors (a failed resource load is the network's, not
+ * the console's, so it is left out).
+ */
+export async function openPage(
+  browser: Browser,
+  contexts: BrowserContext[],
+  viewport = DESKTOP,
+): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  contexts.push(context);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
+  });
+  return { page, problems };
 }
