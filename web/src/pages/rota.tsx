@@ -81,7 +81,7 @@ const STRINGS = {
     save: '保存',
     cancel: '取消',
     saved: '已保存，变更 {n} 天。',
-    readOnly: '您可以查看本网格的值班表；修改请联系{editors}。',
+    readOnly: '您可以查看本网格的值班表；如需修改，请联系管理人员或网格长{leaders}。',
     caption: '{grid} {from} 至 {to} 值班安排',
   },
   en: {
@@ -114,7 +114,7 @@ const STRINGS = {
     save: 'Save',
     cancel: 'Cancel',
     saved: 'Saved; {n} day(s) changed.',
-    readOnly: 'You may read this grid\'s rota; to change it ask {editors}.',
+    readOnly: 'You may read this grid\'s rota; to change it, ask a manager or the grid leader {leaders}.',
     caption: 'Duty rota of {grid}, {from} to {to}',
   },
 };
@@ -176,10 +176,10 @@ function EditForm({ rota, editing, onDone, onCancel }: { rota: Rota; editing: Ed
   const id = (f: string) => `rota-edit-${f}`;
   return (
     <form class="card event-form" onSubmit={(e) => void save(e)} aria-labelledby={id('title')}>
-      <h2 id={id('title')}>{s('editTitle', { name: `${editing.member.name}（${roleName(editing.member.role)}）` })}</h2>
+      <h2 id={id('title')}>{s('editTitle', { name: editing.member.name })}</h2>
       <div class="row">
-        <label>
-          {s('kind')}
+        <div class="field">
+          <label for={id('kind')}>{s('kind')}</label>
           <select id={id('kind')} value={form.kind} onChange={set('kind')}>
             <option value="">{s('clear')}</option>
             {(['duty', 'rest', 'leave'] as const).map((k) => (
@@ -188,18 +188,18 @@ function EditForm({ rota, editing, onDone, onCancel }: { rota: Rota; editing: Ed
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          {s('from')}
+        </div>
+        <div class="field">
+          <label for={id('from')}>{s('from')}</label>
           <input id={id('from')} type="date" value={form.from} onInput={set('from')} required />
-        </label>
-        <label>
-          {s('to')}
+        </div>
+        <div class="field">
+          <label for={id('to')}>{s('to')}</label>
           <input id={id('to')} type="date" value={form.to} min={form.from} onInput={set('to')} required />
-        </label>
+        </div>
         {(form.kind === 'rest' || form.kind === 'leave') && (
-          <label>
-            {s('standIn')}
+          <div class="field">
+            <label for={id('standIn')}>{s('standIn')}</label>
             <select id={id('standIn')} value={form.standIn} onChange={set('standIn')}>
               <option value="">{s('noStandIn')}</option>
               {rota.staff
@@ -210,13 +210,13 @@ function EditForm({ rota, editing, onDone, onCancel }: { rota: Rota; editing: Ed
                   </option>
                 ))}
             </select>
-          </label>
+          </div>
         )}
         {form.kind !== '' && (
-          <label>
-            {s('note')}
+          <div class="field">
+            <label for={id('note')}>{s('note')}</label>
             <input id={id('note')} value={form.note} maxLength={200} onInput={set('note')} />
-          </label>
+          </div>
         )}
       </div>
       <div class="actions">
@@ -232,17 +232,21 @@ function EditForm({ rota, editing, onDone, onCancel }: { rota: Rota; editing: Ed
   );
 }
 
-function Week({ rota, onChanged }: { rota: Rota; onChanged: () => void }) {
+function Week({ rota, gridName, onChanged }: { rota: Rota; gridName: string; onChanged: () => void }) {
   const [editing, setEditing] = useState<Editing>();
   const [saved, setSaved] = useState<string>();
   const name = (id: string) => rota.staff.find((m) => m.id === id)?.name ?? id;
   const dayHead = (d: Day) => `${strings().weekdays[d.weekday - 1]} ${d.day.slice(5)}`;
   return (
     <>
-      {!rota.mayEdit && <p class="muted">{s('readOnly', { editors: rota.editors })}</p>}
+      {!rota.mayEdit && (
+        <p class="muted" data-editors={rota.editors}>
+          {s('readOnly', { leaders: rota.staff.filter((m) => m.role === 'grid-leader').map((m) => m.name).join('、') })}
+        </p>
+      )}
       <div class="table-wrap">
         <table class="compact rota">
-          <caption>{s('caption', { grid: rota.grid, from: rota.from, to: rota.to })}</caption>
+          <caption>{s('caption', { grid: gridName, from: rota.from, to: rota.to })}</caption>
           <thead>
             <tr>
               <th scope="col">{s('member')}</th>
@@ -345,7 +349,7 @@ export function RotaPage({ query, me }: { query: URLSearchParams; me: Me }) {
                   </select>
                 </label>
               </div>
-              {grid ? <GridWeek key={`${grid}/${from ?? ''}`} grid={grid} from={from} go={go} /> : null}
+              {grid ? <GridWeek key={`${grid}/${from ?? ''}`} grid={grid} gridName={list.find((g) => g.id === grid)?.name ?? grid} from={from} go={go} /> : null}
             </>
           );
         }}
@@ -354,7 +358,7 @@ export function RotaPage({ query, me }: { query: URLSearchParams; me: Me }) {
   );
 }
 
-function GridWeek({ grid, from, go }: { grid: string; from?: string; go: (next: { grid?: string; from?: string }) => void }) {
+function GridWeek({ grid, gridName, from, go }: { grid: string; gridName: string; from?: string; go: (next: { grid?: string; from?: string }) => void }) {
   const rota = useLoad(() => api<Rota>('GET', `/api/rota/${encodeURIComponent(grid)}${qs({ from, to: from ? addDays(from, 6) : undefined })}`), [grid, from]);
   return (
     <Show of={rota}>
@@ -371,7 +375,7 @@ function GridWeek({ grid, from, go }: { grid: string; from?: string; go: (next: 
               {s('next')}
             </button>
           </div>
-          <Week rota={r} onChanged={rota.reload} />
+          <Week rota={r} gridName={gridName} onChanged={rota.reload} />
         </>
       )}
     </Show>
