@@ -13,10 +13,10 @@ import { createTokenBody } from './tokens.routes';
 import { noteBody } from './schedules.routes';
 import { mergeBody, sha256Param, uploadQuery } from './evidence.routes';
 import { answerBody } from './resident.routes';
-import { rotaClearQuery, rotaGridParams, rotaQuery, rotaSetBody } from './rota.routes';
 import { coverageQuery, entryParams, entryPatchBody, registryListQuery } from './registry.routes';
 import { oidcCallbackQuery, wecomCallbackQuery } from './auth.routes';
 import { identityBody, identityParams, memberParams } from './sessions.routes';
+import { rotaClearQuery, rotaGridParams, rotaQuery, rotaSetBody } from './rota.routes';
 
 /*
  * The API's contract, generated: one table of every route the app answers, whose request parts are
@@ -75,7 +75,8 @@ const problem = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    // A CSV import's errors also name the line and column.
+    errors: z.array(z.object({ path: z.string(), message: z.string() }).catchall(z.unknown())).optional(),
     accepts: z.array(z.string()).optional(),
   })
   .describe('RFC 9457 problem details');
@@ -352,6 +353,7 @@ function reply(r: Reply) {
       if (m === 'json') return [MEDIA.json, { schema: r.schema ? strip(output(r.schema)) : { type: 'object' } }];
       if (m === 'sse') return [MEDIA.sse, { schema: strip(output(streamEvent)), itemSchema: strip(output(streamEvent)) }];
       if (m === 'binary') return [MEDIA.binary, { schema: { type: 'string', contentMediaType: 'application/octet-stream' } }];
+      if (m === 'manifest') return [MEDIA.manifest, { schema: { type: 'object' } }];
       return [MEDIA[m], { schema: { type: 'string' } }];
     }),
   );

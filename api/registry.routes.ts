@@ -79,7 +79,9 @@ export function registryRoutes(registry: RegistryService): Router {
     res.json(await registry.get(id, scopeOf(req)));
   });
 
-  r.put('/:id', requireRole(...EDITORS), async (req, res) => {
+  r.put('/:id', requireRole(...EDITORS), async (req, res, next) => {
+    // /coverage and /import are not entries: their other methods are 405, answered further on.
+    if (req.params.id === 'coverage' || req.params.id === 'import') return next();
     const { id } = entryParams.parse(req.params);
     res.json(await registry.update(id, scopeOf(req), entryPatchBody.parse(req.body), actorOf(req)));
   });
