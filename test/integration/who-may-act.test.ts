@@ -203,7 +203,8 @@ test('every built-in: each state × event × person is accepted or refused as "W
   expect((await h.call('GET', `/api/processes/${enc(review)}`, undefined, await as('community-mgr'))).body.youMaySend).toEqual(['ADJUST', 'CONFIRM', 'RATE_ISSUES']);
   expect((await h.call('GET', `/api/processes/${enc(review)}`, undefined, await as('secretary'))).body.youMaySend).toEqual(['CONFIRM', 'RATE_ISSUES']);
   expect((await h.call('GET', `/api/processes/${enc(review)}`, undefined, await as('ops'))).body.youMaySend).toEqual([]);
-});
+  // Hundreds of probes through the API and the workflow: on a busy 2-core machine this took over 90 s.
+}, 300_000);
 
 describe('separation of duties', () => {
   async function handlingIssue(): Promise<string> {
