@@ -74,7 +74,8 @@ export function registryRoutes(registry: RegistryService): Router {
     res.json(await registry.importCsv(req.body, scopeOf(req), actorOf(req)));
   });
 
-  r.get('/:id', async (req, res) => {
+  r.get('/:id', async (req, res, next) => {
+    if (req.params.id === 'coverage' || req.params.id === 'import') return next();
     const { id } = entryParams.parse(req.params);
     res.json(await registry.get(id, scopeOf(req)));
   });
