@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, post } from './api';
 import { t } from './i18n';
 import { eventLabel, fieldLabel, valueLabel, type Labels } from './labels';
-import { ErrorBox } from './util';
+import { FormActions } from './widgets';
 import { EvidenceField, uploadEvidence, type EvidenceRule } from './evidence';
 
 interface FieldSchema {
@@ -245,17 +245,7 @@ export function EventForm({
           error={error instanceof ApiError ? error.errors.find((x) => x.path === 'data.evidence' || x.path.startsWith('data.evidence.'))?.message : undefined}
         />
       )}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {t('confirm', { event: eventLabel(labels, type) })}
-        </button>
-        {onCancel && (
-          <button type="button" onClick={onCancel}>
-            {t('cancel')}
-          </button>
-        )}
-      </div>
-      {error && <ErrorBox error={error} />}
+      <FormActions submit={t('confirm', { event: eventLabel(labels, type) })} cancel={t('cancel')} onCancel={onCancel} busy={busy} error={error} />
     </form>
   );
 }

@@ -3,6 +3,7 @@ import { t, statusName } from '../i18n';
 import { PageTitle, Show, useLoad } from '../util';
 import { loadDefinitions, loadGrids, pct, thisMonth, type DefinitionInfo, type GridInfo } from './common';
 import { stateName, useLabels } from '../labels';
+import { ColumnHeads } from '../widgets';
 
 interface StateCount {
   definition: string;
@@ -66,13 +67,7 @@ function RankingChart({ evaluation, names }: { evaluation: Evaluation; names: Ma
       </svg>
       <table class="sr-only">
         <caption>{t('ranking', { month: evaluation.month })}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('rank')}</th>
-            <th scope="col">{t('grid')}</th>
-            <th scope="col">{t('score')}</th>
-          </tr>
-        </thead>
+        <ColumnHeads heads={[t('rank'), t('grid'), t('score')]} />
         <tbody>
           {rows.map((r) => (
             <tr key={r.grid}>

@@ -7,6 +7,7 @@ import { parseDraft } from '../yaml-lines';
 import { ErrorBox, PageTitle, Show, useLoad } from '../util';
 import { loadDefinitions, loadGrids } from './common';
 import { nameIn, stateName, type Labels } from '../labels';
+import { ColumnHeads, Select } from '../widgets';
 
 export function DefinitionList() {
   const data = useLoad(() => loadDefinitions(true), []);
@@ -229,13 +230,7 @@ function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
           {doc?.grid && (
             <label>
               {t('gridForSim')}
-              <select value={grid} onChange={(e) => setGrid(e.currentTarget.value)}>
-                {(grids.data ?? [{ id: 'grid-01', name: 'grid-01' }]).map((g) => (
-                  <option key={g.id} value={g.id}>
-                    {g.name}
-                  </option>
-                ))}
-              </select>
+              <Select value={grid} onChange={(e) => setGrid(e.currentTarget.value)} options={grids.data ?? [{ id: 'grid-01', name: 'grid-01' }]} />
             </label>
           )}
         </div>
@@ -280,15 +275,7 @@ function Simulator({ doc, valid }: { doc: any; valid: boolean }) {
         <div aria-live="polite">
           <table class="list compact sim-steps">
             <caption>{t('steps')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('at')}</th>
-                <th scope="col">{t('event')}</th>
-                <th scope="col">{t('from')}</th>
-                <th scope="col">{t('to')}</th>
-                <th scope="col">{t('notifications')}</th>
-              </tr>
-            </thead>
+            <ColumnHeads heads={[t('at'), t('event'), t('from'), t('to'), t('notifications')]} />
             <tbody>
               {result.steps.map((s: any, i: number) => (
                 <tr key={i} class={s.rejected ? 'rejected' : s.late ? 'overdue' : undefined}>

@@ -4,6 +4,7 @@ import { roleName, statusName, t, when } from '../i18n';
 import { ErrorBox, PageTitle, Show, navigate, useLoad } from '../util';
 import { loadDefinitions, loadGrids } from './common';
 import { gridName, stateName, useGridNames, useLabels } from '../labels';
+import { ColumnHeads, Select } from '../widgets';
 
 export interface Summary {
   workflowId: string;
@@ -60,36 +61,15 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
       <form class="filters" onSubmit={apply} role="search" aria-label={t('filters')}>
         <label>
           {t('definition')}
-          <select value={form.definition} onChange={set('definition')}>
-            <option value="">{t('all')}</option>
-            {options.data?.[0].map((d) => (
-              <option key={d.key} value={d.key}>
-                {d.title}
-              </option>
-            ))}
-          </select>
+          <Select value={form.definition} onChange={set('definition')} empty={t('all')} options={options.data?.[0].map((d) => ({ id: d.key, name: d.title }))} />
         </label>
         <label>
           {t('grid')}
-          <select value={form.grid} onChange={set('grid')}>
-            <option value="">{t('all')}</option>
-            {options.data?.[1].map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
+          <Select value={form.grid} onChange={set('grid')} empty={t('all')} options={options.data?.[1]} />
         </label>
         <label>
           {t('statusLabel')}
-          <select value={form.status} onChange={set('status')}>
-            <option value="">{t('all')}</option>
-            {['running', 'completed', 'failed', 'cancelled'].map((s) => (
-              <option key={s} value={s}>
-                {statusName(s)}
-              </option>
-            ))}
-          </select>
+          <Select value={form.status} onChange={set('status')} empty={t('all')} options={['running', 'completed', 'failed', 'cancelled'].map((s) => ({ id: s, name: statusName(s) }))} />
         </label>
         <label>
           {t('stateLabel')}
@@ -106,25 +86,16 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           {t('assignee')}
-          <select value={form.assignee} onChange={set('assignee')}>
-            <option value="">{t('all')}</option>
-            {['grid-worker', 'grid-leader', 'grid-part-time', 'grid-police', 'party-secretary', 'community-manager', 'street-office', 'partner'].map((r) => (
-              <option key={r} value={r}>
-                {roleName(r)}
-              </option>
-            ))}
-          </select>
+          <Select
+            value={form.assignee}
+            onChange={set('assignee')}
+            empty={t('all')}
+            options={['grid-worker', 'grid-leader', 'grid-part-time', 'grid-police', 'party-secretary', 'community-manager', 'street-office', 'partner'].map((r) => ({ id: r, name: roleName(r) }))}
+          />
         </label>
         <label>
           {t('levelLabel')}
-          <select value={form.level} onChange={set('level')}>
-            <option value="">{t('all')}</option>
-            {(['grid', 'community', 'street'] as const).map((l) => (
-              <option key={l} value={l}>
-                {t(`level_${l}` as `level_${"grid" | "community" | "street"}`)}
-              </option>
-            ))}
-          </select>
+          <Select value={form.level} onChange={set('level')} empty={t('all')} options={(['grid', 'community', 'street'] as const).map((l) => ({ id: l, name: t(`level_${l}` as `level_${"grid" | "community" | "street"}`) }))} />
         </label>
         <label>
           {t('startedFrom')}
@@ -170,17 +141,7 @@ export function ProcessList({ query }: { query: URLSearchParams }) {
               ) : (
                 <div class="table-wrap">
                   <table class="list">
-                    <thead>
-                      <tr>
-                        <th scope="col">{t('businessKey')}</th>
-                        <th scope="col">{t('definition')}</th>
-                        <th scope="col">{t('grid')}</th>
-                        <th scope="col">{t('stateLabel')}</th>
-                        <th scope="col">{t('statusLabel')}</th>
-                        <th scope="col">{t('due')}</th>
-                        <th scope="col">{t('updated')}</th>
-                      </tr>
-                    </thead>
+                    <ColumnHeads heads={[t('businessKey'), t('definition'), t('grid'), t('stateLabel'), t('statusLabel'), t('due'), t('updated')]} />
                     <tbody>
                       {items.map((p) => (
                         <tr key={p.workflowId} class={p.overdue ? 'overdue' : undefined} data-workflow-id={p.workflowId}>

@@ -1,8 +1,10 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, api, get, qs, savedToken, type Me } from '../api';
 import { currentLang } from '../i18n';
 import { ErrorBox, PageTitle, Show, navigate, useLoad } from '../util';
-import { loadGrids, pct } from './common';
+import { ColumnHeads, FormActions, Select, choicesOf } from '../widgets';
+import { loadGrids, pct, type GridInfo } from './common';
 import { processHref } from './processes';
 
 /*
@@ -261,15 +263,7 @@ function EditForm({ entry, personal, onSaved, onCancel }: { entry: Entry; person
       <label class="check">
         <input type="checkbox" checked={form.active} onChange={set('active')} /> {s('active')}
       </label>
-      <div class="actions">
-        <button type="submit" class="primary">
-          {s('save')}
-        </button>
-        <button type="button" onClick={onCancel}>
-          {s('cancel')}
-        </button>
-      </div>
-      {error && <ErrorBox error={error} />}
+      <FormActions submit={s('save')} cancel={s('cancel')} onCancel={onCancel} error={error} />
     </form>
   );
 }
@@ -349,6 +343,44 @@ function EntryRow({ entry: initial, canEdit }: { entry: Entry; canEdit: boolean 
   );
 }
 
+/** The search form of both views: `children` (the fields), then 查询, which opens `route` with the form's values. */
+function Filters({ label, route, form, children }: { label: string; route: string; form: Record<string, string>; children: ComponentChildren }) {
+  return (
+    <form
+      class="filters"
+      role="search"
+      aria-label={label}
+      onSubmit={(e) => {
+        e.preventDefault();
+        navigate(`${route}${qs(form)}`);
+      }}
+    >
+      {children}
+      <div class="actions">
+        <button type="submit" class="primary">
+          {s('apply')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The grid and category filters, which both views have. */
+function GridAndCategory({ form, set, grids }: { form: { grid: string; category: string }; set: (k: 'grid' | 'category') => (e: Event) => void; grids: GridInfo[] | undefined }) {
+  return (
+    <>
+      <label>
+        {s('grid')}
+        <Select value={form.grid} onChange={set('grid')} empty={s('all')} options={grids} />
+      </label>
+      <label>
+        {s('category')}
+        <Select value={form.category} onChange={set('category')} empty={s('all')} options={choicesOf(CATEGORIES)} />
+      </label>
+    </>
+  );
+}
+
 function RegisterList({ query, me }: { query: URLSearchParams; me: Me }) {
   const filters = { grid: query.get('grid') ?? '', category: query.get('category') ?? '', household: query.get('household') ?? '', active: query.get('active') ?? 'true' };
   const [form, setForm] = useState(filters);
@@ -359,37 +391,8 @@ function RegisterList({ query, me }: { query: URLSearchParams; me: Me }) {
   const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
   return (
     <>
-      <form
-        class="filters"
-        role="search"
-        aria-label={s('title')}
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate(`#/registry${qs(form)}`);
-        }}
-      >
-        <label>
-          {s('grid')}
-          <select value={form.grid} onChange={set('grid')}>
-            <option value="">{s('all')}</option>
-            {grids.data?.map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {s('category')}
-          <select value={form.category} onChange={set('category')}>
-            <option value="">{s('all')}</option>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </label>
+      <Filters label={s('title')} route="#/registry" form={form}>
+        <GridAndCategory form={form} set={set} grids={grids.data} />
         <label>
           {s('household')}
           <input value={form.household} onInput={set('household')} size={12} />
@@ -402,12 +405,7 @@ function RegisterList({ query, me }: { query: URLSearchParams; me: Me }) {
             <option value="all">{s('all')}</option>
           </select>
         </label>
-        <div class="actions">
-          <button type="submit" class="primary">
-            {s('apply')}
-          </button>
-        </div>
-      </form>
+      </Filters>
       {canEdit && <Upload onDone={() => setTick((n) => n + 1)} />}
       <Show of={list}>
         {(page) => (
@@ -420,15 +418,7 @@ function RegisterList({ query, me }: { query: URLSearchParams; me: Me }) {
             ) : (
               <div class="table-wrap">
                 <table class="list">
-                  <thead>
-                    <tr>
-                      {(['household', 'category', 'grid', 'name', 'phone', 'idNumber', 'address', 'cycle', 'since', 'status', 'actions'] as const).map((k) => (
-                        <th scope="col" key={k}>
-                          {s(k)}
-                        </th>
-                      ))}
-                    </tr>
-                  </thead>
+                  <ColumnHeads heads={(['household', 'category', 'grid', 'name', 'phone', 'idNumber', 'address', 'cycle', 'since', 'status', 'actions'] as const).map((k) => s(k))} />
                   <tbody>
                     {page.items.map((e) => (
                       <EntryRow key={`${e.id}-${tick}`} entry={e} canEdit={canEdit} />
@@ -453,47 +443,13 @@ function CoverageView({ query }: { query: URLSearchParams }) {
   const names = new Map((grids.data ?? []).map((g) => [g.id, g.name]));
   return (
     <>
-      <form
-        class="filters"
-        role="search"
-        aria-label={s('coverageTitle')}
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate(`#/registry/coverage${qs(form)}`);
-        }}
-      >
+      <Filters label={s('coverageTitle')} route="#/registry/coverage" form={form}>
         <label>
           {s('coverageCycle')}
           <input value={form.cycle} onInput={set('cycle')} placeholder="2026-W49" size={12} pattern="\d{4}-(W\d{2}|\d{2}|\d{2}-\d{2})" />
         </label>
-        <label>
-          {s('grid')}
-          <select value={form.grid} onChange={set('grid')}>
-            <option value="">{s('all')}</option>
-            {grids.data?.map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {s('category')}
-          <select value={form.category} onChange={set('category')}>
-            <option value="">{s('all')}</option>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </label>
-        <div class="actions">
-          <button type="submit" class="primary">
-            {s('apply')}
-          </button>
-        </div>
-      </form>
+        <GridAndCategory form={form} set={set} grids={grids.data} />
+      </Filters>
       {cov.error instanceof ApiError && cov.error.status === 404 ? (
         <p>{s('noDefinition')}</p>
       ) : (
@@ -524,15 +480,7 @@ function CoverageView({ query }: { query: URLSearchParams }) {
                     </p>
                     <div class="table-wrap">
                       <table class="list">
-                        <thead>
-                          <tr>
-                            <th scope="col">{s('household')}</th>
-                            <th scope="col">{s('name')}</th>
-                            <th scope="col">{s('status')}</th>
-                            <th scope="col">{s('visitedOn')}</th>
-                            <th scope="col">{s('round')}</th>
-                          </tr>
-                        </thead>
+                        <ColumnHeads heads={[s('household'), s('name'), s('status'), s('visitedOn'), s('round')]} />
                         <tbody>
                           {g.entries.map((e) => (
                             <tr key={e.id} class={e.status === 'overdue' ? 'overdue' : undefined} data-status={e.status}>

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, qs, type Me } from '../api';
 import { currentLang, roleName } from '../i18n';
-import { ErrorBox, PageTitle, Show, navigate, useLoad } from '../util';
+import { PageTitle, Show, navigate, useLoad } from '../util';
+import { FormActions, Select } from '../widgets';
 import { loadGrids } from './common';
 
 /*
@@ -180,14 +181,7 @@ function EditForm({ rota, editing, onDone, onCancel }: { rota: Rota; editing: Ed
       <div class="row">
         <div class="field">
           <label for={id('kind')}>{s('kind')}</label>
-          <select id={id('kind')} value={form.kind} onChange={set('kind')}>
-            <option value="">{s('clear')}</option>
-            {(['duty', 'rest', 'leave'] as const).map((k) => (
-              <option key={k} value={k}>
-                {strings().kinds[k]}
-              </option>
-            ))}
-          </select>
+          <Select id={id('kind')} value={form.kind} onChange={set('kind')} empty={s('clear')} options={(['duty', 'rest', 'leave'] as const).map((k) => ({ id: k, name: strings().kinds[k] }))} />
         </div>
         <div class="field">
           <label for={id('from')}>{s('from')}</label>
@@ -200,16 +194,13 @@ function EditForm({ rota, editing, onDone, onCancel }: { rota: Rota; editing: Ed
         {(form.kind === 'rest' || form.kind === 'leave') && (
           <div class="field">
             <label for={id('standIn')}>{s('standIn')}</label>
-            <select id={id('standIn')} value={form.standIn} onChange={set('standIn')}>
-              <option value="">{s('noStandIn')}</option>
-              {rota.staff
-                .filter((m) => m.id !== editing.member.id)
-                .map((m) => (
-                  <option key={m.id} value={m.id}>
-                    {m.name}（{roleName(m.role)}）
-                  </option>
-                ))}
-            </select>
+            <Select
+              id={id('standIn')}
+              value={form.standIn}
+              onChange={set('standIn')}
+              empty={s('noStandIn')}
+              options={rota.staff.filter((m) => m.id !== editing.member.id).map((m) => ({ id: m.id, name: `${m.name}（${roleName(m.role)}）` }))}
+            />
           </div>
         )}
         {form.kind !== '' && (
@@ -219,15 +210,7 @@ function EditForm({ rota, editing, onDone, onCancel }: { rota: Rota; editing: Ed
           </div>
         )}
       </div>
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {s('save')}
-        </button>
-        <button type="button" onClick={onCancel}>
-          {s('cancel')}
-        </button>
-      </div>
-      {error && <ErrorBox error={error} />}
+      <FormActions submit={s('save')} cancel={s('cancel')} onCancel={onCancel} busy={busy} error={error} />
     </form>
   );
 }
@@ -340,13 +323,7 @@ export function RotaPage({ query, me }: { query: URLSearchParams; me: Me }) {
               <div class="filters">
                 <label>
                   {s('grid')}
-                  <select value={grid} onChange={(e) => go({ grid: e.currentTarget.value, from })}>
-                    {list.map((g) => (
-                      <option key={g.id} value={g.id}>
-                        {g.name}
-                      </option>
-                    ))}
-                  </select>
+                  <Select value={grid} onChange={(e) => go({ grid: e.currentTarget.value, from })} options={list} />
                 </label>
               </div>
               {grid ? <GridWeek key={`${grid}/${from ?? ''}`} grid={grid} gridName={list.find((g) => g.id === grid)?.name ?? grid} from={from} go={go} /> : null}
