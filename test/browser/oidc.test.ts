@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { appFromServices } from '../../api/app';
 import { loadConfig } from '../../config/config';
-import { localDate } from '../../engine/time';
+import { addDays, localDate } from '../../engine/time';
 import { createLogger } from '../../infra/log';
 import { SignInService } from '../../services/sign-in.service';
 import { PHONE, launchChromium, screenshot, unlabelled } from '../support/browser';
@@ -51,8 +51,9 @@ afterAll(async () => {
 });
 
 test('grid-03\'s worker signs in through the unified sign-in, sees only grid-03 and acts; once a manager revokes the session the next request is refused', async () => {
-  // Today's patrols of grid-03 and grid-05: the worker of grid-03 must see the one and not the other.
-  const day = localDate(Date.now());
+  // Patrols of grid-03 and grid-05 on a day of this test's own (other tests start today's patrols of
+  // grid-03 and act on them): the worker of grid-03 must see the one and not the other.
+  const day = addDays(localDate(Date.now()), 35);
   const patrols: Record<string, string> = {};
   for (const grid of ['grid-03', 'grid-05']) {
     const started = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid, input: { date: day } });
