@@ -29,7 +29,11 @@ const LAYERS = {
   scripts: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api'], why: 'scripts are entry points' },
   bench: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api', 'scripts'], why: 'the bench is an entry point' },
   test: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api', 'scripts', 'web'], why: 'tests may reach anything' },
-  web: { may: [], why: 'the console runs in the browser and talks to the API over HTTP only' },
+  web: {
+    may: [],
+    typesFrom: ['engine/registry-view'],
+    why: 'the console runs in the browser and talks to the API over HTTP only; it shares the types of some answers, never code',
+  },
 };
 
 const EXTENSIONS = /\.(d\.ts|tsx?|jsx?|json)$/;
@@ -113,7 +117,7 @@ function layersTable() {
     const may = [
       ...(rule.packages ? [`the packages ${rule.packages.join(', ')}`] : []),
       ...rule.may.map((m) => `\`${m}${m.includes('/') ? '' : '/'}\``),
-      ...(rule.typesFrom ?? []).map((m) => `types from \`${m}/\``),
+      ...(rule.typesFrom ?? []).map((m) => `types from \`${m}${m.includes('/') ? '' : '/'}\``),
     ];
     return `| \`${folder}/\` | ${may.join(', ') || 'nothing of ours'} | ${rule.why} |`;
   });

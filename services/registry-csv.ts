@@ -1,4 +1,5 @@
 import { REGISTRY_CATEGORIES, type VisitPeriod } from '../engine/schedule-fanout';
+import type { EntryFields } from '../engine/registry-view';
 import { isDate } from '../engine/time';
 
 /**
@@ -24,19 +25,6 @@ export const REGISTRY_COLUMNS: Record<RegistryField, { header: string; aliases: 
   since: { header: '纳入日期', aliases: ['登记日期', '建档日期', 'since'], required: false },
   status: { header: '状态', aliases: ['在册状态', 'status'], required: false },
 };
-
-/** The fields a register entry has both in a CSV row and as the server shows it. */
-export interface EntryFields {
-  household: string;
-  category: string;
-  grid: string;
-  name: string;
-  phone: string | null;
-  idNumber: string | null;
-  address: string;
-  /** The entry's own cycle; null (left empty): the definition's cycle for the category. */
-  cycle: VisitPeriod | null;
-}
 
 export interface ImportRow extends EntryFields {
   /** The line the record starts on (the header is line 1). */

@@ -9,32 +9,23 @@ import {
   periodOf,
   REGISTRY_CATEGORIES,
   roundsFor,
-  type CoverageStatus,
   type Cycle,
   type HouseholdRound,
   type RegistryFanOut,
   type RoundRecord,
   type VisitPeriod,
 } from '../engine/schedule-fanout';
+import type { Coverage, CoverageGroup, EntryPersonal, EntryView } from '../engine/registry-view';
 import { addDays, isDate, localDate } from '../engine/time';
 import type { WorkCalendar } from '../engine/working-days';
 import type { DataKey } from '../infra/crypto';
 import { maskPhone } from './community.service';
 import type { DefinitionService } from './definitions.service';
 import { badRequest, conflict, notFound, ProblemError, unprocessable } from './errors';
-import { decodeCsv, normalizeDate, normalizeIdNumber, normalizePhone, readRegistryCsv, type EntryFields, type ImportRow } from './registry-csv';
+import { decodeCsv, normalizeDate, normalizeIdNumber, normalizePhone, readRegistryCsv, type ImportRow } from './registry-csv';
 
 /** The grids a caller reaches: all of them, or a grid role's own. */
 export type RegistryScope = string[] | 'all';
-
-/** An entry as it leaves the server, personal fields masked. */
-export interface EntryView extends EntryFields {
-  id: string;
-  since: string;
-  active: boolean;
-  updatedAt: string;
-  updatedBy: string;
-}
 
 export interface EntryPatch {
   name?: string;
@@ -51,29 +42,6 @@ export interface ImportResult {
   created: number;
   updated: number;
   unchanged: number;
-}
-
-export interface CoverageEntry {
-  id: string;
-  household: string;
-  name: string;
-  status: CoverageStatus;
-  visitedOn?: string;
-  workflowId?: string;
-}
-
-export interface CoverageGroup {
-  grid: string;
-  category: string;
-  period: VisitPeriod;
-  cycle: string;
-  total: number;
-  visited: number;
-  pending: number;
-  overdue: number;
-  /** visited / total; null when nobody is owed a visit. */
-  rate: number | null;
-  entries: CoverageEntry[];
 }
 
 /** `张三` -> `张*`: the family name stays, so a worker can tell entries apart without reading them. */
@@ -166,7 +134,7 @@ export class RegistryService {
   }
 
   /** The personal fields in clear, for whoever reaches the entry's grid; every reading is audited. */
-  async personal(id: string, scope: RegistryScope, actor: string, requestId?: string): Promise<{ id: string; household: string; name: string; phone: string | null; idNumber: string | null; address: string }> {
+  async personal(id: string, scope: RegistryScope, actor: string, requestId?: string): Promise<EntryPersonal> {
     const e = await this.entry(id, scope);
     await this.audit(actor, 'registry.unmask', `registry:${e.id}`, { grid: e.gridId, household: e.household, category: e.category, requestId: requestId ?? null });
     return { id: e.id, household: e.household, name: this.clear(e.name) ?? '', phone: this.clear(e.phone), idNumber: this.clear(e.idNumber), address: this.clear(e.address) ?? '' };
@@ -390,7 +358,7 @@ export class RegistryService {
    * `ref` is a day (each entry judged on its own cycle holding it; default today), a week
    * (`2026-W49`: the weekly entries) or a month (`2026-12`: the monthly ones).
    */
-  async coverage(scope: RegistryScope, q: { ref?: string; definition?: string; grid?: string; category?: string }, now = Date.now()) {
+  async coverage(scope: RegistryScope, q: { ref?: string; definition?: string; grid?: string; category?: string }, now = Date.now()): Promise<Coverage> {
     const { def, spec } = await this.fanOutDefinition(q.definition);
     const zone = def.compiled.zone;
     const today = localDate(now, zone);

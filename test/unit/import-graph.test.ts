@@ -137,6 +137,9 @@ describe('the checks themselves can fail', () => {
     expect(layerProblem('workflows/run-process.workflow.ts', '../activities', false)).toMatch(/may import only types from activities\//);
     expect(layerProblem('workflows/run-process.workflow.ts', '../activities', true)).toBeUndefined();
     expect(layerProblem('web/src/main.tsx', '../../engine/time', true)).toMatch(/^web\/ may not import engine\/time/);
+    // The console may read the register's answer types, and only the types: nothing of the server reaches its bundle.
+    expect(layerProblem('web/src/pages/registry.tsx', '../../../engine/registry-view', true)).toBeUndefined();
+    expect(layerProblem('web/src/pages/registry.tsx', '../../../engine/registry-view', false)).toMatch(/^web\/ may import only types from engine\//);
   });
 
   test('a cycle is found, and a chain is not one', () => {

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, api, get, qs, savedToken, type Me } from '../api';
+import type { Coverage, EntryPersonal, EntryView } from '../../../engine/registry-view';
 import { currentLang } from '../i18n';
 import { ErrorBox, PageTitle, Show, navigate, useLoad } from '../util';
 import { ColumnHeads, FormActions, Select, choicesOf } from '../widgets';
@@ -123,41 +124,7 @@ const s = (key: Key, vars: Record<string, string | number> = {}) => STRINGS[curr
 /** The menu's label, for main.tsx. */
 export const registryNavLabel = () => s('nav');
 
-interface Entry {
-  id: string;
-  household: string;
-  category: string;
-  grid: string;
-  name: string;
-  phone: string | null;
-  idNumber: string | null;
-  address: string;
-  cycle: 'weekly' | 'monthly' | null;
-  since: string;
-  active: boolean;
-}
-type Personal = Pick<Entry, 'id' | 'name' | 'phone' | 'idNumber' | 'address'>;
-
-interface CoverageGroup {
-  grid: string;
-  category: string;
-  period: string;
-  cycle: string;
-  total: number;
-  visited: number;
-  pending: number;
-  overdue: number;
-  rate: number | null;
-  entries: { id: string; household: string; name: string; status: string; visitedOn?: string; workflowId?: string }[];
-}
-interface Coverage {
-  definition: string;
-  cycle: string;
-  totals: { total: number; visited: number; pending: number; overdue: number; rate: number | null };
-  groups: CoverageGroup[];
-}
-
-const cycleName = (c: Entry['cycle']) => (c === null ? s('byDefinition') : s(c));
+const cycleName = (c: EntryView['cycle']) => (c === null ? s('byDefinition') : s(c));
 
 /**
  * The CSV file as bytes, so the server can tell UTF-8 from GBK and a workbook from text. api() sends
@@ -222,7 +189,7 @@ function Upload({ onDone }: { onDone: () => void }) {
   );
 }
 
-function EditForm({ entry, personal, onSaved, onCancel }: { entry: Entry; personal: Personal; onSaved: (e: Entry) => void; onCancel: () => void }) {
+function EditForm({ entry, personal, onSaved, onCancel }: { entry: EntryView; personal: EntryPersonal; onSaved: (e: EntryView) => void; onCancel: () => void }) {
   const [form, setForm] = useState({ name: personal.name, phone: personal.phone ?? '', idNumber: personal.idNumber ?? '', address: personal.address, cycle: entry.cycle ?? '', since: entry.since, active: entry.active });
   const [error, setError] = useState<Error>();
   const set = (k: keyof typeof form) => (e: Event) => {
@@ -234,7 +201,7 @@ function EditForm({ entry, personal, onSaved, onCancel }: { entry: Entry; person
     setError(undefined);
     try {
       const body = { name: form.name, phone: form.phone || null, idNumber: form.idNumber || null, address: form.address, cycle: form.cycle || null, since: form.since, active: form.active };
-      onSaved(await api<Entry>('PUT', `/api/registry/${entry.id}`, body));
+      onSaved(await api<EntryView>('PUT', `/api/registry/${entry.id}`, body));
     } catch (err) {
       setError(err as Error);
     }
@@ -268,14 +235,14 @@ function EditForm({ entry, personal, onSaved, onCancel }: { entry: Entry; person
   );
 }
 
-function EntryRow({ entry: initial, canEdit }: { entry: Entry; canEdit: boolean }) {
+function EntryRow({ entry: initial, canEdit }: { entry: EntryView; canEdit: boolean }) {
   const [entry, setEntry] = useState(initial);
-  const [personal, setPersonal] = useState<Personal>();
+  const [personal, setPersonal] = useState<EntryPersonal>();
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<Error>();
   const reveal = async () => {
     try {
-      setPersonal(await get<Personal>(`/api/registry/${entry.id}/personal`));
+      setPersonal(await get<EntryPersonal>(`/api/registry/${entry.id}/personal`));
     } catch (err) {
       setError(err as Error);
     }
@@ -386,7 +353,7 @@ function RegisterList({ query, me }: { query: URLSearchParams; me: Me }) {
   const [form, setForm] = useState(filters);
   const [tick, setTick] = useState(0);
   const grids = useLoad(loadGrids, []);
-  const list = useLoad(() => get<{ items: Entry[]; total: number }>(`/api/registry${qs({ ...filters, active: filters.active === 'all' ? '' : filters.active, limit: 500 })}`), [query.toString(), tick]);
+  const list = useLoad(() => get<{ items: EntryView[]; total: number }>(`/api/registry${qs({ ...filters, active: filters.active === 'all' ? '' : filters.active, limit: 500 })}`), [query.toString(), tick]);
   const canEdit = EDITORS.includes(me.role);
   const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
   return (
@@ -473,7 +440,7 @@ function CoverageView({ query }: { query: URLSearchParams }) {
                 c.groups.map((g) => (
                   <section class="card" key={`${g.grid}-${g.category}-${g.cycle}`} aria-labelledby={`cov-${g.grid}-${g.category}`} data-grid={g.grid} data-category={g.category}>
                     <h2 id={`cov-${g.grid}-${g.category}`}>
-                      {names.get(g.grid) ?? g.grid} · {g.category} · {g.cycle}（{s(g.period as 'weekly' | 'monthly')}）
+                      {names.get(g.grid) ?? g.grid} · {g.category} · {g.cycle}（{s(g.period)}）
                     </h2>
                     <p>
                       {s('visited')} {g.visited} / {s('total')} {g.total}，{s('pending')} {g.pending}，{s('overdue')} {g.overdue}（{s('rate')} {pct(g.rate)}）
