@@ -38,6 +38,7 @@ import {
 import type { Actor } from '../engine/access';
 import { redactEvent, redactInput } from '../engine/redact';
 import { formatLocal } from '../engine/time';
+import { serialQueue } from './serial';
 import {
   EVENT_REJECTED,
   MIGRATION_REFUSED,
@@ -113,12 +114,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   let version = 0;
 
   // One step at a time: events, timers and their effects never interleave.
-  let tail: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
+  const { run: serial, settled } = serialQueue();
 
   const tasks = (): TaskSnapshot[] =>
     tasksOf(def, instance).map((t) => ({
@@ -380,7 +376,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       const limit = args.continueAsNewAfterSteps;
       if (status === 'running' && (workflowInfo().continueAsNewSuggested || (limit !== undefined && stepsThisRun >= limit))) {
         await condition(allHandlersFinished);
-        await tail;
+        await settled();
         if (status !== 'running') break;
         await continueAsNew<typeof runProcess>({
           ...args,
@@ -391,7 +387,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     }
     // Let the step that ended the process finish its effects and projection, and in-flight
     // updates answer, before the run closes.
-    await tail;
+    await settled();
     await condition(allHandlersFinished);
     return { state: stateName(instance.value), status, context: instance.context };
   } catch (e) {

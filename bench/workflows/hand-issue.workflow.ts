@@ -1,6 +1,7 @@
 import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, type RetryPolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { formatLocal } from '../../engine/time';
+import { serialQueue } from '../../workflows/serial';
 import { EVENT_REJECTED, searchAttributeKeys, sendEventUpdate, snapshotQuery, type EventRejectedDetails, type EventRequest, type EventResult, type ProcessResult, type ProcessSnapshot, type ProcessStatus, type TaskSnapshot } from '../../workflows/messages';
 
 /**
@@ -110,12 +111,7 @@ export async function handIssue(args: HandIssueInput): Promise<ProcessResult> {
   let deadlines: Deadline[] = [];
   let version = 0;
 
-  let tail: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
+  const { run: serial, settled } = serialQueue();
 
   /** Deadlines of the state just entered, as issue.definition.yaml declares them. */
   function enter(s: State, at: number): void {
@@ -334,7 +330,7 @@ export async function handIssue(args: HandIssueInput): Promise<ProcessResult> {
       await condition(() => version !== seen);
     }
   }
-  await tail;
+  await settled();
   await condition(allHandlersFinished);
   return { state, status, context };
 }
