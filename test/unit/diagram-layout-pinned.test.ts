@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { layoutMachineStrict, textWidth, type DiagramLayout } from '../../web/src/diagram-layout';
+import { damager } from './fixtures/damage';
 
 /**
  * The layout's exact output, pinned: the four built-ins in full (so a change shows as a readable
@@ -31,21 +32,9 @@ const drafts: [string, unknown][] = [
   ['a long row of siblings', { id: 'x', initial: 's0', states: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`s${i}`, { on: { NEXT: `s${(i + 1) % 9}`, JUMP: `s${(i + 4) % 9}`, 终止: 's8' } }])) }],
 ];
 
-/** The built-ins after seeded random damage, as in diagram-layout.test.ts. */
+/** The built-ins after seeded random damage (fixtures/damage.ts, with a seed of its own). */
 function damagedBuiltIns(count: number): [string, unknown][] {
-  let seed = 11;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const junk = [null, 'x', 3, [], {}, { target: 'nowhere' }, '#issue.active', '.child', true];
-  const damage = (v: unknown): unknown => {
-    if (rand() < 0.04) return junk[Math.floor(rand() * junk.length)];
-    if (Array.isArray(v)) return v.map(damage);
-    if (v && typeof v === 'object') {
-      const out: Rec = {};
-      for (const [k, x] of Object.entries(v)) if (rand() > 0.03) out[k] = damage(x);
-      return out;
-    }
-    return v;
-  };
+  const damage = damager(11);
   return Array.from({ length: count }, (_, i) => [`damaged ${builtIns[i % builtIns.length][0]} #${i}`, damage(builtIns[i % builtIns.length][1])]);
 }
 

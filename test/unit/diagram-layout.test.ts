@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { layoutMachine, layoutMachineStrict, type DiagramLayout, type DiagramNode } from '../../web/src/diagram-layout';
+import { damager } from './fixtures/damage';
 
 const dir = path.join(__dirname, '..', '..', 'definitions');
 const builtIns: Record<string, Record<string, unknown>> = Object.fromEntries(
@@ -279,19 +280,7 @@ describe('layoutMachine on drafts', () => {
   });
 
   it('survives random damage to the built-ins', () => {
-    let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const junk = [null, 'x', 3, [], {}, { target: 'nowhere' }, '#issue.active', '.child', true];
-    const damage = (v: unknown): unknown => {
-      if (rand() < 0.04) return junk[Math.floor(rand() * junk.length)];
-      if (Array.isArray(v)) return v.map(damage);
-      if (v && typeof v === 'object') {
-        const out: Rec = {};
-        for (const [k, x] of Object.entries(v)) if (rand() > 0.03) out[k] = damage(x);
-        return out;
-      }
-      return v;
-    };
+    const damage = damager(7);
     let drawn = 0;
     for (let i = 0; i < 200; i++) {
       const machine = damage(Object.values(builtIns)[i % 4]);
