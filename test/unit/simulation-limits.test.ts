@@ -1,22 +1,10 @@
 import { compileDefinition } from '../../engine/compile';
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { simulate, SimulationLimitReached, type SimulationLimits } from '../../engine/simulate';
+import { pingPong } from './fixtures/ping-pong';
 
 /** Two states whose one-minute timers send each other back: a step a minute for as long as it is simulated. */
-const pingPong: DefinitionDocument = {
-  key: 'ping-pong',
-  title: 'Ping pong',
-  grid: 'none',
-  machine: {
-    id: 'ping-pong',
-    initial: 'ping',
-    states: {
-      ping: { meta: { timers: [{ id: 'to-pong', when: { after: '1m' }, send: 'PONG' }] }, on: { PONG: 'pong' } },
-      pong: { meta: { timers: [{ id: 'to-ping', when: { after: '1m' }, send: 'PING' }] }, on: { PING: 'ping' } },
-    },
-  },
-};
-const def = compileDefinition(pingPong);
+const def = compileDefinition(pingPong({ after: '1m' }, { after: '1m' }) as DefinitionDocument);
 const start = '2026-01-01T00:00:00+08:00';
 const after = (days: number) => new Date(Date.parse(start) + days * 86_400_000).toISOString();
 const limits: SimulationLimits = { maxSteps: 5000, maxDays: 400 };

@@ -1,25 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { validateDocument, validateText } from '../../engine/validate';
+import { pingPong } from './fixtures/ping-pong';
 
-/** Two states whose timers send each other's way back: the shape of every case below. */
-function pingPong(pingWhen: Record<string, unknown>, pongWhen: Record<string, unknown>, extra: { pingOn?: unknown; pongOn?: unknown } = {}) {
-  return {
-    key: 'ping-pong',
-    title: 'Ping pong',
-    grid: 'none',
-    machine: {
-      id: 'ping-pong',
-      initial: 'ping',
-      context: { rounds: 0 },
-      states: {
-        ping: { meta: { timers: [{ id: 'to-pong', when: pingWhen, send: 'PONG' }] }, on: { PONG: extra.pingOn ?? 'pong', STOP: 'done' } },
-        pong: { meta: { timers: [{ id: 'to-ping', when: pongWhen, send: 'PING' }] }, on: { PING: extra.pongOn ?? 'ping', STOP: 'done' } },
-        done: { type: 'final' },
-      },
-    },
-  };
-}
+// Every case below is a ping-pong: two states whose timers send each other's way back.
 
 const cycleErrors = (doc: unknown) => validateDocument(doc).errors.filter((e) => /cycle of timers/.test(e.message));
 
