@@ -6,8 +6,9 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addDays, localDate } from '../../engine/time';
-import { eventually, startHarness, type Harness } from '../support/harness';
-import { DESKTOP, PHONE, launchChromium, openPage, screenshot, signIn, unlabelled } from '../support/browser';
+import { eventually, type Harness } from '../support/harness';
+import { DESKTOP, PHONE, openPage, screenshot, signIn, unlabelled } from '../support/browser';
+import { closeBrowser, startBrowserRun } from '../support/browser-run';
 
 let h: Harness;
 let browser: Browser;
@@ -15,12 +16,10 @@ const contexts: BrowserContext[] = [];
 const run = Date.now().toString(36);
 
 beforeAll(async () => {
-  h = await startHarness();
-  browser = await launchChromium();
+  ({ h, browser } = await startBrowserRun());
 }, 120_000);
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
+  await closeBrowser(browser, contexts);
   await h?.close();
 });
 

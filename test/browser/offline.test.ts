@@ -16,8 +16,9 @@ import { addDays, localDate } from '../../engine/time';
 import { createLogger } from '../../infra/log';
 import { csrfTokenOf } from '../../services/sessions.service';
 import { SignInService } from '../../services/sign-in.service';
-import { NO_RATE_LIMITS, enc, eventually, startHarness, type Harness } from '../support/harness';
-import { PHONE, launchChromium, screenshot, signIn, unlabelled } from '../support/browser';
+import { NO_RATE_LIMITS, enc, eventually, type Harness } from '../support/harness';
+import { PHONE, screenshot, signIn, unlabelled } from '../support/browser';
+import { closeBrowser, startBrowserRun } from '../support/browser-run';
 
 let h: Harness;
 let browser: Browser;
@@ -27,12 +28,10 @@ const WORKER = `m-${GRID}-worker`;
 const started: string[] = [];
 
 beforeAll(async () => {
-  h = await startHarness();
-  browser = await launchChromium();
+  ({ h, browser } = await startBrowserRun());
 }, 120_000);
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
+  await closeBrowser(browser, contexts);
   // The patrols of far-off days leave no open task behind for other tests of this grid.
   for (const id of started) await h?.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'offline browser test done' }).catch(() => undefined);
   await h?.close();

@@ -7,8 +7,9 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { addDays, localDate } from '../../engine/time';
 import { weekdayOf } from '../../engine/working-days';
-import { startHarness, type Harness } from '../support/harness';
-import { DESKTOP, PHONE, launchChromium, openPage, screenshot, signIn, unlabelled } from '../support/browser';
+import type { Harness } from '../support/harness';
+import { DESKTOP, PHONE, openPage, screenshot, signIn, unlabelled } from '../support/browser';
+import { closeBrowser, startBrowserRun } from '../support/browser-run';
 
 const GRID = 'grid-09';
 // A week far ahead (Monday to Sunday) that no other test plans work for; its entries are removed afterwards.
@@ -21,13 +22,11 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  h = await startHarness();
-  browser = await launchChromium();
+  ({ h, browser } = await startBrowserRun());
 }, 120_000);
 afterAll(async () => {
   for (const member of [`m-${GRID}-worker`, `m-${GRID}-part-time-1`]) await h?.call('DELETE', `/api/rota/${GRID}/entries?member=${member}&from=${MONDAY}&to=${addDays(MONDAY, 6)}`);
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
+  await closeBrowser(browser, contexts);
   await h?.close();
 });
 
