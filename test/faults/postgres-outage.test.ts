@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DefinitionDocument } from '../../engine/document.schema';
 import { seedCommunity } from '../../db/community.seed';
 import { migrate, openOrm } from '../../db/orm';
 import { DataKey } from '../../infra/crypto';
@@ -9,32 +8,16 @@ import type { ChildProcess } from 'node:child_process';
 import { CommunityService } from '../../services/community.service';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { spawnEntry, stopProcess } from '../support/processes';
+import { gridWorkerOf, pingCounter } from '../support/test-definitions';
 
-/** Each process here runs in its own grid; its worker sends the events. */
-const workerOf = (workflowId: string) => `m-${workflowId.split('/')[1]}-worker`;
+// Each process here runs in its own grid; its worker (gridWorkerOf) sends the events.
 
 /**
  * PostgreSQL stops for a while under load: the API answers 503 while it is away, workflows keep
  * their state and retry their projections, and when it is back the read model converges to the
  * workflows, with every step once. This file runs its own PostgreSQL so the shared one stays up.
  */
-const doc: DefinitionDocument = {
-  key: 'fault-postgres',
-  title: 'PostgreSQL outage (fault test)',
-  grid: 'required',
-  machine: {
-    id: 'fault-postgres',
-    initial: 'open',
-    context: { pings: 0 },
-    states: {
-      open: {
-        meta: { task: { role: 'grid-worker', title: 'Work', due: { after: '1h' } }, timers: [{ id: 'expire', when: { after: '50s' }, send: 'EXPIRE' }] },
-        on: { PING: { actions: [{ type: 'assign', params: { increment: { pings: 1 } } }] }, EXPIRE: 'expired' },
-      },
-      expired: { type: 'final' },
-    },
-  },
-};
+const doc = pingCounter({ key: 'fault-postgres', title: 'PostgreSQL outage (fault test)', counter: 'pings', expireAfter: '50s' });
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridflow-pg-fault-'));
 fs.chmodSync(dir, 0o755);
@@ -84,10 +67,10 @@ test('stopping PostgreSQL for a while under load loses and doubles nothing; the 
   await eventually(async () => (await h?.call('GET', `/api/processes/${enc(ids[7])}`))?.status === 200);
 
   // Tokens are looked up in PostgreSQL: each worker's is made while it is still up.
-  for (const id of ids) await h.as(workerOf(id)).token();
+  for (const id of ids) await h.as(gridWorkerOf(id)).token();
   await stopPostgres();
   // Load while it is away: events go to the workflows (Temporal is up); their projections wait.
-  const during = await Promise.all(ids.map(async (id) => h?.send(id, { type: 'PING', requestId: 'during' }, workerOf(id))));
+  const during = await Promise.all(ids.map(async (id) => h?.send(id, { type: 'PING', requestId: 'during' }, gridWorkerOf(id))));
   const ready = await h.call('GET', '/readyz');
   // Timers fire and steps are taken meanwhile (Temporal is up): their projections retry.
   expect(ready.status).toBe(503);
@@ -99,7 +82,7 @@ test('stopping PostgreSQL for a while under load loses and doubles nothing; the 
   // Retries of the same requests after it is back are the same steps.
   for (const id of ids) {
     const r = await eventually(async () => {
-      const res = await h?.send(id, { type: 'PING', requestId: 'during' }, workerOf(id));
+      const res = await h?.send(id, { type: 'PING', requestId: 'during' }, gridWorkerOf(id));
       return res?.status === 200 && res;
     }, 60_000, 500);
     expect(r.body.state).toBe('open');

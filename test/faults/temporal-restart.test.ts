@@ -1,37 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DefinitionDocument } from '../../engine/document.schema';
 import { loadConfig } from '../../config/config';
 import { freePort } from '../../infra/postgres';
 import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../infra/temporal';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { gridWorkerOf, pingCounter } from '../support/test-definitions';
 
-/** Each process here runs in its own grid; its worker sends the events. */
-const workerOf = (workflowId: string) => `m-${workflowId.split('/')[1]}-worker`;
+// Each process here runs in its own grid; its worker (gridWorkerOf) sends the events.
 
 /**
  * The Temporal server stops (SIGTERM) and comes back on the same database file while processes are
  * waiting on timers and events: every process finishes, each step once, and the read model ends
  * where the workflows do. This file runs its own dev server so the shared one stays up.
  */
-const doc: DefinitionDocument = {
-  key: 'fault-restart',
-  title: 'Temporal restart (fault test)',
-  grid: 'required',
-  machine: {
-    id: 'fault-restart',
-    initial: 'open',
-    context: { events: 0 },
-    states: {
-      open: {
-        meta: { task: { role: 'grid-worker', title: 'Work', due: { after: '1h' } }, timers: [{ id: 'expire', when: { after: '30s' }, send: 'EXPIRE' }] },
-        on: { PING: { actions: [{ type: 'assign', params: { increment: { events: 1 } } }] }, EXPIRE: 'expired' },
-      },
-      expired: { type: 'final' },
-    },
-  },
-};
+const doc = pingCounter({ key: 'fault-restart', title: 'Temporal restart (fault test)', counter: 'events', expireAfter: '30s' });
 
 let server: DevServer | undefined;
 let h: Harness | undefined;
@@ -61,11 +44,11 @@ test('stopping and restarting the Temporal server loses and doubles nothing', as
     expect(res.status).toBe(201);
     ids.push(res.body.workflowId);
   }
-  for (const id of ids) expect((await h.send(id, { type: 'PING', requestId: 'before' }, workerOf(id))).status).toBe(200);
+  for (const id of ids) expect((await h.send(id, { type: 'PING', requestId: 'before' }, gridWorkerOf(id))).status).toBe(200);
 
   await server.stop();
   // While it is down the API says so, and changes nothing.
-  const down = await h.send(ids[0], { type: 'PING', requestId: 'during' }, workerOf(ids[0]));
+  const down = await h.send(ids[0], { type: 'PING', requestId: 'during' }, gridWorkerOf(ids[0]));
   expect([503, 500]).toContain(down.status);
   await new Promise((r) => setTimeout(r, 2000));
   server = await startTemporalDevServer({ cli, dbFile, port, headless: true });
@@ -74,7 +57,7 @@ test('stopping and restarting the Temporal server loses and doubles nothing', as
   // backoff can outlast the timer on a loaded machine: then the process has ended, which is fine).
   for (const id of ids) {
     const again = await eventually(async () => {
-      const r = await h?.send(id, { type: 'PING', requestId: 'after' }, workerOf(id));
+      const r = await h?.send(id, { type: 'PING', requestId: 'after' }, gridWorkerOf(id));
       return (r?.status === 200 || (r?.status === 409 && /has ended/.test(r.body.detail))) && r;
     }, 90_000, 500);
     expect(again.status === 200 ? again.body.state : 'ended').toMatch(/open|ended/);

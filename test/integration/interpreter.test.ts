@@ -1,35 +1,10 @@
-import type { DefinitionDocument } from '../../engine/document.schema';
 import { temporal } from '@temporalio/proto';
 import { createProjectionActivities } from '../../activities/projection.activities';
 import { snapshotQuery, type RunProcessInput } from '../../workflows/messages';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { shortPatrol } from '../support/test-definitions';
 
-const doc: DefinitionDocument = {
-  key: 'test-can-patrol',
-  title: 'Continue-as-new patrol (test)',
-  grid: 'required',
-  machine: {
-    id: 'test-can-patrol',
-    initial: 'assigned',
-    context: { checkIns: 0 },
-    states: {
-      assigned: { meta: { task: { role: 'grid-worker', title: 'Start', due: { after: '1h' } } }, on: { START: 'patrolling' } },
-      patrolling: {
-        meta: {
-          task: { role: 'grid-worker', title: 'Submit', due: { after: '6s' } },
-          timers: [{ id: 'expire', when: { after: '6s' }, send: 'EXPIRE' }],
-        },
-        on: {
-          CHECK_IN: { actions: [{ type: 'assign', params: { increment: { checkIns: 1 } } }] },
-          SUBMIT: 'completed',
-          EXPIRE: 'expired',
-        },
-      },
-      completed: { type: 'final' },
-      expired: { type: 'final' },
-    },
-  },
-};
+const doc = shortPatrol({ key: 'test-can-patrol', title: 'Continue-as-new patrol (test)', submitTitle: 'Submit', within: '6s' });
 
 let h: Harness;
 let version: number;

@@ -1,5 +1,6 @@
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { workerTask } from '../support/test-definitions';
 
 /**
  * People read names, machines read codes: a CSV export carries the grid's registry name and the
@@ -17,30 +18,19 @@ afterAll(async () => {
 const key = `labelled-${Date.now().toString(36)}`;
 
 /** A waiting state with display names, and a reminder to the grid's worker half a second in. */
-const definition = (): DefinitionDocument => ({
-  key,
-  title: '带名称的检查（测试）',
-  grid: 'required',
-  templates: { nudge: { title: '检查提醒：{{context.grid}} 请处理', body: '业务编号 {{context.businessKey}}（grid-03 的检查）' } },
-  labels: {
-    states: { waiting: { zh: '待检查', en: 'Awaiting inspection' }, done: { zh: '已检查', en: 'Inspected' } },
-    events: { CHECK: { zh: '完成检查', en: 'Inspect' } },
-  },
-  machine: {
-    id: key,
-    initial: 'waiting',
-    states: {
-      waiting: {
-        meta: {
-          task: { role: 'grid-worker', title: '现场检查', due: { after: '1h' } },
-          reminders: [{ id: 'nudge', when: { after: '500ms' }, to: 'grid-worker', template: 'nudge' }],
-        },
-        on: { CHECK: 'done' },
-      },
-      done: { type: 'final' },
+const definition = (): DefinitionDocument =>
+  workerTask({
+    key,
+    title: '带名称的检查（测试）',
+    taskTitle: '现场检查',
+    event: 'CHECK',
+    templates: { nudge: { title: '检查提醒：{{context.grid}} 请处理', body: '业务编号 {{context.businessKey}}（grid-03 的检查）' } },
+    reminders: [{ id: 'nudge', when: { after: '500ms' }, to: 'grid-worker', template: 'nudge' }],
+    labels: {
+      states: { waiting: { zh: '待检查', en: 'Awaiting inspection' }, done: { zh: '已检查', en: 'Inspected' } },
+      events: { CHECK: { zh: '完成检查', en: 'Inspect' } },
     },
-  },
-});
+  });
 
 /** CSV text as rows of named cells (the cells here hold no commas or quotes). */
 function csvRows(text: string): Record<string, string>[] {

@@ -1,6 +1,7 @@
 import { readEvents } from '../support/sse';
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { workerTask } from '../support/test-definitions';
 
 /**
  * The inbox and the live stream are scoped by grid for every token, with or without a member; a
@@ -17,29 +18,17 @@ afterAll(async () => {
 
 /** Two reminders for the grid's worker, half a second apart. */
 function reminders(key: string): DefinitionDocument {
-  return {
+  return workerTask({
     key,
     title: 'Two quick reminders (test)',
-    grid: 'required',
+    taskTitle: '开始',
+    event: 'START',
     templates: { nudge: { title: '{{context.grid}} 提醒', body: '请开始' } },
-    machine: {
-      id: key,
-      initial: 'waiting',
-      states: {
-        waiting: {
-          meta: {
-            task: { role: 'grid-worker', title: '开始', due: { after: '1h' } },
-            reminders: [
-              { id: 'first', when: { after: '500ms' }, to: 'grid-worker', template: 'nudge' },
-              { id: 'second', when: { after: '1000ms' }, to: 'grid-worker', template: 'nudge' },
-            ],
-          },
-          on: { START: 'done' },
-        },
-        done: { type: 'final' },
-      },
-    },
-  };
+    reminders: [
+      { id: 'first', when: { after: '500ms' }, to: 'grid-worker', template: 'nudge' },
+      { id: 'second', when: { after: '1000ms' }, to: 'grid-worker', template: 'nudge' },
+    ],
+  });
 }
 
 async function token(body: Record<string, unknown>): Promise<{ id: string; token: string }> {

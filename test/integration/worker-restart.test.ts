@@ -1,43 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
-import type { DefinitionDocument } from '../../engine/document.schema';
 import { validateDocument } from '../../engine/validate';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { spawnWorker, stopProcess } from '../support/processes';
+import { shortPatrol } from '../support/test-definitions';
 
 /** A patrol with short timers, so a test can watch them fire across a worker crash. */
-const shortPatrol: DefinitionDocument = {
+const patrol = shortPatrol({
   key: 'test-short-patrol',
   title: 'Short patrol (test)',
-  grid: 'required',
-  templates: {
-    nudge: { title: '{{context.grid}} please submit', body: 'checked in {{context.checkIns}} times' },
-  },
-  machine: {
-    id: 'test-short-patrol',
-    initial: 'assigned',
-    context: { checkIns: 0 },
-    states: {
-      assigned: {
-        meta: { task: { role: 'grid-worker', title: 'Start', due: { after: '1h' } } },
-        on: { START: 'patrolling' },
-      },
-      patrolling: {
-        meta: {
-          task: { role: 'grid-worker', title: 'Check in and submit', due: { after: '8s' } },
-          reminders: [{ id: 'nudge', when: { after: '3s' }, to: 'grid-worker', template: 'nudge' }],
-          timers: [{ id: 'expire', when: { after: '8s' }, send: 'EXPIRE' }],
-        },
-        on: {
-          CHECK_IN: { actions: [{ type: 'assign', params: { increment: { checkIns: 1 } } }] },
-          SUBMIT: 'completed',
-          EXPIRE: 'expired',
-        },
-      },
-      completed: { type: 'final' },
-      expired: { type: 'final' },
-    },
-  },
-};
+  submitTitle: 'Check in and submit',
+  within: '8s',
+  templates: { nudge: { title: '{{context.grid}} please submit', body: 'checked in {{context.checkIns}} times' } },
+  reminders: [{ id: 'nudge', when: { after: '3s' }, to: 'grid-worker', template: 'nudge' }],
+});
 
 function startWorkerProcess(taskQueue: string): ChildProcess {
   const child = spawnWorker(taskQueue, ['ignore', 'pipe', 'pipe']);
@@ -51,10 +26,10 @@ let h: Harness;
 let worker: ChildProcess | undefined;
 
 beforeAll(async () => {
-  const checked = validateDocument(shortPatrol);
+  const checked = validateDocument(patrol);
   expect(checked.errors).toEqual([]);
   h = await startHarness({ worker: false });
-  await h.services.definitions.publish(shortPatrol, 'test', 'worker restart test');
+  await h.services.definitions.publish(patrol, 'test', 'worker restart test');
 });
 
 afterAll(async () => {
