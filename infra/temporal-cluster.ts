@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { projectRoot } from './paths';
 import { freePort } from './postgres';
-import { ensureSearchAttributes, waitForTemporal, type DevServer } from './temporal';
+import { ensureSearchAttributes, serverProcess, waitForTemporal, type DevServer } from './temporal';
 
 /**
  * Temporal's own server (not the CLI's dev server) on PostgreSQL: the shape a street office runs.
@@ -134,11 +134,7 @@ export async function startTemporalCluster(opts: ClusterOptions): Promise<DevSer
     stdio: ['ignore', out, out],
     detached: opts.detached ?? false,
   });
-  const killOnExit = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const { exited, stop } = serverProcess(child, 15_000);
   const address = `127.0.0.1:${frontend}`;
   try {
     await Promise.race([
@@ -156,14 +152,7 @@ export async function startTemporalCluster(opts: ClusterOptions): Promise<DevSer
   return {
     address,
     process: child,
-    stop: async () => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop,
   };
 }
 

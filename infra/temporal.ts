@@ -134,13 +134,8 @@ export async function startTemporalDevServer(opts: {
   for (const kv of [...DEV_SERVER_DYNAMIC_CONFIG, ...(opts.dynamicConfig ?? [])]) args.push('--dynamic-config-value', kv);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: opts.detached ?? false });
-  // Whatever ends this process through process.exit, the server goes with it.
-  const killOnExit = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', killOnExit);
+  const { exited, stop } = serverProcess(child, 10_000);
   const address = `127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
       waitForTemporal(address),
@@ -156,15 +151,30 @@ export async function startTemporalDevServer(opts: {
     address,
     uiUrl,
     process: child,
-    stop: async () => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop,
   };
+}
+
+/**
+ * A server child that goes with this process (whatever ends it through process.exit takes the
+ * server along): `exited` resolves when it exits; `stop()` sends SIGTERM, then SIGKILL after
+ * `graceMs`, and waits for the exit.
+ */
+export function serverProcess(child: ChildProcess, graceMs: number): { exited: Promise<void>; stop: () => Promise<void> } {
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(t);
+  };
+  return { exited, stop };
 }
 
 export async function connectTemporal(address: string, namespace: string, codec?: PayloadCodec): Promise<{ connection: Connection; client: Client }> {
