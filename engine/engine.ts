@@ -1,4 +1,4 @@
-import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateNode, type StateValue } from 'xstate';
+import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type StateValue } from 'xstate';
 import { metaOf, type CompiledDefinition, type Context } from './compile';
 import { checkData, type PathError } from './data-schema';
 import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
@@ -112,8 +112,59 @@ export function stateName(value: unknown): string {
   return '';
 }
 
+// The last snapshot resolved, by the identity of what it was resolved from: a step reads the
+// instance's snapshot several times (accepted events, checks, due times, the transition, tasks).
+let resolved: { machine: AnyStateMachine; value: unknown; context: Context; snapshot: AnyMachineSnapshot } | undefined;
+
 function snapshotOf(def: CompiledDefinition, inst: Instance): AnyMachineSnapshot {
-  return def.machine.resolveState({ value: inst.value as StateValue, context: inst.context });
+  if (resolved && resolved.machine === def.machine && resolved.value === inst.value && resolved.context === inst.context) return resolved.snapshot;
+  const snapshot = def.machine.resolveState({ value: inst.value as StateValue, context: inst.context });
+  resolved = { machine: def.machine, value: inst.value, context: inst.context, snapshot };
+  return snapshot;
+}
+
+/**
+ * XState's `transition` and `initialTransition` build an inert actor on every call, and its
+ * constructor computes the machine's initial snapshot: as much work as the step itself. The engine
+ * never lets XState execute an action (they are collected and returned) and its machines neither
+ * invoke nor spawn, so one inert scope per machine serves every step.
+ */
+const scopes = new WeakMap<AnyStateMachine, AnyActorScope>();
+
+function inertScope(machine: AnyStateMachine): AnyActorScope {
+  let scope = scopes.get(machine);
+  if (!scope) {
+    const self = createActor(machine);
+    scope = { self, defer: () => undefined, id: '', logger: () => undefined, sessionId: '', stopChild: () => undefined, system: self.system, emit: () => undefined, actionExecutor: () => undefined };
+    scopes.set(machine, scope);
+  }
+  return scope;
+}
+
+type Actions = { type: string; params?: unknown }[];
+
+/** XState's `transition(machine, snapshot, event)`: the next snapshot and the actions to execute. */
+function transition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }): [AnyMachineSnapshot, Actions] {
+  const scope = inertScope(machine);
+  const actions: Actions = [];
+  scope.actionExecutor = (action) => void actions.push(action);
+  try {
+    return [machine.transition(snapshot, event, scope), actions];
+  } finally {
+    scope.actionExecutor = () => undefined;
+  }
+}
+
+/** XState's `initialTransition(machine, input)`. */
+function initialTransition(machine: AnyStateMachine, input: unknown): [AnyMachineSnapshot, Actions] {
+  const scope = inertScope(machine);
+  const actions: Actions = [];
+  scope.actionExecutor = (action) => void actions.push(action);
+  try {
+    return [machine.getInitialSnapshot(scope, input), actions];
+  } finally {
+    scope.actionExecutor = () => undefined;
+  }
 }
 
 /**
