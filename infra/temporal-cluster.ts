@@ -74,10 +74,20 @@ export interface ClusterDatabase {
   password: string;
 }
 
-/** The two databases a PostgreSQL-backed server needs, created and brought to the module's schema version. */
-export const CLUSTER_DATABASES = { store: 'temporal', visibility: 'temporal_visibility' } as const;
+/** The names of the two databases a PostgreSQL-backed server keeps: its store and its visibility. */
+export interface ClusterDatabaseNames {
+  store: string;
+  visibility: string;
+}
+export const CLUSTER_DATABASES: ClusterDatabaseNames = { store: 'temporal', visibility: 'temporal_visibility' };
 
-export function setupTemporalSchemas(tools: TemporalServerBinaries, db: ClusterDatabase, log: (line: string) => void = () => undefined): void {
+/** Creates the two databases and brings them to the module's schema version; idempotent. */
+export function setupTemporalSchemas(
+  tools: TemporalServerBinaries,
+  db: ClusterDatabase,
+  log: (line: string) => void = () => undefined,
+  names: ClusterDatabaseNames = CLUSTER_DATABASES,
+): void {
   const base = ['--plugin', 'postgres12', '--ep', db.host, '-p', String(db.port), '-u', db.user, '--pw', db.password];
   const run = (database: string, args: string[], okIf?: RegExp) => {
     const r = spawnSync(tools.sqlTool, [...base, '--db', database, ...args], { encoding: 'utf8' });
@@ -87,8 +97,8 @@ export function setupTemporalSchemas(tools: TemporalServerBinaries, db: ClusterD
     }
   };
   for (const [database, dir] of [
-    [CLUSTER_DATABASES.store, 'temporal'],
-    [CLUSTER_DATABASES.visibility, 'visibility'],
+    [names.store, 'temporal'],
+    [names.visibility, 'visibility'],
   ] as const) {
     run(database, ['create-database'], /already exists/);
     run(database, ['setup-schema', '-v', '0.0'], /already exists/);
@@ -105,6 +115,8 @@ export interface ClusterOptions {
   /** Fixed when the store is first set up: a later change is refused by the server. */
   historyShards?: number;
   namespace?: string;
+  /** Other database names, for a second server on the same PostgreSQL (a fault test's own). */
+  databases?: ClusterDatabaseNames;
   port?: number;
   /** In its own process group: a terminal's Ctrl-C then reaches only the caller, which stops it in turn. */
   detached?: boolean;
@@ -116,7 +128,7 @@ export async function startTemporalCluster(opts: ClusterOptions): Promise<DevSer
   const say = opts.log ?? (() => undefined);
   const shards = opts.historyShards ?? 4;
   const namespace = opts.namespace ?? 'default';
-  setupTemporalSchemas(opts.tools, opts.db, say);
+  setupTemporalSchemas(opts.tools, opts.db, say, opts.databases);
   const frontend = opts.port ?? (await freePort());
   // The membership table keeps ports as smallint: an ephemeral port (32768 and up) is refused there.
   const ports = { frontendMembership: await lowFreePort(), frontendHttp: await freePort() } as Record<string, number>;
@@ -240,9 +252,9 @@ persistence:
   numHistoryShards: ${o.shards}
   datastores:
     default:
-${store(CLUSTER_DATABASES.store, 20)}
+${store((o.databases ?? CLUSTER_DATABASES).store, 20)}
     visibility:
-${store(CLUSTER_DATABASES.visibility, 5)}
+${store((o.databases ?? CLUSTER_DATABASES).visibility, 5)}
 global:
   membership:
     maxJoinDuration: 30s

@@ -4,15 +4,18 @@ import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import { freePort } from '../../infra/postgres';
 import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../infra/temporal';
+import { ensureTemporalServer, startTemporalCluster } from '../../infra/temporal-cluster';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { gridWorkerOf, pingCounter } from '../support/test-definitions';
 
 // Each process here runs in its own grid; its worker (gridWorkerOf) sends the events.
 
 /**
- * The Temporal server stops (SIGTERM) and comes back on the same database file while processes are
- * waiting on timers and events: every process finishes, each step once, and the read model ends
- * where the workflows do. This file runs its own dev server so the shared one stays up.
+ * The Temporal server stops (SIGTERM) and comes back on the same store while processes are waiting
+ * on timers and events: every process finishes, each step once, and the read model ends where the
+ * workflows do. This file runs its own server so the shared one stays up: a dev server on its own
+ * SQLite file, or with GRIDFLOW_TEMPORAL=cluster Temporal's own server on databases of its own in
+ * the run's PostgreSQL.
  */
 const doc = pingCounter({ key: 'fault-restart', title: 'Temporal restart (fault test)', counter: 'events', expireAfter: '30s' });
 
@@ -28,11 +31,29 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** This file's server on `port`, on the same store each time it is started. */
+function ownServer(port: number): () => Promise<DevServer> {
+  const config = loadConfig();
+  if (config.temporalMode === 'cluster') {
+    const url = new URL(process.env.DATABASE_URL as string);
+    const suffix = path.basename(dir).replace(/\W/g, '_').toLowerCase();
+    return () =>
+      startTemporalCluster({
+        tools: ensureTemporalServer(config.cacheDir),
+        db: { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) },
+        databases: { store: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` },
+        dir: path.join(dir, 'cluster'),
+        historyShards: config.temporalShards,
+        port,
+      });
+  }
+  const cli = findTemporalCli(config.cacheDir) as string;
+  return () => startTemporalDevServer({ cli, dbFile: path.join(dir, 'temporal.db'), port, headless: true });
+}
+
 test('stopping and restarting the Temporal server loses and doubles nothing', async () => {
-  const cli = findTemporalCli(loadConfig().cacheDir) as string;
-  const port = await freePort();
-  const dbFile = path.join(dir, 'temporal.db');
-  server = await startTemporalDevServer({ cli, dbFile, port, headless: true });
+  const start = ownServer(await freePort());
+  server = await start();
   process.env.TEMPORAL_ADDRESS = server.address;
   h = await startHarness();
   await h.services.definitions.publish(doc, 'test');
@@ -51,7 +72,7 @@ test('stopping and restarting the Temporal server loses and doubles nothing', as
   const down = await h.send(ids[0], { type: 'PING', requestId: 'during' }, gridWorkerOf(ids[0]));
   expect([503, 500]).toContain(down.status);
   await new Promise((r) => setTimeout(r, 2000));
-  server = await startTemporalDevServer({ cli, dbFile, port, headless: true });
+  server = await start();
 
   // Requests after the restart are answered once the worker and the API have reconnected (their
   // backoff can outlast the timer on a loaded machine: then the process has ended, which is fine).
