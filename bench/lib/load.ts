@@ -141,6 +141,15 @@ async function pinIssueVersions(env: BenchEnv, beforeDefinitions: string): Promi
 }
 
 /**
+ * BENCH_CPU_PROF=<dir>: each worker and API child writes V8 CPU profiles to <dir>/<child> when it
+ * exits (`--cpu-prof`), one file per thread: the worker's workflow threads have files of their own.
+ */
+function cpuProfArgs(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`] : [];
+}
+
+/**
  * Measurement 7, the closed loop: the stack `npm start` builds (the dev server on a SQLite file,
  * the worker and the API in processes of their own) loaded as people would, through HTTP only.
  * `lanes` lanes, each with its own grid and its members' tokens, take issues one after another:
@@ -165,7 +174,9 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
   // BENCH_LOAD_STORES=tuned runs one store only (trying pragmas with BENCH_TUNED_PRAGMAS).
   const stores = STORES.filter((s) => (process.env.BENCH_LOAD_STORES ?? 'default,tuned').split(',').includes(s.name));
   for (const store of stores) {
-    const variants = IMPLS.flatMap((impl) => DESIGNS.map((design) => ({ impl, design }))).filter((v) => store.name === 'tuned' || v.impl === 'interpreter');
+    // BENCH_LOAD_DESIGNS=now runs one design only (profiling today's code).
+    const designs = DESIGNS.filter((d) => (process.env.BENCH_LOAD_DESIGNS ?? 'before,now').split(',').includes(d));
+    const variants = IMPLS.flatMap((impl) => designs.map((design) => ({ impl, design }))).filter((v) => store.name === 'tuned' || v.impl === 'interpreter');
     const server = await startTemporalDevServer({ cli, headless: true, dbFile: path.join(env.dir, `load-${store.name}.db`), logFile: path.join(env.dir, `load-${store.name}.log`), sqlitePragmas: store.pragmas });
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
@@ -174,11 +185,12 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
       log(`closed loop, ${store.name} store (${store.pragmas.join(' ') || "SQLite's defaults"}): ${variants.map((v) => `${v.impl} ${v.design}`).join(', ')}`);
       const queue = (b: string) => `load-${store.name}-${b}`;
       const base = { TEMPORAL_ADDRESS: server.address };
-      const workerOf = async (b: keyof typeof bundles) => forkChild('worker-child.ts', childEnv(env, { ...base, BENCH_TASK_QUEUE: queue(b), BENCH_BUNDLE: bundles[b] }));
+      const workerOf = async (b: keyof typeof bundles) => forkChild('worker-child.ts', childEnv(env, { ...base, BENCH_TASK_QUEUE: queue(b), BENCH_BUNDLE: bundles[b] }), cpuProfArgs(`worker-${b}`));
       const bundleOf = (v: { impl: Impl; design: Design }): keyof typeof bundles => (v.impl === 'hand-written' ? 'hand-written' : v.design === 'before' ? 'interpreter-before' : 'interpreter');
       const apiOf = async (v: { impl: Impl; design: Design }) => {
-        if (v.impl === 'interpreter') return forkChild('api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(bundleOf(v)) }));
-        return forkChild('baseline-api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(bundleOf(v)), BENCH_DESIGN: v.design }));
+        const prof = cpuProfArgs(`api-${v.impl}-${v.design}`);
+        if (v.impl === 'interpreter') return forkChild('api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(bundleOf(v)) }), prof);
+        return forkChild('baseline-api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(bundleOf(v)), BENCH_DESIGN: v.design }), prof);
       };
       const needed = [...new Set(variants.map(bundleOf))];
       const workers = Object.fromEntries(await Promise.all(needed.map(async (b) => [b, await workerOf(b)] as const)));
@@ -224,6 +236,8 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
           run.cpu.worker += cpuSeconds(pids.worker) - c0.worker;
           run.cpu.api += cpuSeconds(pids.api) - c0.api;
           run.written += writtenBytes(pids.temporal) - w0;
+          // The round's span on the monotonic clock V8's profiles use, to cut the measured part out of them.
+          if (process.env.BENCH_CPU_PROF) fs.appendFileSync(path.resolve(process.env.BENCH_CPU_PROF, 'rounds.jsonl'), `${JSON.stringify({ impl: run.impl, design: run.design, fromUs: Number(t0 / 1000n), toUs: Number(process.hrtime.bigint() / 1000n), issues: per, requests: per * (1 + FIVE_EVENTS.length) })}\n`);
           log(`closed loop ${store.name} ${run.impl} ${run.design}, round ${r + 1}/${opts.rounds}: ${per} issues in ${(ms(t0) / 1000).toFixed(1)} s`);
         }
       }
