@@ -51,6 +51,7 @@ const actorOf = (req: Request) => req.principal?.memberId ?? req.principal?.name
 
 /** Media types a CSV upload may carry (browsers give .csv files either of the last two on some systems). */
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export function registryRoutes(registry: RegistryService): Router {
   const r = Router();
@@ -67,11 +68,11 @@ export function registryRoutes(registry: RegistryService): Router {
   });
 
   // The body is the file itself; the 1 MB limit of every body holds (about 5,000 lines).
-  r.post('/import', requireRole(...EDITORS), express.raw({ type: CSV_TYPES, limit: '1mb' }), async (req, res) => {
+  r.post('/import', requireRole(...EDITORS), express.raw({ type: [...CSV_TYPES, XLSX_TYPE], limit: '1mb' }), async (req, res) => {
     if (!Buffer.isBuffer(req.body)) {
-      throw new ProblemError(415, 'Unsupported Media Type', `send the CSV file itself as the body with Content-Type text/csv (got ${req.get('content-type') ?? 'none'})`);
+      throw new ProblemError(415, 'Unsupported Media Type', `send the file itself as the body: a CSV file with Content-Type text/csv, or an Excel workbook with Content-Type ${XLSX_TYPE} (got ${req.get('content-type') ?? 'none'})`);
     }
-    res.json(await registry.importCsv(req.body, scopeOf(req), actorOf(req)));
+    res.json(req.is(XLSX_TYPE) ? await registry.importXlsx(req.body, scopeOf(req), actorOf(req)) : await registry.importCsv(req.body, scopeOf(req), actorOf(req)));
   });
 
   r.get('/:id', async (req, res, next) => {

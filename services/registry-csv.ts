@@ -35,13 +35,45 @@ export interface ImportRow extends EntryFields {
 }
 
 export interface ImportError {
+  /** The CSV line, or the worksheet's row. */
   line: number;
   /** The column's header as the file has it ('' for the whole line). */
   column: string;
-  /** `line 4, 联系电话`: where, for clients that show only path and message. */
+  /** A worksheet's cell reference (E4), for Excel's name box; CSV has none. */
+  cell?: string;
+  /** `line 4, 联系电话` or `row 4, 联系电话 (E4)`: where, for clients that show only path and message. */
   path: string;
   message: string;
 }
+
+/** A record as a CSV file or a worksheet gives it: where it starts and its cells, first column first. */
+export interface SourceRecord {
+  line: number;
+  cells: string[];
+}
+
+/** How a source names its places in errors: CSV lines and column numbers, or a sheet's rows and column letters. */
+export interface RecordSource {
+  unit: 'line' | 'row';
+  /** `the file`, `the sheet "台账"`. */
+  what: string;
+  /** A column named by position, for one without a header: `column 5`, `column E`. */
+  columnName(index: number): string;
+  /** A cell's reference, where the source has them (E4). */
+  cellRef?(index: number, line: number): string;
+  /** Why a record with values past the header's last column is refused, and what to do. */
+  extraCells(cells: string[], headerCount: number): string;
+}
+
+export const CSV_SOURCE: RecordSource = {
+  unit: 'line',
+  what: 'the file',
+  columnName: (i) => `column ${i + 1}`,
+  extraCells: (cells, n) => `the line has ${cells.length} cells and the header ${n}; a comma inside a value needs the value in double quotes`,
+};
+
+/** Where a field of a record is, as errors name it. */
+export type Place = Pick<ImportError, 'line' | 'column' | 'cell' | 'path'>;
 
 const CATEGORY_ALIASES: Record<string, string> = {
   低保户: '低保',
@@ -93,12 +125,12 @@ const squash = (s: string) =>
     .toLowerCase();
 
 /**
- * The file's text, or why it cannot be read: an Excel workbook (a zip) or text that is not UTF-8
+ * The file's text, or why it cannot be read: an Excel workbook (a zip, read by registry-xlsx.ts when sent as one) or text that is not UTF-8
  * (Excel's plain "CSV (逗号分隔)" saves GBK). A byte order mark is dropped.
  */
 export function decodeCsv(bytes: Uint8Array): { text: string } | { problem: string } {
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
-    return { problem: 'this is an Excel workbook, which gridflow does not read; in Excel or WPS save it as "CSV UTF-8 (逗号分隔)" and upload that file' };
+    return { problem: 'this is an Excel workbook sent as CSV; send it with Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (the console does for a .xlsx file), or in Excel or WPS save it as "CSV UTF-8 (逗号分隔)" and upload that file' };
   }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -209,43 +241,65 @@ export function gridFrom(text: string, grids: { id: string; name: string }[]): s
   return grids.some((g) => g.id === id) ? id : undefined;
 }
 
+export type RegistryContext = { grids: { id: string; name: string }[]; mayImport: (grid: string) => boolean; yours?: string[] };
+
+export interface RegistryRead {
+  rows: ImportRow[];
+  errors: ImportError[];
+  /** Where a field of a line or row is, for problems found later (against the register). */
+  at(line: number, field: RegistryField): Place;
+  unit: RecordSource['unit'];
+}
+
 /**
  * The rows of a register file, or every problem in it. `grids` are the community's (for names and
  * numbers) and `mayImport` says whether the caller may write a grid's entries.
  */
-export function readRegistryCsv(
-  text: string,
-  ctx: { grids: { id: string; name: string }[]; mayImport: (grid: string) => boolean; yours?: string[] },
-): { rows: ImportRow[]; errors: ImportError[] } {
+export function readRegistryCsv(text: string, ctx: RegistryContext): RegistryRead {
+  return readRegistryRecords(parseCsv(text), ctx, CSV_SOURCE);
+}
+
+/**
+ * The rows of a register's records, CSV lines or worksheet rows, or every problem in them: the
+ * same header, values and checks whichever file they came from; only the names of places differ.
+ */
+export function readRegistryRecords(records: SourceRecord[], ctx: RegistryContext, src: RecordSource): RegistryRead {
+  const { unit } = src;
   const errors: ImportError[] = [];
-  const fail = (line: number, column: string, message: string) => errors.push({ line, column, path: column ? `line ${line}, ${column}` : `line ${line}`, message });
-  const records = parseCsv(text);
+  const place = (line: number, column: string, index?: number): Place => {
+    const cell = index === undefined ? undefined : src.cellRef?.(index, line);
+    return { line, column, ...(cell ? { cell } : {}), path: `${unit} ${line}${column ? `, ${column}` : ''}${cell ? ` (${cell})` : ''}` };
+  };
+  const fail = (line: number, column: string, message: string, index?: number) => errors.push({ ...place(line, column, index), message });
+  const columns = new Map<RegistryField, number>();
+  let headers: string[] = [];
+  const col = (f: RegistryField) => headers[columns.get(f) as number] ?? REGISTRY_COLUMNS[f].header;
+  const at = (line: number, f: RegistryField) => place(line, col(f), columns.get(f));
   if (!records.length) {
-    fail(1, '', `the file is empty; the first line names the columns: ${Object.values(REGISTRY_COLUMNS).map((c) => c.header).join(',')}`);
-    return { rows: [], errors };
+    fail(1, '', `${src.what} is empty; the first ${unit} names the columns: ${Object.values(REGISTRY_COLUMNS).map((c) => c.header).join(',')}`);
+    return { rows: [], errors, at, unit };
   }
   // --- The header -------------------------------------------------------------------------------
   const [head, ...body] = records;
-  const columns = new Map<RegistryField, number>();
-  const headers = head.cells.map((h) => h.replace(/^\uFEFF/, '').trim());
+  headers = head.cells.map((h) => h.replace(/^\uFEFF/, '').trim());
   const known = Object.values(REGISTRY_COLUMNS).map((c) => c.header).join(', ');
   headers.forEach((h, i) => {
     const key = squash(h);
     if (key === '') {
-      fail(1, `column ${i + 1}`, `column ${i + 1} has no header; name it (${known}) or delete the column`);
+      fail(head.line, src.columnName(i), `${src.columnName(i)} has no header; name it (${known}) or delete the column`, i);
       return;
     }
     const field = (Object.keys(REGISTRY_COLUMNS) as RegistryField[]).find((f) => squash(REGISTRY_COLUMNS[f].header) === key || REGISTRY_COLUMNS[f].aliases.some((a) => squash(a) === key));
     if (!field) {
-      fail(1, h, `column "${h}" is not one the register keeps; known columns: ${known} (delete it, or rename it to one of these)`);
+      fail(head.line, h, `column "${h}" is not one the register keeps; known columns: ${known} (delete it, or rename it to one of these)`, i);
     } else if (columns.has(field)) {
-      fail(1, h, `column "${h}" repeats "${headers[columns.get(field) as number]}" (both are ${REGISTRY_COLUMNS[field].header}); keep one`);
+      fail(head.line, h, `column "${h}" repeats "${headers[columns.get(field) as number]}" (both are ${REGISTRY_COLUMNS[field].header}); keep one`, i);
     } else columns.set(field, i);
   });
   for (const [field, c] of Object.entries(REGISTRY_COLUMNS) as [RegistryField, (typeof REGISTRY_COLUMNS)[RegistryField]][]) {
-    if (c.required && !columns.has(field)) fail(1, '', `the column ${c.header} is missing; the register needs ${Object.values(REGISTRY_COLUMNS).filter((x) => x.required).map((x) => x.header).join(', ')}`);
+    if (c.required && !columns.has(field)) fail(head.line, '', `the column ${c.header} is missing; the register needs ${Object.values(REGISTRY_COLUMNS).filter((x) => x.required).map((x) => x.header).join(', ')}`);
   }
-  if (errors.length) return { rows: [], errors };
+  if (errors.length) return { rows: [], errors, at, unit };
 
   // --- The rows ---------------------------------------------------------------------------------
   const rows: ImportRow[] = [];
@@ -253,68 +307,69 @@ export function readRegistryCsv(
   const gridOfHousehold = new Map<string, { grid: string; line: number }>();
   for (const rec of body) {
     const cell = (f: RegistryField) => (columns.has(f) ? (rec.cells[columns.get(f) as number] ?? '').trim() : '');
-    const col = (f: RegistryField) => headers[columns.get(f) as number] ?? REGISTRY_COLUMNS[f].header;
     if (rec.cells.every((c) => c.trim() === '')) continue;
     if (rec.cells.length > headers.length && rec.cells.slice(headers.length).some((c) => c.trim() !== '')) {
-      fail(rec.line, '', `the line has ${rec.cells.length} cells and the header ${headers.length}; a comma inside a value needs the value in double quotes`);
+      fail(rec.line, '', src.extraCells(rec.cells, headers.length));
       continue;
     }
     const before = errors.length;
+    // Each problem of a field names its column's header (and, in a sheet, its cell).
+    const bad = (f: RegistryField, message: string) => errors.push({ ...at(rec.line, f), message });
     const household = cell('household');
-    if (!household) fail(rec.line, col('household'), `${col('household')} is empty; every entry needs the household number`);
-    else if (!HOUSEHOLD.test(household)) fail(rec.line, col('household'), `"${household}" is not a household number gridflow can use: letters, digits and "-", at most 50 (it names the household's visit rounds, e.g. care-visit/XD-0301/2026-W49); keep the address in ${REGISTRY_COLUMNS.address.header}`);
+    if (!household) bad('household', `${col('household')} is empty; every entry needs the household number`);
+    else if (!HOUSEHOLD.test(household)) bad('household', `"${household}" is not a household number gridflow can use: letters, digits and "-", at most 50 (it names the household's visit rounds, e.g. care-visit/XD-0301/2026-W49); keep the address in ${REGISTRY_COLUMNS.address.header}`);
 
     const rawCategory = cell('category');
     const category = (REGISTRY_CATEGORIES as readonly string[]).includes(rawCategory) ? rawCategory : CATEGORY_ALIASES[rawCategory];
-    if (!rawCategory) fail(rec.line, col('category'), `${col('category')} is empty; use one of ${REGISTRY_CATEGORIES.join(', ')}`);
-    else if (!category) fail(rec.line, col('category'), `"${rawCategory}" is not a category of the register; use one of ${REGISTRY_CATEGORIES.join(', ')}`);
+    if (!rawCategory) bad('category', `${col('category')} is empty; use one of ${REGISTRY_CATEGORIES.join(', ')}`);
+    else if (!category) bad('category', `"${rawCategory}" is not a category of the register; use one of ${REGISTRY_CATEGORIES.join(', ')}`);
 
     const rawGrid = cell('grid');
     const grid = rawGrid ? gridFrom(rawGrid, ctx.grids) : undefined;
-    if (!rawGrid) fail(rec.line, col('grid'), `${col('grid')} is empty; use the grid's number or name, e.g. 3 or 第三网格 or grid-03`);
-    else if (!grid) fail(rec.line, col('grid'), `"${rawGrid}" is no grid of the community; use a number from 1 to ${ctx.grids.length}, a name like ${ctx.grids[0]?.name ?? '第一网格'}, or an id like grid-01`);
-    else if (!ctx.mayImport(grid)) fail(rec.line, col('grid'), `${grid} is not one of your grids (${(ctx.yours ?? []).join(', ') || 'none'}); a manager imports other grids' entries`);
+    if (!rawGrid) bad('grid', `${col('grid')} is empty; use the grid's number or name, e.g. 3 or 第三网格 or grid-03`);
+    else if (!grid) bad('grid', `"${rawGrid}" is no grid of the community; use a number from 1 to ${ctx.grids.length}, a name like ${ctx.grids[0]?.name ?? '第一网格'}, or an id like grid-01`);
+    else if (!ctx.mayImport(grid)) bad('grid', `${grid} is not one of your grids (${(ctx.yours ?? []).join(', ') || 'none'}); a manager imports other grids' entries`);
 
     const name = cell('name');
-    if (!name) fail(rec.line, col('name'), `${col('name')} is empty; every entry needs the person's name`);
-    else if (name.length > 50) fail(rec.line, col('name'), `the name has ${name.length} characters; at most 50`);
+    if (!name) bad('name', `${col('name')} is empty; every entry needs the person's name`);
+    else if (name.length > 50) bad('name', `the name has ${name.length} characters; at most 50`);
 
     const phone = cell('phone') ? normalizePhone(cell('phone')) : { value: null };
-    if ('problem' in phone) fail(rec.line, col('phone'), phone.problem);
+    if ('problem' in phone) bad('phone', phone.problem);
     const idNumber = cell('idNumber') ? normalizeIdNumber(cell('idNumber')) : { value: null };
-    if ('problem' in idNumber) fail(rec.line, col('idNumber'), idNumber.problem);
+    if ('problem' in idNumber) bad('idNumber', idNumber.problem);
 
     const address = cell('address');
-    if (!address) fail(rec.line, col('address'), `${col('address')} is empty; the visit needs the address`);
-    else if (address.length > 200) fail(rec.line, col('address'), `the address has ${address.length} characters; at most 200`);
+    if (!address) bad('address', `${col('address')} is empty; the visit needs the address`);
+    else if (address.length > 200) bad('address', `the address has ${address.length} characters; at most 200`);
 
     const rawCycle = cell('cycle');
     const cycle = rawCycle ? CYCLES[rawCycle.toLowerCase()] : null;
-    if (rawCycle && !cycle) fail(rec.line, col('cycle'), `"${rawCycle}" is not a visit cycle; use 每周 or 每月, or leave it empty for the cycle the definition gives the category`);
+    if (rawCycle && !cycle) bad('cycle', `"${rawCycle}" is not a visit cycle; use 每周 or 每月, or leave it empty for the cycle the definition gives the category`);
 
     const rawSince = cell('since');
     const since = rawSince ? normalizeDate(rawSince) : null;
-    if (rawSince && !since) fail(rec.line, col('since'), `"${rawSince}" is not a date; use 2026-03-01 (or 2026/3/1, 2026年3月1日)`);
+    if (rawSince && !since) bad('since', `"${rawSince}" is not a date; use 2026-03-01 (or 2026/3/1, 2026年3月1日)`);
 
     const rawStatus = cell('status');
     const active = rawStatus ? ACTIVE[rawStatus.toLowerCase()] : true;
-    if (rawStatus && active === undefined) fail(rec.line, col('status'), `"${rawStatus}" is not a status; use 在册 or 退出 (leave it empty for 在册)`);
+    if (rawStatus && active === undefined) bad('status', `"${rawStatus}" is not a status; use 在册 or 退出 (leave it empty for 在册)`);
 
     if (household && category) {
       const key = `${household}\u0000${category}`;
       const earlier = firstLine.get(key);
-      if (earlier !== undefined) fail(rec.line, col('household'), `household ${household} is listed as ${category} on line ${earlier} already; keep one line per household and category`);
+      if (earlier !== undefined) bad('household', `household ${household} is listed as ${category} on ${unit} ${earlier} already; keep one ${unit} per household and category`);
       else firstLine.set(key, rec.line);
     }
     if (household && grid) {
       const seen = gridOfHousehold.get(household);
-      if (seen && seen.grid !== grid) fail(rec.line, col('grid'), `household ${household} is in ${seen.grid} on line ${seen.line}; a household belongs to one grid`);
+      if (seen && seen.grid !== grid) bad('grid', `household ${household} is in ${seen.grid} on ${unit} ${seen.line}; a household belongs to one grid`);
       else if (!seen) gridOfHousehold.set(household, { grid, line: rec.line });
     }
     if (errors.length === before) {
       rows.push({ line: rec.line, household, category: category as string, grid: grid as string, name, phone: (phone as { value: string | null }).value, idNumber: (idNumber as { value: string | null }).value, address, cycle: cycle ?? null, since: since ?? null, active: active as boolean });
     }
   }
-  if (!body.length || (!rows.length && !errors.length)) fail(2, '', 'the file has a header but no entries');
-  return { rows, errors };
+  if (!body.length || (!rows.length && !errors.length)) fail(head.line + 1, '', `${src.what} has a header but no entries`);
+  return { rows, errors, at, unit };
 }

@@ -22,7 +22,8 @@ import type { DataKey } from '../infra/crypto';
 import { maskPhone } from './community.service';
 import type { DefinitionService } from './definitions.service';
 import { badRequest, conflict, notFound, ProblemError, unprocessable } from './errors';
-import { decodeCsv, normalizeDate, normalizeIdNumber, normalizePhone, readRegistryCsv, type ImportRow } from './registry-csv';
+import { decodeCsv, normalizeDate, normalizeIdNumber, normalizePhone, readRegistryCsv, type ImportError, type ImportRow, type RegistryRead } from './registry-csv';
+import { readRegistryXlsx } from './registry-xlsx';
 
 /** The grids a caller reaches: all of them, or a grid role's own. */
 export type RegistryScope = string[] | 'all';
@@ -202,18 +203,34 @@ export class RegistryService {
   async importCsv(bytes: Uint8Array, scope: RegistryScope, actor: string, today = localDate(Date.now())): Promise<ImportResult> {
     const decoded = decodeCsv(bytes);
     if ('problem' in decoded) throw new ProblemError(415, 'Unsupported Media Type', decoded.problem);
-    const grids = await this.deps.grids();
-    const { rows, errors } = readRegistryCsv(decoded.text, { grids, mayImport: (g) => inScope(scope, g), yours: scope === 'all' ? undefined : scope });
-    const fail = (count: number, list: typeof errors): never => {
-      throw unprocessable(`the file has ${count} problem(s); nothing was imported. Correct each line named and upload the whole file again`, list);
+    const read = readRegistryCsv(decoded.text, await this.importContext(scope));
+    return this.importRead(read, 'the file has {n} problem(s); nothing was imported. Correct each line named and upload the whole file again', scope, actor, today);
+  }
+
+  /** Imports an Excel workbook's first visible worksheet, as importCsv a CSV file: all its rows or none. */
+  async importXlsx(bytes: Uint8Array, scope: RegistryScope, actor: string, today = localDate(Date.now())): Promise<ImportResult> {
+    const read = readRegistryXlsx(bytes, await this.importContext(scope));
+    if ('problem' in read) throw new ProblemError(415, 'Unsupported Media Type', read.problem);
+    return this.importRead(read, `the sheet "${read.sheet}" has {n} problem(s); nothing was imported. Correct each row named and upload the whole workbook again`, scope, actor, today);
+  }
+
+  private async importContext(scope: RegistryScope) {
+    return { grids: await this.deps.grids(), mayImport: (g: string) => inScope(scope, g), yours: scope === 'all' ? undefined : scope };
+  }
+
+  /** Writes what a file read to, in one transaction, or nothing when it or the register has a problem. */
+  private async importRead(read: RegistryRead, refusal: string, scope: RegistryScope, actor: string, today: string): Promise<ImportResult> {
+    const { rows, errors } = read;
+    const fail = (list: ImportError[]): never => {
+      throw unprocessable(refusal.replace('{n}', String(list.length)), list);
     };
-    if (errors.length) fail(errors.length, errors);
+    if (errors.length) fail(errors);
     try {
       return await this.deps.orm.em.fork().transactional(async (em) => {
         const households = [...new Set(rows.map((r) => r.household))];
         const existing = await em.find(RegistryEntry, { household: { $in: households } });
-        const conflicts = this.againstRegister(rows, existing, scope);
-        if (conflicts.length) fail(conflicts.length, conflicts);
+        const conflicts = this.againstRegister(read, existing, scope);
+        if (conflicts.length) fail(conflicts);
         const byKey = new Map(existing.map((e) => [`${e.household}\u0000${e.category}`, e]));
         const result: ImportResult = { rows: rows.length, created: 0, updated: 0, unchanged: 0 };
         const now = new Date();
@@ -258,24 +275,22 @@ export class RegistryService {
   }
 
   /** A household belongs to one grid, and a grid role may not take over another grid's household. */
-  private againstRegister(rows: ImportRow[], existing: RegistryEntry[], scope: RegistryScope) {
-    const problems: { line: number; column: string; path: string; message: string }[] = [];
+  private againstRegister({ rows, at, unit }: RegistryRead, existing: RegistryEntry[], scope: RegistryScope) {
+    const problems: ImportError[] = [];
     const inFile = new Set(rows.map((r) => `${r.household}\u0000${r.category}`));
     const reported = new Set<string>();
     for (const r of rows) {
       for (const e of existing.filter((x) => x.household === r.household)) {
         if (!inScope(scope, e.gridId)) {
-          problems.push({ line: r.line, column: '网格', path: `line ${r.line}, 网格`, message: `household ${r.household} is registered in ${e.gridId} (${e.category}), not one of your grids; a manager moves households between grids` });
+          problems.push({ ...at(r.line, 'grid'), message: `household ${r.household} is registered in ${e.gridId} (${e.category}), not one of your grids; a manager moves households between grids` });
           break;
         }
         const stays = !inFile.has(`${e.household}\u0000${e.category}`);
         if (stays && e.gridId !== r.grid && !reported.has(r.household)) {
           reported.add(r.household);
           problems.push({
-            line: r.line,
-            column: '网格',
-            path: `line ${r.line}, 网格`,
-            message: `household ${r.household} is registered in ${e.gridId} as ${e.category}; a household belongs to one grid: list its ${e.category} line with ${r.grid} too, or correct the grid`,
+            ...at(r.line, 'grid'),
+            message: `household ${r.household} is registered in ${e.gridId} as ${e.category}; a household belongs to one grid: list its ${e.category} ${unit} with ${r.grid} too, or correct the grid`,
           });
         }
       }
