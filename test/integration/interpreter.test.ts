@@ -1,4 +1,5 @@
 import { temporal } from '@temporalio/proto';
+import { loadConfig } from '../../config/config';
 import { createProjectionActivities } from '../../activities/projection.activities';
 import { snapshotQuery, type RunProcessInput } from '../../workflows/messages';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
@@ -124,15 +125,22 @@ test('each event costs one workflow task and no activity task, and no search-att
   const history = (await h.services.client.workflow.getHandle(id).fetchHistory()).events ?? [];
   const { EventType } = temporal.api.enums.v1;
   const count = (t: number) => history.filter((e) => e.eventType === t).length;
-  // The start and each event: one workflow task apiece, each projection a local activity's marker in
-  // it. The event types ride along so that a failure shows the history.
-  const types = history.map((e) => EventType[e.eventType ?? 0]);
+  // Each event: one workflow task, its projection a local activity's marker in it. The start: one
+  // task on the dev server; on Temporal's own server the worker sometimes answers the start's task
+  // before its projection returns, and the marker goes into a second one (seen in 2 runs of 4).
+  const completed = history.flatMap((e, i) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED ? [i] : []));
+  const firstAccepted = history.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
+  const startTasks = completed.filter((i) => i < firstAccepted).length - 1;
+  // The event types ride along so that a failure shows the history.
+  const types = history.map((e, i) => `${completed.includes(i) ? '| ' : ''}${EventType[e.eventType ?? 0]}`);
   expect({
-    workflowTasks: count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+    eventTasks: completed.length - startTasks,
     activityTasks: count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
     localActivities: history.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
     types,
-  }).toEqual({ workflowTasks: 1 + events.length, activityTasks: 0, localActivities: 1 + events.length, types });
+  }).toEqual({ eventTasks: events.length, activityTasks: 0, localActivities: 1 + events.length, types });
+  expect(startTasks).toBeGreaterThanOrEqual(1);
+  expect(startTasks).toBeLessThanOrEqual(loadConfig().temporalMode === 'cluster' ? 2 : 1);
   // The state is in the read model; Temporal's visibility row is not rewritten on every step.
   const stateUpserts = history.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.GridflowState);
   expect(stateUpserts).toHaveLength(0);
