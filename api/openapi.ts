@@ -13,7 +13,7 @@ import { createTokenBody } from './tokens.routes';
 import { noteBody } from './schedules.routes';
 import { mergeBody, sha256Param, uploadQuery } from './evidence.routes';
 import { answerBody } from './resident.routes';
-import { coverageQuery, entryParams, entryPatchBody, registryListQuery } from './registry.routes';
+import { coverageQuery, entryParams, entryPatchBody, registryListQuery, XLSX_TYPE } from './registry.routes';
 import { oidcCallbackQuery, wecomCallbackQuery } from './auth.routes';
 import { identityBody, identityParams, memberParams } from './sessions.routes';
 import { rotaClearQuery, rotaGridParams, rotaQuery, rotaSetBody } from './rota.routes';
@@ -274,8 +274,8 @@ export const OPERATIONS: Operation[] = [
   // The special-population register (重点人群台账) and its coverage (入户全覆盖): managers, and the staff of the entry's grid.
   { method: 'get', path: '/api/registry', tag: 'registry', query: registryListQuery, roles: ['manager', 'grid-leader', 'grid-worker'], summary: 'Register entries of the caller\'s grids (household, category, grid, cycle); name, phone, ID number and address masked', ok: { 200: json('A page of entries', z.object({ items: z.array(anyObject), total: z.number().int(), limit: z.number().int(), offset: z.number().int() })) } },
   {
-    method: 'post', path: '/api/registry/import', tag: 'registry', roles: ['manager', 'grid-leader'], body: z.string(), bodyRequired: true, bodyMedia: ['text/csv'],
-    summary: 'Import a CSV file (UTF-8, a byte order mark allowed; headers 户号, 类别, 网格, 姓名, 联系电话, 身份证号, 住址, 走访周期, 纳入日期, 状态): all lines or none; 422 names each bad line and column; a household and category already registered is updated. 415 for an Excel workbook or text that is not UTF-8',
+    method: 'post', path: '/api/registry/import', tag: 'registry', roles: ['manager', 'grid-leader'], body: z.string(), bodyRequired: true, bodyMedia: ['text/csv', XLSX_TYPE],
+    summary: 'Import a CSV file (UTF-8, a byte order mark allowed) or an Excel workbook (.xlsx: its first visible worksheet), headers 户号, 类别, 网格, 姓名, 联系电话, 身份证号, 住址, 走访周期, 纳入日期, 状态: all lines or none; 422 names each bad line (a sheet\'s row and cell) and column; a household and category already registered is updated. 415 for a workbook sent as CSV, text that is not UTF-8, or a body sent as a workbook that is not one (.xls, damaged, a part that inflates past its cap)',
     ok: { 200: json('Imported', z.object({ rows: z.number().int(), created: z.number().int(), updated: z.number().int(), unchanged: z.number().int() })) }, errors: [409, 413, 415, 422],
   },
   {

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { cycleOf } from '../../engine/schedule-fanout';
 import { addDays, localDate } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { xlsx, type Cell } from '../support/xlsx';
 
 /**
  * The special-population register through the API, against the real Temporal and PostgreSQL:
@@ -47,6 +48,14 @@ const MEMBERS: Partial<Record<Caller, string>> = {
 };
 const tokens: Partial<Record<Caller, string>> = {};
 const as = (c: Caller) => ({ authorization: `Bearer ${tokens[c]}` });
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The CSV's lines as a worksheet: phones as numbers and dates as serial days in a date format, as Excel keeps what is typed. */
+const asSheet = (csv: string): Cell[][] =>
+  csv.split(/\r?\n/).map((line, i) =>
+    line.split(',').map((v): Cell => (v === '' ? null : i > 0 && /^1\d{10}$/.test(v) ? Number(v) : i > 0 && /^\d{4}-\d{2}-\d{2}$/.test(v) ? { date: v } : v)),
+  );
 
 async function upload(caller: Caller, body: Buffer | string, type = 'text/csv; charset=utf-8') {
   // The bytes as they are (a byte order mark, GBK): a string would be sent as UTF-8.
@@ -141,6 +150,34 @@ describe('importing the register from CSV', () => {
       `select actor, data from audit_log where action = 'registry.import' and actor = 'm-grid-11-leader' and data->>'rows' = '5' order by id`,
     );
     expect(audit.map((a) => [a.data.created, a.data.updated])).toEqual([[5, 0], [0, 1], [0, 1]]);
+  });
+
+  test('the same register as an Excel workbook imports to the same entries: nothing changes', async () => {
+    const res = await upload('leader-own', xlsx([{ name: '重点人群', rows: asSheet(goodFile()) }]), XLSX);
+    expect(res).toEqual({ status: 200, body: { rows: 5, created: 0, updated: 0, unchanged: 5 } });
+    expect((await entryOf(hh('001'), '独居老人')).phone).toBe('139****1234');
+  });
+
+  test('a workbook with bad rows is refused naming each row, header and cell, and none of its good rows is imported', async () => {
+    const rows = asSheet([HEADER, `${hh('008')},空巢老人,11,孙八,,,信达家园8号楼,,,`, `${hh('009')},孤寡,11,周九,12345,,信达家园9号楼,,,`].join('\n'));
+    const res = await upload('manager', xlsx([{ name: '台账', rows }]), XLSX);
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toBe('the sheet "台账" has 2 problem(s); nothing was imported. Correct each row named and upload the whole workbook again');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['row 3, 类别 (B3)', 'row 3, 联系电话 (E3)']);
+    expect((await h.call('GET', `/api/registry?household=${hh('008')}`)).body.total).toBe(0);
+    // Against the register: grid-12's leader may not take over grid-11's household.
+    const taken = await upload('leader-other', xlsx([{ name: '台账', rows: asSheet([HEADER, `${hh('001')},低保,12,测试甲,,,信达家园3号楼,,,`].join('\n')) }]), XLSX);
+    expect(taken.status).toBe(422);
+    expect(taken.body.errors).toEqual([expect.objectContaining({ path: 'row 2, 网格 (C2)', cell: 'C2', message: expect.stringContaining('not one of your grids') })]);
+  });
+
+  test('a body sent as a workbook that is none, and a workbook sent as CSV, are refused with how to send it', async () => {
+    const text = await upload('manager', HEADER, XLSX);
+    expect(text.status).toBe(415);
+    expect(text.body.detail).toMatch(/^the file is not an Excel workbook/);
+    const asCsv = await upload('manager', xlsx([{ name: '台账', rows: asSheet(goodFile()) }]));
+    expect(asCsv.status).toBe(415);
+    expect(asCsv.body.detail).toContain(`send it with Content-Type ${XLSX}`);
   });
 
   test('a leader edits an entry in the console\'s way; the audit says which fields, never their values; unmasking is audited', async () => {

@@ -77,3 +77,11 @@ test('the notification stream is documented as text/event-stream', () => {
   const stream = (doc.paths as Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>>)['/api/notifications/stream'].get;
   expect(Object.keys(stream.responses['200'].content)).toEqual(['text/event-stream']);
 });
+
+test('the register import takes a CSV file or an Excel workbook as the body, and documents 415 and 422', () => {
+  const doc = openApiDocument();
+  const post = (doc.paths as Record<string, Record<string, { requestBody: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>)['/api/registry/import'].post;
+  const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  expect(post.requestBody.content).toEqual({ 'text/csv': { schema: { type: 'string', contentMediaType: 'text/csv' } }, [xlsx]: { schema: { type: 'string', contentMediaType: xlsx } } });
+  expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '415', '422']));
+});
