@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The register page in a real browser against a real gridflow: grid-11's leader uploads a CSV
- * file, finds an entry masked, shows it in clear, edits it, and opens the coverage view; a worker
- * sees the coverage on a phone. Screenshots for the README.
+ * file and the same rows as an Excel workbook, finds an entry masked, shows it in clear, edits it,
+ * and opens the coverage view; a worker sees the coverage on a phone. Screenshots for the README.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { addDays, localDate } from '../../engine/time';
 import { startHarness, type Harness } from '../support/harness';
 import { DESKTOP, PHONE, launchChromium, openPage, screenshot, signIn, unlabelled } from '../support/browser';
+import { xlsx } from '../support/xlsx';
 
 let h: Harness;
 let browser: Browser;
@@ -35,7 +36,7 @@ async function newPage(viewport = DESKTOP): Promise<{ page: Page; problems: stri
   return openPage(browser, contexts, viewport);
 }
 
-test('a grid leader imports the register from a CSV file, shows and edits an entry, and sees who is still to be visited', async () => {
+test('a grid leader imports the register from a CSV file and again from an Excel workbook, shows and edits an entry, and sees who is still to be visited', async () => {
   const since = addDays(localDate(Date.now()), -3);
   const csv = ['户号,类别,网格,姓名,联系电话,身份证号,住址,走访周期,纳入日期,状态', `${tag}-01,独居老人,第十一网格,孙八,13812340001,,信达家园9号楼1单元101,,${since},在册`, `${tag}-02,低保,11,周九,,,信达家园9号楼2单元202,,${since},`].join('\r\n');
   const { page, problems } = await newPage();
@@ -43,9 +44,14 @@ test('a grid leader imports the register from a CSV file, shows and edits an ent
   await page.getByRole('link', { name: '重点人群' }).click();
   await page.getByRole('heading', { level: 1, name: '重点人群台账' }).waitFor();
 
-  await page.getByLabel('CSV 文件').setInputFiles({ name: '重点人群台账.csv', mimeType: 'text/csv', buffer: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csv)]) });
+  await page.getByLabel('CSV 或 Excel 文件').setInputFiles({ name: '重点人群台账.csv', mimeType: 'text/csv', buffer: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csv)]) });
   await page.getByRole('button', { name: '导入', exact: true }).click();
   await page.getByText('已导入 2 行：新增 2，更新 0，未变 0。').waitFor();
+  // The same two entries as an Excel workbook: the page sends it as one, and nothing changes.
+  const rows = csv.split('\r\n').map((line, i) => line.split(',').map((v) => (v === '' ? null : i > 0 && v === since ? { date: v } : v)));
+  await page.getByLabel('CSV 或 Excel 文件').setInputFiles({ name: '重点人群台账.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: xlsx([{ name: 'Sheet1', rows }]) });
+  await page.getByRole('button', { name: '导入', exact: true }).click();
+  await page.getByText('已导入 2 行：新增 0，更新 0，未变 2。').waitFor();
 
   await page.getByLabel('户号').fill(`${tag}-01`);
   await page.getByRole('button', { name: '查询' }).click();
@@ -83,6 +89,6 @@ test('a grid leader imports the register from a CSV file, shows and edits an ent
   await screenshot(phone.page, 'registry-coverage-phone');
   await phone.page.goto(`${h.baseUrl}/#/registry`);
   await phone.page.getByRole('heading', { level: 1, name: '重点人群台账' }).waitFor();
-  await expect(phone.page.getByLabel('CSV 文件').count()).resolves.toBe(0);
+  await expect(phone.page.getByLabel('CSV 或 Excel 文件').count()).resolves.toBe(0);
   expect([...problems, ...phone.problems]).toEqual([]);
 }, 120_000);

@@ -10,7 +10,7 @@ import { processHref } from './processes';
 
 /*
  * 重点人群台账: the special-population register of the caller's grids, masked; one entry's personal
- * fields on request (audited), an edit form and a CSV upload for leaders and managers; and the
+ * fields on request (audited), an edit form and a CSV or Excel upload for leaders and managers; and the
  * coverage view (入户全覆盖) of the registry-driven visit rounds. The page's strings live here.
  */
 
@@ -52,9 +52,9 @@ const STRINGS = {
     none: '没有符合条件的记录',
     results: '共 {n} 条',
     more: '加载更多',
-    upload: '导入 CSV',
-    uploadHelp: '表头：户号、类别、网格、姓名、联系电话、身份证号、住址、走访周期、纳入日期、状态。请在 Excel/WPS 中“另存为 CSV UTF-8（逗号分隔）”；整个文件全部通过校验才会导入，已有的户号+类别会被更新。',
-    file: 'CSV 文件',
+    upload: '导入 CSV/Excel',
+    uploadHelp: '表头：户号、类别、网格、姓名、联系电话、身份证号、住址、走访周期、纳入日期、状态。可上传 Excel 工作簿（.xlsx，读取第一个工作表）或“CSV UTF-8（逗号分隔）”文件；整个文件全部通过校验才会导入，已有的户号+类别会被更新。',
+    file: 'CSV 或 Excel 文件',
     importIt: '导入',
     imported: '已导入 {rows} 行：新增 {created}，更新 {updated}，未变 {unchanged}。',
     coverageCycle: '周期（日期、周如 2026-W49 或月如 2026-12）',
@@ -102,9 +102,9 @@ const STRINGS = {
     none: 'No entries match',
     results: '{n} entries',
     more: 'Load more',
-    upload: 'Import CSV',
-    uploadHelp: 'Headers: 户号, 类别, 网格, 姓名, 联系电话, 身份证号, 住址, 走访周期, 纳入日期, 状态. In Excel or WPS save as "CSV UTF-8"; the file is imported only when every line passes, and an existing household and category is updated.',
-    file: 'CSV file',
+    upload: 'Import CSV/Excel',
+    uploadHelp: 'Headers: 户号, 类别, 网格, 姓名, 联系电话, 身份证号, 住址, 走访周期, 纳入日期, 状态. Upload an Excel workbook (.xlsx, its first sheet is read) or a "CSV UTF-8" file; the file is imported only when every line passes, and an existing household and category is updated.',
+    file: 'CSV or Excel file',
     importIt: 'Import',
     imported: 'Imported {rows} lines: {created} new, {updated} updated, {unchanged} unchanged.',
     coverageCycle: 'Cycle (a day, a week like 2026-W49 or a month like 2026-12)',
@@ -126,17 +126,23 @@ export const registryNavLabel = () => s('nav');
 
 const cycleName = (c: EntryView['cycle']) => (c === null ? s('byDefinition') : s(c));
 
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
 /**
- * The CSV file as bytes, so the server can tell UTF-8 from GBK and a workbook from text. api() sends
- * JSON only, so this sends the credential as it does: the token, or a session's CSRF cookie back.
+ * The file as bytes, so the server can tell UTF-8 from GBK and a workbook from text; sent as a workbook
+ * when it is a zip ("PK"), whatever its name says. api() sends JSON only, so this sends the credential
+ * as it does: the token, or a session's CSRF cookie back.
  */
-async function uploadCsv(file: File): Promise<{ rows: number; created: number; updated: number; unchanged: number }> {
+async function uploadFile(file: File): Promise<{ rows: number; created: number; updated: number; unchanged: number }> {
   const token = savedToken();
   const csrf = /(?:^|;\s*)(?:__Host-)?gridflow_csrf=([^;]+)/.exec(document.cookie)?.[1];
+  const bytes = await file.arrayBuffer();
+  const head = new Uint8Array(bytes, 0, Math.min(2, bytes.byteLength));
+  const type = head[0] === 0x50 && head[1] === 0x4b ? XLSX : 'text/csv';
   const res = await fetch('/api/registry/import', {
     method: 'POST',
-    headers: { accept: 'application/json', 'content-type': 'text/csv', ...(token ? { authorization: `Bearer ${token}` } : csrf ? { 'X-CSRF-Token': decodeURIComponent(csrf) } : {}) },
-    body: await file.arrayBuffer(),
+    headers: { accept: 'application/json', 'content-type': type, ...(token ? { authorization: `Bearer ${token}` } : csrf ? { 'X-CSRF-Token': decodeURIComponent(csrf) } : {}) },
+    body: bytes,
   });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, body.title ?? res.statusText, body.detail ?? '', body.errors ?? [], body);
@@ -155,7 +161,7 @@ function Upload({ onDone }: { onDone: () => void }) {
     setError(undefined);
     setResult(undefined);
     try {
-      const r = await uploadCsv(file);
+      const r = await uploadFile(file);
       setResult(s('imported', r));
       onDone();
     } catch (err) {
@@ -173,7 +179,7 @@ function Upload({ onDone }: { onDone: () => void }) {
       <div class="row">
         <label>
           {s('file')}
-          <input type="file" accept=".csv,text/csv" aria-describedby="upload-help" onChange={(e) => setFile(e.currentTarget.files?.[0])} />
+          <input type="file" accept={`.csv,.xlsx,text/csv,${XLSX}`} aria-describedby="upload-help" onChange={(e) => setFile(e.currentTarget.files?.[0])} />
         </label>
         <button type="submit" class="primary" disabled={!file || busy}>
           {s('importIt')}
