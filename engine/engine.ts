@@ -479,6 +479,11 @@ function guardText(def: CompiledDefinition, snapshot: AnyMachineSnapshot, type: 
 export type EventSource = 'client' | 'timer' | 'system';
 
 export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: EventSource = 'client'): void {
+  checked(def, inst, ev, source);
+}
+
+/** checkEvent, answering the instance's snapshot and the event as the machine sees it, for the step. */
+function checked(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: EventSource): { snapshot: AnyMachineSnapshot; xev: ReturnType<typeof xstateEvent> } {
   const state = stateName(inst.value);
   const outOfReach = source === 'client' && ev.by ? checkReach({ definition: def.doc.key, grid: typeof inst.context.grid === 'string' ? inst.context.grid : null }, ev.by) : undefined;
   if (outOfReach) throw new EventRejected(outOfReach.code, outOfReach.message, []);
@@ -513,21 +518,21 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
       throw new EventRejected('invalid-data', `event "${ev.type}" has invalid data: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, accepts, errors);
     }
   }
-  if (!snapshot.can(xstateEvent(def, ev, inst))) {
+  const xev = xstateEvent(def, ev, inst);
+  if (!snapshot.can(xev)) {
     throw new EventRejected('guard', `event "${ev.type}" is refused in state "${state}": requires ${guardText(def, snapshot, ev.type)}`, accepts);
   }
+  return { snapshot, xev };
 }
 
 /** Applies an accepted event. Throws EventRejected when it is not accepted (see checkEvent). */
 export function applyEvent(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: EventSource = 'client'): Step {
-  checkEvent(def, inst, ev, source);
-  const snapshot = snapshotOf(def, inst);
+  const { snapshot, xev } = checked(def, inst, ev, source);
   const prevNodes = activeNodes(snapshot);
   const lateTasks = prevNodes.filter((n) => {
     const due = taskDue(def, n, inst.entered[n.id] ?? ev.at, inst.context);
     return due !== undefined && ev.at > due;
   });
-  const xev = xstateEvent(def, ev, inst);
   const [next, actions] = transition(def.machine, snapshot, xev);
   const seq = inst.seq + 1;
   const instance = advance(def, inst, prevNodes, next, nodesAfterStep(prevNodes, next), ev.at, seq);
