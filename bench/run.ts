@@ -56,6 +56,8 @@ const want = (m: string) => !only || only.has(m);
 
 async function main() {
   const began = Date.now();
+  // Before anything of the bench starts: what else was running shows here.
+  const loadBefore = os.loadavg()[0];
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await startBenchEnv();
   const cli = findTemporalCli(loadConfig().cacheDir);
@@ -70,6 +72,7 @@ async function main() {
       os: `${os.type()} ${os.release()}`,
       postgres: env.postgresVersion,
       temporalCli: cli ? execFileSync(cli, ['--version']).toString().trim() : 'unknown',
+      load: { began: loadBefore },
     },
     config: cfg,
   };
@@ -138,6 +141,7 @@ async function main() {
     await env.stop();
   }
   results.minutes = Math.round((Date.now() - began) / 6000) / 10;
+  if (results.machine.load) results.machine.load.ended = os.loadavg()[0];
   save();
   const table = renderTable(results);
   process.stdout.write(`${table}\n`);

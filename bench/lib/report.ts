@@ -9,7 +9,7 @@ import type { TransitionResult } from './transition';
 export interface EngineBenchResults {
   at: string;
   quick: boolean;
-  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; postgres: string; temporalCli: string };
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; postgres: string; temporalCli: string; /** One-minute load average when the run began, and when it ended. */ load?: { began: number; ended?: number } };
   /** The run's sizes (BENCH_* variables or their defaults). */
   config: Record<string, number | number[]>;
   minutes?: number;
@@ -34,7 +34,7 @@ export function renderTable(r: EngineBenchResults): string {
   const m = r.machine;
   const lines = [
     `Engine bench, ${r.at.slice(0, 10)}${r.quick ? ' (quick run)' : ''}: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; Node ${m.node}; ${m.postgres}; ${m.temporalCli} (dev server, ${process.env.BENCH_TEMPORAL_FILE === '1' ? 'SQLite file' : 'in-memory SQLite'}). ` +
-      `The machine was shared with other work; each figure's baseline ran in the same run, interleaved. Run time ${r.minutes ?? '?'} min. Details: [bench/README.md](bench/README.md).`,
+      `${m.load ? `Load average (1 min) ${f(m.load.began, 2)} when the run began${m.load.ended !== undefined ? `, ${f(m.load.ended, 2)} when it ended` : ''} (the bench itself keeps the machine busy). ` : ''}Each figure's baseline ran in the same run, interleaved. Run time ${r.minutes ?? '?'} min. Details: [bench/README.md](bench/README.md).`,
     '',
     '| # | measurement | gridflow | baseline | ratio | target | met |',
     '| --- | --- | ---: | ---: | ---: | --- | :---: |',
