@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * The register page in a real browser against a real gridflow: grid-11's leader uploads a CSV
+ * The register page in a real browser against a real gridflow: grid-10's leader uploads a CSV
  * file and the same rows as an Excel workbook, finds an entry masked, shows it in clear, edits it,
  * and opens the coverage view; a worker sees the coverage on a phone. Screenshots for the README.
  */
@@ -38,9 +38,9 @@ async function newPage(viewport = DESKTOP): Promise<{ page: Page; problems: stri
 
 test('a grid leader imports the register from a CSV file and again from an Excel workbook, shows and edits an entry, and sees who is still to be visited', async () => {
   const since = addDays(localDate(Date.now()), -3);
-  const csv = ['户号,类别,网格,姓名,联系电话,身份证号,住址,走访周期,纳入日期,状态', `${tag}-01,独居老人,第十一网格,孙八,13812340001,,信达家园9号楼1单元101,,${since},在册`, `${tag}-02,低保,11,周九,,,信达家园9号楼2单元202,,${since},`].join('\r\n');
+  const csv = ['户号,类别,网格,姓名,联系电话,身份证号,住址,走访周期,纳入日期,状态', `${tag}-01,独居老人,第十网格,孙八,13812340001,,信达家园9号楼1单元101,,${since},在册`, `${tag}-02,低保,10,周九,,,信达家园9号楼2单元202,,${since},`].join('\r\n');
   const { page, problems } = await newPage();
-  await signIn(page, h.baseUrl, await h.as('m-grid-11-leader').token());
+  await signIn(page, h.baseUrl, await h.as('m-grid-10-leader').token());
   await page.getByRole('link', { name: '重点人群' }).click();
   await page.getByRole('heading', { level: 1, name: '重点人群台账' }).waitFor();
 
@@ -75,7 +75,7 @@ test('a grid leader imports the register from a CSV file and again from an Excel
 
   await page.getByRole('link', { name: '走访覆盖' }).click();
   await page.getByRole('heading', { level: 1, name: '入户走访覆盖' }).waitFor();
-  const owed = page.locator(`section[data-grid="grid-11"] tr:has(th:text-is("${tag}-01"))`);
+  const owed = page.locator(`section[data-grid="grid-10"] tr:has(th:text-is("${tag}-01"))`);
   await owed.waitFor();
   expect(['pending', 'overdue']).toContain(await owed.getAttribute('data-status'));
   expect(await unlabelled(page)).toEqual([]);
@@ -83,9 +83,9 @@ test('a grid leader imports the register from a CSV file and again from an Excel
 
   // The grid's worker on a phone: the same coverage, no upload form.
   const phone = await newPage(PHONE);
-  await signIn(phone.page, h.baseUrl, await h.as('m-grid-11-worker').token());
-  await phone.page.goto(`${h.baseUrl}/#/registry/coverage?grid=grid-11`);
-  await phone.page.locator(`section[data-grid="grid-11"] tr:has(th:text-is("${tag}-02"))`).waitFor();
+  await signIn(phone.page, h.baseUrl, await h.as('m-grid-10-worker').token());
+  await phone.page.goto(`${h.baseUrl}/#/registry/coverage?grid=grid-10`);
+  await phone.page.locator(`section[data-grid="grid-10"] tr:has(th:text-is("${tag}-02"))`).waitFor();
   await screenshot(phone.page, 'registry-coverage-phone');
   await phone.page.goto(`${h.baseUrl}/#/registry`);
   await phone.page.getByRole('heading', { level: 1, name: '重点人群台账' }).waitFor();

@@ -146,7 +146,7 @@ describe('importing the register from CSV', () => {
     // Back to the canary, as the rest of the file expects.
     expect((await upload('leader-own', goodFile())).body.updated).toBe(1);
     const audit = await h.services.orm.em.fork().getConnection().execute<{ actor: string; data: { created: number; updated: number } }[]>(
-      // This file's five-line imports (the browser test imports as grid-11's leader too).
+      // This file's five-line imports.
       `select actor, data from audit_log where action = 'registry.import' and actor = 'm-grid-11-leader' and data->>'rows' = '5' order by id`,
     );
     expect(audit.map((a) => [a.data.created, a.data.updated])).toEqual([[5, 0], [0, 1], [0, 1]]);
