@@ -115,7 +115,8 @@ test('grid-03\'s worker signs in through the unified sign-in, sees only grid-03 
   // A manager finds the session and revokes it.
   const manager = h.as('m-community-manager-1');
   const listed = await manager.call('GET', '/api/members/m-grid-03-worker/sessions');
-  const active = (listed.body.items as { id: string; state: string; provider: string }[]).filter((s) => s.state === 'active' && s.provider === 'oidc');
+  // This test's own session: the OIDC API test signs grid-03's worker in too, under its own subjects.
+  const active = (listed.body.items as { id: string; state: string; provider: string; subject: string }[]).filter((s) => s.state === 'active' && s.provider === 'oidc' && s.subject === subject);
   expect(active).toHaveLength(1);
   expect((await manager.call('DELETE', `/api/sessions/${active[0].id}`)).status).toBe(200);
 
