@@ -74,6 +74,12 @@ export interface ClusterDatabase {
   password: string;
 }
 
+/** The cluster's server keeps its databases on the PostgreSQL this URL names (gridflow's own). */
+export function clusterDatabase(databaseUrl: string): ClusterDatabase {
+  const url = new URL(databaseUrl);
+  return { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+}
+
 /** The names of the two databases a PostgreSQL-backed server keeps: its store and its visibility. */
 export interface ClusterDatabaseNames {
   store: string;

@@ -8,7 +8,7 @@ import { seedCommunity } from '../db/community.seed';
 import { migrate, openOrm } from '../db/orm';
 import { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from '../infra/postgres';
 import { connectTemporal, ensureSearchAttributes, ensureTemporalCli, startTemporalDevServer, type DevServer } from '../infra/temporal';
-import { ensureTemporalServer, startTemporalCluster, type ClusterDatabase } from '../infra/temporal-cluster';
+import { clusterDatabase, ensureTemporalServer, startTemporalCluster } from '../infra/temporal-cluster';
 import { calendarWarnings } from '../services/calendar-check';
 import { createServices } from '../services/container';
 import { DefinitionService } from '../services/definitions.service';
@@ -77,12 +77,6 @@ async function demoTokens(dataDir: string, apiUrl: string, admin: string): Promi
 
 function withoutUnset(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
-}
-
-/** The cluster mode's server keeps its two databases on the same PostgreSQL as gridflow. */
-function clusterDatabase(databaseUrl: string): ClusterDatabase {
-  const url = new URL(databaseUrl);
-  return { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
 }
 
 /** Where the worker and the API find PostgreSQL and Temporal. */

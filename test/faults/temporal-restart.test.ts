@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import { freePort } from '../../infra/postgres';
 import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../infra/temporal';
-import { ensureTemporalServer, startTemporalCluster } from '../../infra/temporal-cluster';
+import { clusterDatabase, ensureTemporalServer, startTemporalCluster } from '../../infra/temporal-cluster';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { gridWorkerOf, pingCounter } from '../support/test-definitions';
 
@@ -35,12 +35,11 @@ afterAll(async () => {
 function ownServer(port: number): () => Promise<DevServer> {
   const config = loadConfig();
   if (config.temporalMode === 'cluster') {
-    const url = new URL(process.env.DATABASE_URL as string);
     const suffix = path.basename(dir).replace(/\W/g, '_').toLowerCase();
     return () =>
       startTemporalCluster({
         tools: ensureTemporalServer(config.cacheDir),
-        db: { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) },
+        db: clusterDatabase(process.env.DATABASE_URL as string),
         databases: { store: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` },
         dir: path.join(dir, 'cluster'),
         historyShards: config.temporalShards,

@@ -9,7 +9,7 @@ import { CommunityService } from '../../services/community.service';
 import { migrate, openOrm } from '../../db/orm';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
-import { ensureTemporalServer, startTemporalCluster } from '../../infra/temporal-cluster';
+import { clusterDatabase, ensureTemporalServer, startTemporalCluster } from '../../infra/temporal-cluster';
 import { DefinitionService } from '../../services/definitions.service';
 import { buildWeb } from '../../scripts/build-web';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../../worker/create-worker';
@@ -39,10 +39,9 @@ export default async function globalSetup(): Promise<void> {
   }
   if (!config.temporalAddress && config.temporalMode === 'cluster') {
     const say = (l: string) => process.stdout.write(`${l}\n`);
-    const url = new URL(process.env.DATABASE_URL as string);
     const server = await startTemporalCluster({
       tools: ensureTemporalServer(config.cacheDir, say),
-      db: { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) },
+      db: clusterDatabase(process.env.DATABASE_URL as string),
       dir: path.join(dir, 'temporal-cluster'),
       historyShards: config.temporalShards,
       log: say,
