@@ -107,7 +107,9 @@ test('an event that waits for the first worker is applied after the start, not l
     expect(res).toMatchObject({ status: 200, body: { state: 'patrolling' } });
     const d = await h.call('GET', `/api/processes/${enc(id)}`);
     expect(d.body.state).toBe('patrolling');
-    expect(d.body.history.map((x: { event: string; to: string }) => `${x.event}->${x.to}`)).toEqual(['@start->assigned', 'START->patrolling']);
+    // The 3 s reminder may fire before this read on a loaded machine; it is not what this test is about.
+    const steps = d.body.history.map((x: { event: string; to: string }) => `${x.event}->${x.to}`).filter((e: string) => e !== '@reminder:nudge->patrolling');
+    expect(steps).toEqual(['@start->assigned', 'START->patrolling']);
   } finally {
     await h.stopWorker();
   }
