@@ -2,13 +2,14 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Notice } from '../engine/engine';
 import type { Actor } from '../engine/access';
+import { communityOfGrid, DEFAULT_COMMUNITY } from '../engine/community';
 import { insertRecord } from '../db/read-model';
 import { PermanentEffectError, type ProcessStarter } from '../services/effect-ports';
 import type { DeliveryOutcome, LaunchPlan, LaunchResult } from '../workflows/messages';
 
 /** Effect actions of the library: each has a stable id, so retries and replays write once. */
 export interface DataProviders {
-  run(name: string, params: Record<string, unknown>, ctx: { grid: string | null; workflowId?: string }): Promise<Record<string, unknown>>;
+  run(name: string, params: Record<string, unknown>, ctx: { grid: string | null; community?: string; workflowId?: string }): Promise<Record<string, unknown>>;
 }
 
 export interface Launcher {
@@ -19,7 +20,7 @@ export interface Launcher {
 
 /** Who holds a role: a grid's full-time worker for "grid-worker" (or who stands in on the notice's day), the party secretary for the community. */
 export interface Recipients {
-  resolveRole(grid: string | null, role: string, organization?: string, at?: string): Promise<{ id: string }[]>;
+  resolveRole(grid: string | null, role: string, organization?: string, at?: string, community?: string): Promise<{ id: string }[]>;
 }
 
 /** The grid chat outbox: one delivery per notice, keyed by the notice's stable id. */
@@ -39,19 +40,20 @@ export interface EffectDeps {
 
 export function createEffectActivities({ orm, processes, providers, launcher, recipients, delivery }: EffectDeps) {
   return {
-    async notify(p: { workflowId: string; key: string; grid: string | null; at: string; notice: Notice }): Promise<void> {
+    async notify(p: { workflowId: string; key: string; grid: string | null; community?: string; at: string; notice: Notice }): Promise<void> {
       const conn = orm.em.fork().getConnection();
       for (const role of p.notice.to) {
         // One row per person holding the role; a role nobody holds here (the street office) keeps one row for the role.
-        const members = await recipients.resolveRole(p.grid, role, p.notice.organization, p.at);
+        const community = p.community ?? (p.grid ? communityOfGrid(p.grid) : undefined) ?? DEFAULT_COMMUNITY;
+        const members = await recipients.resolveRole(p.grid, role, p.notice.organization, p.at, community);
         // A notice to the partner of an issue no organisation owns goes to nobody.
         if (role === 'partner' && members.length === 0) continue;
         const targets = members.length ? members.map((m) => m.id) : [null];
         for (const memberId of targets) {
           await conn.execute(
-            `insert into notification (id, workflow_id, member_id, at, kind, role, grid, title, body, urgent, created_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (id) do nothing`,
-            [`${p.workflowId}#${p.key}#${memberId ?? role}`, p.workflowId, memberId, p.at, p.notice.kind, role, p.grid, p.notice.title, p.notice.body, p.notice.urgent],
+            `insert into notification (id, workflow_id, member_id, at, kind, role, grid, community_id, title, body, urgent, created_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) on conflict (id) do nothing`,
+            [`${p.workflowId}#${p.key}#${memberId ?? role}`, p.workflowId, memberId, p.at, p.notice.kind, role, p.grid, community, p.notice.title, p.notice.body, p.notice.urgent],
           );
         }
       }
@@ -62,7 +64,7 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
       await insertRecord(orm, { id: `${p.workflowId}#${p.key}`, workflowId: p.workflowId, kind: p.kind, at: p.at, grid: p.grid, data: p.data });
     },
 
-    async startProcess(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }> {
+    async startProcess(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null; community?: string }): Promise<{ workflowId: string }> {
       try {
         return await processes.startLinked(p);
       } catch (e) {
@@ -86,8 +88,8 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
     },
 
     /** Runs a named data provider for a `fetch` action; its result comes back to the process as an event. */
-    async fetchData(p: { workflowId: string; grid: string | null; provider: string; params: Record<string, unknown> }): Promise<Record<string, unknown>> {
-      return providers.run(p.provider, p.params, { grid: p.grid, workflowId: p.workflowId });
+    async fetchData(p: { workflowId: string; grid: string | null; community?: string; provider: string; params: Record<string, unknown> }): Promise<Record<string, unknown>> {
+      return providers.run(p.provider, p.params, { grid: p.grid, workflowId: p.workflowId, ...(p.community ? { community: p.community } : {}) });
     },
 
     async sendEvent(p: { fromWorkflowId: string; key: string; to: string; type: string; data?: Record<string, unknown>; by: Actor }): Promise<DeliveryOutcome> {

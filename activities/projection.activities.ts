@@ -2,6 +2,7 @@ import { metricMeter } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ProjectionInput } from '../workflows/messages';
 import { markInstanceEnded, projectSteps } from '../db/read-model';
+import { communityOfContext } from '../engine/community';
 
 /**
  * Writes a batch of steps to the read model. Idempotent: history rows are keyed by
@@ -28,6 +29,7 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
           businessKey: p.businessKey,
           title: p.title,
           grid: p.grid,
+          community: communityOfContext(p.snapshot.context),
           status: p.snapshot.status,
           state: p.snapshot.state,
           stateValue: p.snapshot.value,

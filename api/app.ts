@@ -43,6 +43,11 @@ import { authRoutes } from './auth.routes';
 import { sessionRoutes } from './sessions.routes';
 import type { SessionService } from '../services/sessions.service';
 import type { SignInService } from '../services/sign-in.service';
+import type { StreetService } from '../services/street.service';
+import { communityPaths, requireCommunity } from './community-scope';
+import { communityRoutes } from './communities.routes';
+import { DEFAULT_COMMUNITY } from '../engine/community';
+import { communitiesOf } from '../services/principal';
 
 export interface AppDeps {
   processes: ProcessService;
@@ -56,6 +61,7 @@ export interface AppDeps {
   definitions: DefinitionService;
   community: CommunityService;
   rota: RotaService;
+  street: StreetService;
   registry: RegistryService;
   schedules: ScheduleService;
   simulations: SimulationService;
@@ -98,6 +104,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(securityHeaders);
   app.use(requestLog(deps.log));
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  // `/api/communities/:community/<route>` is `/api/<route>` about that community.
+  app.use(communityPaths);
   app.use(refuseNul);
   app.use(healthRoutes(deps.health));
   app.use(consoleRoutes(consoleDir(deps.webDir)));
@@ -116,21 +124,22 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/r', limit.failedAuthGate, residentRoutes(deps.satisfaction));
   // Signing in to the console through an identity provider; the session it opens is a credential like a token.
   app.use('/auth', limit.failedAuthGate, authRoutes(deps.signIn, deps.sessions), limit.countFailedAuth);
-  app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens, { sessions: deps.sessions, signIn: deps.signIn }), limit.countFailedAuth, limit.perCaller);
+  app.use('/api', limit.failedAuthGate, authenticate(deps.adminToken, deps.tokens, { sessions: deps.sessions, signIn: deps.signIn }), limit.countFailedAuth, limit.perCaller, requireCommunity);
   app.use(answerOptions());
   app.get('/api/me', (req, res) => {
     const p = req.principal;
-    res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null });
+    res.json({ name: p?.name, role: p?.role, grids: p?.grids, member: p?.memberId ?? null, community: p?.community ?? DEFAULT_COMMUNITY, communities: p ? communitiesOf(p) : [] });
   });
+  app.use('/api', communityRoutes(deps.community, deps.street));
   app.use('/api/processes', processExtrasRoutes(deps), satisfactionLinkRoutes(deps.satisfaction), processRoutes(deps.processes, deps.stats, namerFrom(deps.community, deps.definitions)));
   app.use('/api/intake/systems', intakeSystemRoutes(deps.intake));
   app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations, deps.schedules));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
-  const { channels, deliveries } = deliveryRoutes(deps.delivery);
+  const { channels, deliveries } = deliveryRoutes(deps.delivery, (c) => deps.community.gridIds(c));
   app.use('/api/grids', channels);
   app.use('/api/grids', gridRoutes(deps.community));
   app.use('/api/rota', rotaRoutes(deps.rota));
-  app.use('/api/registry', registryRoutes(deps.registry));
+  app.use('/api/registry', registryRoutes(deps.registry, (c) => deps.community.gridIds(c)));
   app.use('/api/deliveries', deliveries);
   app.use('/api/tasks', taskEvidenceRoutes(deps.evidence), taskRoutes(deps.tasks));
   app.use('/api/notifications', notificationRoutes(deps.notifications));

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { gridsFor } from './community-scope';
 import type { DeliveryService } from '../services/delivery.service';
 import { forbidden } from '../services/errors';
 import { mayReach, requireRole, type Principal } from './auth';
@@ -16,7 +17,7 @@ export const deliveryListQuery = z.strictObject({ grid: z.string().optional(), s
 const CONFIGURERS = new Set<Principal['role']>(['admin', 'ops', 'manager']);
 
 /** The grids' chat channels (`/api/grids/:id/channel`) and the delivery outbox (`/api/deliveries`). */
-export function deliveryRoutes(delivery: DeliveryService): { channels: Router; deliveries: Router } {
+export function deliveryRoutes(delivery: DeliveryService, gridIds: (community: string | 'all') => Promise<string[]>): { channels: Router; deliveries: Router } {
   const channels = Router();
   channels.get('/:id/channel', async (req, res) => {
     if (!mayReach(req.principal, String(req.params.id))) throw forbidden(`grid "${String(req.params.id)}" is not one of yours`);
@@ -26,6 +27,7 @@ export function deliveryRoutes(delivery: DeliveryService): { channels: Router; d
   });
   channels.put('/:id/channel', async (req, res) => {
     if (!CONFIGURERS.has((req.principal as Principal).role)) throw forbidden('only ops and managers configure chat channels');
+    if (!mayReach(req.principal, String(req.params.id))) throw forbidden(`grid "${String(req.params.id)}" is not in your community`);
     const body = channelBody.parse(req.body);
     const c = await delivery.setChannel({ gridId: String(req.params.id), ...body });
     res.json({ ...c, webhookUrl: c.webhookUrl.replace(/key=[^&]+/, 'key=***') });
@@ -34,7 +36,7 @@ export function deliveryRoutes(delivery: DeliveryService): { channels: Router; d
   deliveries.get('/', requireRole('ops', 'manager', 'grid-leader'), async (req, res) => {
     const q = deliveryListQuery.parse(req.query);
     const p = req.principal as Principal;
-    res.json({ items: await delivery.list({ ...q, grids: p.grids, detailed: CONFIGURERS.has(p.role) }) });
+    res.json({ items: await delivery.list({ ...q, grids: await gridsFor(req, gridIds), detailed: CONFIGURERS.has(p.role) }) });
   });
   return { channels, deliveries };
 }

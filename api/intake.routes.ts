@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { GRID_KEY } from '../engine/community';
 import type { IntakeService } from '../services/intake.service';
 import { unauthorized } from '../services/errors';
 import { requireRole, type Principal } from './auth';
@@ -15,7 +16,7 @@ export const systemName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a short
 
 export const ticketBody = z.strictObject({
   ticketId: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'the system\'s own ticket id: letters, digits, ".", "_", ":" and "-"'),
-  grid: z.string().regex(/^grid-\d{2}$/, 'a grid id, "grid-01" to "grid-12"'),
+  grid: z.string().regex(GRID_KEY, 'a grid key, "grid-01" to "grid-12" ("linyuan.grid-03" in another community)'),
   category: z.string().min(1).max(50),
   description: z.string().min(1).max(4000),
   urgency: z.enum(['normal', 'urgent']).optional(),

@@ -17,6 +17,7 @@ import { coverageQuery, entryParams, entryPatchBody, registryListQuery, XLSX_TYP
 import { oidcCallbackQuery, wecomCallbackQuery } from './auth.routes';
 import { identityBody, identityParams, memberParams } from './sessions.routes';
 import { rotaClearQuery, rotaGridParams, rotaQuery, rotaSetBody } from './rota.routes';
+import { streetQuery } from './communities.routes';
 
 /*
  * The API's contract, generated: one table of every route the app answers, whose request parts are
@@ -124,7 +125,9 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/sw.js', tag: 'console', auth: 'public', offline: true, summary: 'The console\'s service worker: keeps the app\'s own files for offline use (404 when the console is not built)', ok: { 200: { description: 'The service worker script', media: ['js'] } }, errors: [404] },
   { method: 'get', path: '/manifest.webmanifest', tag: 'console', auth: 'public', offline: true, summary: 'The web app manifest of the field page (盛世网格): name, icons, start URL (404 when the console is not built)', ok: { 200: { description: 'The manifest', media: ['manifest'] } }, errors: [404] },
 
-  { method: 'get', path: '/api/me', tag: 'tokens', offline: true, summary: 'Who the token is: name, role, grids, member', ok: { 200: json('The caller', z.object({ name: z.string(), role: z.enum(ROLES), grids: z.union([z.array(z.string()), z.literal('all')]), member: z.string().nullable() })) } },
+  { method: 'get', path: '/api/me', tag: 'tokens', offline: true, summary: 'Who the token is: name, role, grids, member', ok: { 200: json('The caller', z.object({ name: z.string(), role: z.enum(ROLES), grids: z.union([z.array(z.string()), z.literal('all')]), member: z.string().nullable(), community: z.string(), communities: z.union([z.array(z.string()), z.literal('all')]) })) } },
+  { method: 'get', path: '/api/communities', tag: 'grids', summary: 'The communities the caller reaches (a street office: every community of its street); /api/communities/{id}/<route> answers <route> for one of them', ok: { 200: json('Communities', items) } },
+  { method: 'get', path: '/api/street', tag: 'stats', roles: ['manager'], query: streetQuery, summary: 'The street\'s communities side by side: running, overdue, open and escalated issues, the month\'s mean grid total and the rank between them', ok: { 200: json('Communities with figures and ranks', z.object({ month: z.string(), communities: z.array(z.object({ id: z.string() }).passthrough()) })) } },
 
   // Processes.
   {

@@ -6,6 +6,7 @@ import type { StatsService } from '../services/stats.service';
 import type { ProcessService } from '../services/processes.service';
 import { mayReach, mayReachProcess, requireRole, type Principal } from './auth';
 import { nameRows, type Namer } from '../services/names';
+import { communitiesFor, communityOf } from './community-scope';
 
 const eventType = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in SCREAMING_CASE, e.g. "START"');
 const dataObject = z.record(z.string(), z.unknown());
@@ -14,7 +15,8 @@ export const startBody = z.strictObject({
   definition: z.string().min(1, 'name a definition key, e.g. "daily-patrol"'),
   version: z.number().int().positive().optional(),
   businessKey: z.string().min(1).max(200).regex(/^[^\s?#%]+$/, 'no spaces, "?", "#" or "%"').optional(),
-  grid: z.string().min(1).optional(),
+  grid: z.string().min(1).optional().describe('A grid key: "grid-03" in the default community, "linyuan.grid-03" in another'),
+  community: z.string().min(1).max(30).optional().describe('The community of a process without a grid; default: the one the path names, else your own'),
   input: dataObject.optional(),
 });
 
@@ -82,7 +84,9 @@ export function processRoutes(processes: ProcessService, stats?: StatsService, n
       if (!body.grid) throw forbidden(`a ${p.role} starts processes of its own grids only; give "grid"`);
       if (!mayReach(p, body.grid)) throw forbidden(`grid "${body.grid}" is not one of yours`);
     }
-    const result = await processes.start(body, p.memberId ?? p.name, p);
+    // A process without a grid belongs to the community the request is about; a grid key names its own.
+    const community = body.grid ? body.community : (body.community ?? communityOf(req));
+    const result = await processes.start({ ...body, ...(community ? { community } : {}) }, p.memberId ?? p.name, p);
     const { created, ...rest } = result;
     res.status(created ? 201 : 200).location(`/api/processes/${encodeURIComponent(rest.workflowId)}`).json(rest);
   });
@@ -90,7 +94,7 @@ export function processRoutes(processes: ProcessService, stats?: StatsService, n
   r.get('/', async (req, res) => {
     const { format, lang, ...q } = listQuery.parse(req.query);
     const p = req.principal as Principal;
-    const page = await processes.list({ ...q, grids: p.organizationId ? { organization: p.organizationId } : p.grids });
+    const page = await processes.list({ ...q, communities: communitiesFor(req), grids: p.organizationId ? { organization: p.organizationId } : p.grids });
     if (format === 'json') return void res.json(page);
     // Exports of lists are audited (PIPL), and the columns stay the same from page to page.
     await stats?.recordExport(p.memberId ?? p.name, 'processes', { query: req.query, rows: page.items.length });

@@ -1,11 +1,13 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
+import { GRID_KEY } from '../engine/community';
 import { REGISTRY_CATEGORIES, VISIT_PERIODS } from '../engine/schedule-fanout';
 import { ProblemError } from '../services/errors';
 import type { RegistryScope, RegistryService } from '../services/registry.service';
 import { requireRole } from './auth';
+import { gridsFor } from './community-scope';
 
-const grid = z.string().regex(/^grid-\d{2}$/, 'a grid id, e.g. grid-03');
+const grid = z.string().regex(GRID_KEY, 'a grid key, e.g. grid-03 (linyuan.grid-03 in another community)');
 const category = z.enum(REGISTRY_CATEGORIES, { error: (iss) => `${JSON.stringify(iss.input)} is not a registry category; use one of ${REGISTRY_CATEGORIES.join(', ')}` });
 
 export const registryListQuery = z.strictObject({
@@ -46,25 +48,26 @@ export const entryPatchBody = z
 const READERS = ['manager', 'grid-leader', 'grid-worker'] as const;
 const EDITORS = ['manager', 'grid-leader'] as const;
 
-const scopeOf = (req: Request): RegistryScope => req.principal?.grids ?? [];
 const actorOf = (req: Request) => req.principal?.memberId ?? req.principal?.name ?? 'api';
 
 /** Media types a CSV upload may carry (browsers give .csv files either of the last two on some systems). */
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-export function registryRoutes(registry: RegistryService): Router {
+export function registryRoutes(registry: RegistryService, gridIds: (community: string | 'all') => Promise<string[]>): Router {
+  /** The grids of the register a caller may read: its own grids, or every grid of its communities. */
+  const scopeOf = (req: Request): Promise<RegistryScope> => gridsFor(req, gridIds);
   const r = Router();
   r.use(requireRole(...READERS));
 
   r.get('/', async (req, res) => {
     const q = registryListQuery.parse(req.query);
-    res.json({ ...(await registry.list(scopeOf(req), q)), limit: q.limit, offset: q.offset });
+    res.json({ ...(await registry.list(await scopeOf(req), q)), limit: q.limit, offset: q.offset });
   });
 
   r.get('/coverage', async (req, res) => {
     const q = coverageQuery.parse(req.query);
-    res.json(await registry.coverage(scopeOf(req), { ref: q.cycle, definition: q.definition, grid: q.grid, category: q.category }));
+    res.json(await registry.coverage(await scopeOf(req), { ref: q.cycle, definition: q.definition, grid: q.grid, category: q.category }));
   });
 
   // The body is the file itself; the 1 MB limit of every body holds (about 5,000 lines).
@@ -72,26 +75,26 @@ export function registryRoutes(registry: RegistryService): Router {
     if (!Buffer.isBuffer(req.body)) {
       throw new ProblemError(415, 'Unsupported Media Type', `send the file itself as the body: a CSV file with Content-Type text/csv, or an Excel workbook with Content-Type ${XLSX_TYPE} (got ${req.get('content-type') ?? 'none'})`);
     }
-    res.json(req.is(XLSX_TYPE) ? await registry.importXlsx(req.body, scopeOf(req), actorOf(req)) : await registry.importCsv(req.body, scopeOf(req), actorOf(req)));
+    res.json(req.is(XLSX_TYPE) ? await registry.importXlsx(req.body, await scopeOf(req), actorOf(req)) : await registry.importCsv(req.body, await scopeOf(req), actorOf(req)));
   });
 
   r.get('/:id', async (req, res, next) => {
     if (req.params.id === 'coverage' || req.params.id === 'import') return next();
     const { id } = entryParams.parse(req.params);
-    res.json(await registry.get(id, scopeOf(req)));
+    res.json(await registry.get(id, await scopeOf(req)));
   });
 
   r.put('/:id', requireRole(...EDITORS), async (req, res, next) => {
     // /coverage and /import are not entries: their other methods are 405, answered further on.
     if (req.params.id === 'coverage' || req.params.id === 'import') return next();
     const { id } = entryParams.parse(req.params);
-    res.json(await registry.update(id, scopeOf(req), entryPatchBody.parse(req.body), actorOf(req)));
+    res.json(await registry.update(id, await scopeOf(req), entryPatchBody.parse(req.body), actorOf(req)));
   });
 
   // Name, phone, ID number and address in clear: for the grid's staff and managers, each reading audited.
   r.get('/:id/personal', async (req, res) => {
     const { id } = entryParams.parse(req.params);
-    res.json(await registry.personal(id, scopeOf(req), actorOf(req), req.requestId));
+    res.json(await registry.personal(id, await scopeOf(req), actorOf(req), req.requestId));
   });
 
   return r;

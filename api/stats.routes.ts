@@ -6,6 +6,7 @@ import { DEFAULT_ZONE, localDate } from '../engine/time';
 import type { DefinitionFigures, Figures, StatsService } from '../services/stats.service';
 import { sendCsv } from './csv';
 import { nameRows, type Namer } from '../services/names';
+import { communitiesFor, communityOf } from './community-scope';
 
 const format = z.enum(['json', 'csv']).default('json');
 
@@ -81,7 +82,8 @@ export function statsRoutes(stats: StatsService, namer?: Namer): Router {
 
   r.get('/stats/overview', async (req, res) => {
     const { format: as, lang, ...period } = overviewQuery.parse(req.query);
-    const overview = await stats.overview(period, req.principal?.grids ?? []);
+    const communities = communitiesFor(req);
+    const overview = await stats.overview(period, { grids: req.principal?.grids ?? [], ...(communities ? { communities } : {}) });
     if (as === 'json') return void res.json(overview);
     // One line per grid and definition, then per grid, per definition and the total.
     const figures = [
@@ -108,7 +110,7 @@ export function statsRoutes(stats: StatsService, namer?: Namer): Router {
     const { format: as, lang } = evaluationQuery.parse(req.query);
     // Parsed as an object so a refusal names the field: errors[].path is "month".
     const { month } = z.object({ month: monthParam }).parse({ month: req.params.month });
-    const evaluation = await stats.evaluation(month);
+    const evaluation = await stats.evaluation(month, communityOf(req));
     if (as === 'json') return void res.json(evaluation);
     const rows = await named(evaluation.grids.map((g) => ({
       month: evaluation.month,
@@ -131,7 +133,7 @@ export function statsRoutes(stats: StatsService, namer?: Namer): Router {
 
   r.get('/processes-counts', async (req, res) => {
     const { format: as, lang, ...filters } = countsQuery.parse(req.query);
-    const counts = await stats.counts(filters, req.principal?.grids ?? []);
+    const counts = await stats.counts({ ...filters, communities: communitiesFor(req) }, req.principal?.grids ?? []);
     if (as === 'json') return void res.json(counts);
     await stats.recordExport(actor(req), 'processes-counts', { query: req.query, rows: counts.items.length });
     sendCsv(res, 'process-counts.csv', await named(counts.items.map((i) => ({ ...i })), lang), { columns: ['definition', 'state', 'stateName', 'count', 'overdue'] });

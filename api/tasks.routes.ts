@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { TaskService } from '../services/tasks.service';
 import type { Principal } from './auth';
+import { communitiesFor } from './community-scope';
 
 export const taskListQuery = z.strictObject({
   assignee: z.string().min(1).optional(),
@@ -23,7 +24,8 @@ export function taskRoutes(tasks: TaskService): Router {
   const who = (p: Principal | undefined) => p as Principal;
   r.get('/', async (req, res) => {
     const q = taskListQuery.parse(req.query);
-    res.json({ items: await tasks.list(who(req.principal), q) });
+    const communities = communitiesFor(req);
+    res.json({ items: await tasks.list(who(req.principal), { ...q, ...(communities ? { communities } : {}) }) });
   });
   r.post('/:id/complete', async (req, res) => {
     res.json(await tasks.complete(req.params.id, completeBody.parse(req.body), who(req.principal)));

@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { DEFAULT_COMMUNITY } from '../engine/community';
 
 export const SITE_KINDS = ['compound', 'building', 'bungalow-area'] as const;
 export type SiteKind = (typeof SITE_KINDS)[number];
@@ -16,7 +17,9 @@ export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
 
 /** One grid (网格) of 300-500 households. */
 export class Grid {
+  /** The grid key: `grid-03` in the default community, `linyuan.grid-03` in another (engine/community.ts). */
   id!: string;
+  communityId: string = DEFAULT_COMMUNITY;
   name!: string;
   households!: number;
   residents!: number;
@@ -28,6 +31,7 @@ export const GridSchema = new EntitySchema<Grid>({
   tableName: 'grid',
   properties: {
     id: { type: 'string', length: 50, primary: true },
+    communityId: { type: 'string', length: 30, default: DEFAULT_COMMUNITY, index: true },
     name: { type: 'string', length: 100 },
     households: { type: 'integer' },
     residents: { type: 'integer' },
@@ -64,6 +68,8 @@ export class Member {
   role!: MemberRole;
   gridId?: string | null;
   organizationId?: string | null;
+  /** The community whose registry holds the member; a street-office member reaches its whole street from there. */
+  communityId: string = DEFAULT_COMMUNITY;
   phone!: string;
   active: boolean = true;
 }
@@ -78,6 +84,7 @@ export const MemberSchema = new EntitySchema<Member>({
     role: { type: 'string', length: 50 },
     gridId: { type: 'string', length: 50, nullable: true },
     organizationId: { type: 'string', length: 100, nullable: true },
+    communityId: { type: 'string', length: 30, default: DEFAULT_COMMUNITY, index: true },
     phone: { type: 'string', length: 200 },
     active: { type: 'boolean', default: true },
   },
@@ -89,6 +96,7 @@ export class Organization {
   name!: string;
   kind!: OrganizationKind;
   gridIds!: string[];
+  communityId: string = DEFAULT_COMMUNITY;
   contactName!: string;
   phone!: string;
 }
@@ -101,9 +109,33 @@ export const OrganizationSchema = new EntitySchema<Organization>({
     name: { type: 'string', length: 200 },
     kind: { type: 'string', length: 30 },
     gridIds: { type: 'json' },
+    communityId: { type: 'string', length: 30, default: DEFAULT_COMMUNITY, index: true },
     contactName: { type: 'string', length: 100 },
     phone: { type: 'string', length: 200 },
   },
 });
 
-export const communityEntities = [GridSchema, SiteSchema, MemberSchema, OrganizationSchema];
+/** A community (社区) and the street office (街道) it belongs to: the unit of tenancy. */
+export class Community {
+  id!: string;
+  name!: string;
+  streetId!: string;
+  streetName!: string;
+  households: number = 0;
+  residents: number = 0;
+}
+
+export const CommunitySchema = new EntitySchema<Community>({
+  class: Community,
+  tableName: 'community',
+  properties: {
+    id: { type: 'string', length: 30, primary: true },
+    name: { type: 'string', length: 100 },
+    streetId: { type: 'string', length: 30, index: true },
+    streetName: { type: 'string', length: 100 },
+    households: { type: 'integer', default: 0 },
+    residents: { type: 'integer', default: 0 },
+  },
+});
+
+export const communityEntities = [CommunitySchema, GridSchema, SiteSchema, MemberSchema, OrganizationSchema];

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Grid, Member, Organization, Site, type MemberRole, type OrganizationKind, type SiteKind } from './community.entities';
+import { Community, Grid, Member, Organization, Site, type MemberRole, type OrganizationKind, type SiteKind } from './community.entities';
+import { DEFAULT_COMMUNITY, gridKey } from '../engine/community';
 
 /*
  * Shengshi Community (盛世社区, 新华西街道) as the 2022 source document describes it: 4,635 households,
@@ -118,6 +119,7 @@ export async function seedCommunity(orm: MikroORM): Promise<{ grids: number; sit
     throw new Error(`community seed adds up to ${households} households and ${residents} residents; it must be ${COMMUNITY.households} and ${COMMUNITY.residents}`);
   }
   await orm.em.fork().transactional(async (em) => {
+    await em.upsert(Community, Object.assign(new Community(), { id: DEFAULT_COMMUNITY, name: COMMUNITY.name, streetId: 'xinhuaxi', streetName: COMMUNITY.street, households: COMMUNITY.households, residents: COMMUNITY.residents }));
     await em.upsertMany(Grid, seed.grids);
     await em.upsertMany(Site, seed.sites);
     // Phone numbers are not overwritten: once stored they are encrypted at rest (or were edited).
@@ -125,4 +127,50 @@ export async function seedCommunity(orm: MikroORM): Promise<{ grids: number; sit
     await em.upsertMany(Organization, seed.organizations, { onConflictExcludeFields: ['phone'] });
   });
   return { grids: seed.grids.length, sites: seed.sites.length, members: seed.members.length, organizations: seed.organizations.length };
+}
+
+/** A made-up community for tests and benches: `grids` grids of 400 households, a leader, a worker, a part-time member and a police officer each. */
+export interface GeneratedCommunity {
+  id: string;
+  name: string;
+  street: { id: string; name: string };
+  grids: number;
+}
+
+export function generatedCommunity(c: GeneratedCommunity): { community: Community; grids: Grid[]; sites: Site[]; members: Member[] } {
+  const grids: Grid[] = [];
+  const sites: Site[] = [];
+  const members: Member[] = [];
+  const member = (id: string, name: string, role: MemberRole, grid: string | null, phone: string): Member =>
+    Object.assign(new Member(), { id, name, role, gridId: grid, communityId: c.id, phone, active: true });
+  // Phone slots apart from Shengshi's (grid numbers 0-99), by a hash of the id; placeholders like Shengshi's.
+  const base = 100 + ([...c.id].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 9000, 7) * 100);
+  const phone = (n: number, slot: number) => seedPhone(base + n, slot);
+  for (let n = 1; n <= c.grids; n++) {
+    const id = gridKey(c.id, gridId(n));
+    const name = `${c.name}第${NUMERALS[n - 1] ?? n}网格`;
+    grids.push(Object.assign(new Grid(), { id, communityId: c.id, name, households: 400, residents: 800, description: `${name}（生成的测试数据）` }));
+    sites.push(Object.assign(new Site(), { id: `${c.id}-site-${n}`, name: `${name}小区`, kind: 'compound' as SiteKind, gridId: id, households: 400 }));
+    const slug = `m-${c.id}-${gridId(n)}`;
+    members.push(member(`${slug}-leader`, `${name}网格长`, 'grid-leader', id, phone(n, 0)));
+    members.push(member(`${slug}-worker`, `${name}专职网格员`, 'grid-worker', id, phone(n, 1)));
+    members.push(member(`${slug}-part-time-1`, `${name}兼职网格员`, 'grid-part-time', id, phone(n, 2)));
+    members.push(member(`${slug}-police`, `${name}网格警`, 'grid-police', id, phone(n, 9)));
+  }
+  members.push(member(`m-${c.id}-party-secretary`, `${c.name}党委书记`, 'party-secretary', null, phone(0, 0)));
+  members.push(member(`m-${c.id}-community-manager`, `${c.name}管理员`, 'community-manager', null, phone(0, 1)));
+  const community = Object.assign(new Community(), { id: c.id, name: c.name, streetId: c.street.id, streetName: c.street.name, households: 400 * c.grids, residents: 800 * c.grids });
+  return { community, grids, sites, members };
+}
+
+/** Inserts or updates a generated community (idempotent, like seedCommunity). */
+export async function seedGeneratedCommunity(orm: MikroORM, c: GeneratedCommunity): Promise<{ grids: number; members: number }> {
+  const seed = generatedCommunity(c);
+  await orm.em.fork().transactional(async (em) => {
+    await em.upsert(Community, seed.community);
+    await em.upsertMany(Grid, seed.grids);
+    await em.upsertMany(Site, seed.sites);
+    await em.upsertMany(Member, seed.members, { onConflictExcludeFields: ['phone'] });
+  });
+  return { grids: seed.grids.length, members: seed.members.length };
 }

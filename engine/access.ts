@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { communityOfGrid, DEFAULT_COMMUNITY, describeCommunities, reachesCommunity, type CommunityReach } from './community';
 import { formatLocal } from './time';
 
 /**
@@ -8,13 +9,13 @@ import { formatLocal } from './time';
  */
 
 /** Someone or something sending an event. */
-export interface Actor {
+export interface Actor extends CommunityReach {
   kind: 'person' | 'process';
   /** A person: the member id, else the token's name. A process: its workflow id. */
   id: string;
   /** A person: the member's role in the registry, else the token's role. A process: its definition key. */
   role: string;
-  /** The grids the actor may reach; 'all' for the community level. */
+  /** The grids the actor may reach; 'all' for the community level (of its communities: `community`, `communities`). */
   grids: string[] | 'all';
   /** A partner's organisation: it reaches the processes whose owner (`context.owner.id`) it is. */
   org?: string;
@@ -70,6 +71,8 @@ export interface AccessContext {
   event: string;
   state: string;
   grid: string | null;
+  /** The process's community (engine/community.ts); absent means the default one. */
+  community?: string;
   /** The organisation that owns the work (`context.owner.id`), if any. */
   owner?: string | null;
   context: Record<string, unknown>;
@@ -105,19 +108,28 @@ export function rolesFor(a: Pick<AccessContext, 'rule' | 'tasks' | 'context'>): 
   return rule.roles ?? [];
 }
 
-const scope = (grid: string | null) => (grid ? `of ${grid}` : 'of the community');
+const scope = (grid: string | null, community?: string) => (grid ? `of ${grid}` : community && community !== DEFAULT_COMMUNITY ? `of community ${community}` : 'of the community');
 
-function reaches(actor: Actor, grid: string | null, owner?: string | null): boolean {
-  if (actor.grids === 'all') return true;
+/** Another community's process is out of reach like another grid's; a partner reaches the work its organisation owns. */
+function reaches(actor: Actor, grid: string | null, owner?: string | null, community?: string): boolean {
   if (actor.org && owner && actor.org === owner) return true;
+  if (!reachesCommunity(actor, community ?? (grid ? (communityOfGrid(grid) ?? DEFAULT_COMMUNITY) : DEFAULT_COMMUNITY))) return false;
+  if (actor.grids === 'all') return true;
   return grid !== null && actor.grids.includes(grid);
 }
 
+/** Where an actor belongs, in words: `grid-03`, `the community`, `the community linyuan`, `the street's shengshi, linyuan`. */
+function home(actor: Actor): string {
+  const communities = actor.communities ? `the communities ${describeCommunities(actor)}` : actor.community && actor.community !== DEFAULT_COMMUNITY ? `community ${actor.community}` : 'the community';
+  if (actor.grids === 'all') return communities;
+  return actor.grids.join(', ') || 'no grid';
+}
+
 /** Who may send it, in words: `grid-leader of grid-03, or the monthly-review process`. */
-export function describeWho(a: Pick<AccessContext, 'rule' | 'tasks' | 'context' | 'grid'>): string {
+export function describeWho(a: Pick<AccessContext, 'rule' | 'tasks' | 'context' | 'grid' | 'community'>): string {
   const roles = rolesFor(a);
   const parts: string[] = [];
-  if (roles.length) parts.push(`${roles.join(' or ')} ${scope(a.grid)}`);
+  if (roles.length) parts.push(`${roles.join(' or ')} ${scope(a.grid, a.community)}`);
   if (a.rule?.processes?.length) parts.push(`the ${a.rule.processes.join(' or ')} process`);
   if ((a.rule?.assignee ?? true) && a.tasks.length) parts.push('whoever holds the task');
   return parts.length ? parts.join(', or ') : 'no one (the engine sends it)';
@@ -127,10 +139,10 @@ export function describeWho(a: Pick<AccessContext, 'rule' | 'tasks' | 'context' 
  * Whether a process may touch another at all, asked before anything that would tell it about the
  * target (its state, whether it has ended): another grid's process is simply out of reach.
  */
-export function checkReach(target: { definition: string; grid: string | null }, actor: Actor): AccessDenial | undefined {
-  if (actor.kind !== 'process' || reaches(actor, target.grid)) return undefined;
-  const own = actor.grids === 'all' ? 'the community' : actor.grids.join(', ');
-  return { code: 'forbidden', message: `${actor.id} belongs to ${own} and may not touch the ${target.definition} process of another grid` };
+export function checkReach(target: { definition: string; grid: string | null; community?: string }, actor: Actor): AccessDenial | undefined {
+  if (actor.kind !== 'process' || reaches(actor, target.grid, undefined, target.community)) return undefined;
+  const other = target.community && !reachesCommunity(actor, target.community) ? 'another community' : 'another grid';
+  return { code: 'forbidden', message: `${actor.id} belongs to ${home(actor)} and may not touch the ${target.definition} process of ${other}` };
 }
 
 /**
@@ -143,17 +155,17 @@ export function checkAccess(a: AccessContext, actor: Actor): AccessDenial | unde
   if (actor.kind === 'process') {
     const allowed = a.rule?.processes?.includes(actor.role) ?? false;
     if (!allowed) return { code: 'forbidden', message: `${what} is not for the ${actor.role} process ${actor.id}; it may be sent by ${who}` };
-    if (!reaches(actor, a.grid)) {
-      return { code: 'forbidden', message: `${what}: ${actor.id} belongs to ${actor.grids === 'all' ? 'the community' : actor.grids.join(', ')} and may not touch a process ${scope(a.grid)}` };
+    if (!reaches(actor, a.grid, undefined, a.community)) {
+      return { code: 'forbidden', message: `${what}: ${actor.id} belongs to ${home(actor)} and may not touch a process ${scope(a.grid, a.community)}` };
     }
   } else {
     const roles = rolesFor(a);
     // Holding a task (claimed, or handed over by the leader) lends its role, and only for events that role may send.
     const holdsTask = (a.rule?.assignee ?? true) && (actor.holds ?? []).some((s) => a.tasks.some((t) => t.state === s && roles.includes(t.role)));
-    const byRole = roles.includes(actor.role) && reaches(actor, a.grid, a.owner);
+    const byRole = roles.includes(actor.role) && reaches(actor, a.grid, a.owner, a.community);
     if (!byRole && !holdsTask) {
       const acting = ACTING_FOR_ROLES.includes(actor.role as (typeof ACTING_FOR_ROLES)[number]) && !actor.by ? '; a manager may send it for one of them with "onBehalfOf"' : '';
-      return { code: 'forbidden', message: `${what} may be sent by ${who}; you are ${actor.role} ${actor.grids === 'all' ? 'of the community' : `of ${actor.grids.join(', ') || 'no grid'}`}${acting}` };
+      return { code: 'forbidden', message: `${what} may be sent by ${who}; you are ${actor.role} of ${home(actor)}${acting}` };
     }
   }
   for (const earlier of a.rule?.notBy ?? []) {
@@ -162,7 +174,7 @@ export function checkAccess(a: AccessContext, actor: Actor): AccessDenial | unde
     if (clash) {
       return {
         code: 'forbidden',
-        message: `${what} must come from someone other than who sent ${earlier} (${clash}); ask another ${rolesFor(a).join(' or ') || 'member'} ${scope(a.grid)}`,
+        message: `${what} must come from someone other than who sent ${earlier} (${clash}); ask another ${rolesFor(a).join(' or ') || 'member'} ${scope(a.grid, a.community)}`,
       };
     }
   }

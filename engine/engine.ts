@@ -7,6 +7,7 @@ import { typedEffects, type Effect, type EffectBody, type Notice } from './effec
 import { describeGuard, EFFECT_TYPES, readPath, renderTemplate, resolveValue, type EffectType, type Role } from './expressions';
 import { addDays, atLocal, formatLocal, localDate, parseDuration } from './time';
 import { checkAccess, checkReach, identities, type AccessContext, type Actor } from './access';
+import { communityOfContext, DEFAULT_COMMUNITY } from './community';
 import { checkEvidence } from './evidence';
 
 /**
@@ -96,6 +97,8 @@ export class EventRejected extends Error {
 export interface StartOptions {
   input: Record<string, unknown>;
   grid?: string;
+  /** The community of a process without a grid, when it is not the default one (engine/community.ts). */
+  community?: string;
   /** The business day (`YYYY-MM-DD`) wall-clock times refer to; defaults to the start date. */
   day?: string;
   businessKey: string;
@@ -421,6 +424,8 @@ export function startInstance(def: CompiledDefinition, opts: StartOptions): Step
   const context: Context = {
     input: opts.input,
     grid: opts.grid ?? null,
+    // Only outside the default community, so a default instance's context is what it always was.
+    ...(opts.community && opts.community !== DEFAULT_COMMUNITY ? { community: opts.community } : {}),
     day: opts.day ?? localDate(opts.at, def.zone),
     businessKey: opts.businessKey,
   };
@@ -485,7 +490,7 @@ export function checkEvent(def: CompiledDefinition, inst: Instance, ev: EngineEv
 /** checkEvent, answering the instance's snapshot and the event as the machine sees it, for the step. */
 function checked(def: CompiledDefinition, inst: Instance, ev: EngineEvent, source: EventSource): { snapshot: AnyMachineSnapshot; xev: ReturnType<typeof xstateEvent> } {
   const state = stateName(inst.value);
-  const outOfReach = source === 'client' && ev.by ? checkReach({ definition: def.doc.key, grid: typeof inst.context.grid === 'string' ? inst.context.grid : null }, ev.by) : undefined;
+  const outOfReach = source === 'client' && ev.by ? checkReach({ definition: def.doc.key, grid: typeof inst.context.grid === 'string' ? inst.context.grid : null, community: communityOfContext(inst.context) }, ev.by) : undefined;
   if (outOfReach) throw new EventRejected(outOfReach.code, outOfReach.message, []);
   if (inst.status !== 'running') {
     throw new EventRejected('ended', `process has ended in state "${state}"; it accepts no events`, []);
@@ -716,6 +721,7 @@ export function accessContext(def: CompiledDefinition, inst: Instance, type: str
     event: type,
     state: stateName(inst.value),
     grid: typeof inst.context.grid === 'string' ? inst.context.grid : null,
+    community: communityOfContext(inst.context),
     owner: ownerOf(inst.context),
     context: inst.context,
     rule: def.doc.access?.[type],

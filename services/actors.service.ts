@@ -2,6 +2,15 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import * as readModel from '../db/read-model';
 import { ACTING_FOR_ROLES, type Actor } from '../engine/access';
 import type { Principal } from './principal';
+import { DEFAULT_COMMUNITY, describeCommunities, reachesCommunity, type CommunityReach } from '../engine/community';
+
+/** The community reach a principal lends its actor, named only where it differs from the default. */
+function reachOf(p: Principal): CommunityReach {
+  return {
+    ...(p.community && p.community !== DEFAULT_COMMUNITY ? { community: p.community } : {}),
+    ...(p.communities ? { communities: p.communities } : {}),
+  };
+}
 import type { CommunityService } from './community.service';
 import type { RotaService } from './rota.service';
 import { badRequest, forbidden } from './errors';
@@ -22,11 +31,12 @@ export class ActorService {
 
   /** The caller as themselves. */
   async self(p: Principal, workflowId: string): Promise<Actor> {
-    if (!p.memberId) return { kind: 'person', id: p.name, role: p.role, grids: p.grids };
+    const where = reachOf(p);
+    if (!p.memberId) return { kind: 'person', id: p.name, role: p.role, grids: p.grids, ...where };
     const member = await this.deps.community.member(p.memberId);
     // A token whose member has left acts as nobody in particular: its own role, no tasks held.
-    if (!member) return { kind: 'person', id: p.memberId, role: p.role, grids: p.grids };
-    return { kind: 'person', id: member.id, role: member.role, grids: p.grids, ...(member.organizationId ? { org: member.organizationId } : {}), holds: await this.held(member, workflowId) };
+    if (!member) return { kind: 'person', id: p.memberId, role: p.role, grids: p.grids, ...where };
+    return { kind: 'person', id: member.id, role: member.role, grids: p.grids, ...where, ...(member.organizationId ? { org: member.organizationId } : {}), holds: await this.held(member, workflowId) };
   }
 
   /** The caller, or the member they act for; `onBehalfOf` is only for managers and is audited. */
@@ -38,12 +48,16 @@ export class ActorService {
     }
     const member = await this.deps.community.member(onBehalfOf);
     if (!member) throw badRequest(`member "${onBehalfOf}" does not exist or is not active`, [{ path: 'onBehalfOf', message: 'a member id, see GET /api/grids/:id' }]);
+    if (!reachesCommunity(me, member.communityId)) {
+      throw forbidden(`member "${member.id}" belongs to community ${member.communityId}; you act for members of ${describeCommunities(me)} only`);
+    }
     await this.deps.community.audit(me.id, 'event.on-behalf-of', workflowId, { member: member.id, role: member.role, event: what });
     return {
       kind: 'person',
       id: member.id,
       role: member.role,
       grids: member.gridId ? [member.gridId] : member.organizationId ? [] : 'all',
+      ...(member.communityId !== DEFAULT_COMMUNITY ? { community: member.communityId } : {}),
       ...(member.organizationId ? { org: member.organizationId } : {}),
       holds: await this.held(member, workflowId),
       by: me,

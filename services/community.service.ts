@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { COMMUNITY_ROLES, GRID_ROLES, Grid, Member, Site } from '../db/community.entities';
+import { COMMUNITY_ROLES, Community, GRID_ROLES, Grid, Member, Site } from '../db/community.entities';
+import { DEFAULT_COMMUNITY } from '../engine/community';
 import type { DataKey } from '../infra/crypto';
 import { notFound } from './errors';
 
@@ -70,8 +71,9 @@ export class CommunityService {
     return this.key ? this.key.decryptText(phone) : phone;
   }
 
-  async gridIds(): Promise<string[]> {
-    const rows = await this.orm.em.fork().find(Grid, {}, { orderBy: { id: 'asc' }, fields: ['id'] });
+  /** The grid keys of `community`, or of every community (a schedule's fan-out) when it is 'all'. */
+  async gridIds(community: string | 'all' = DEFAULT_COMMUNITY): Promise<string[]> {
+    const rows = await this.orm.em.fork().find(Grid, community === 'all' ? {} : { communityId: community }, { orderBy: { id: 'asc' }, fields: ['id'] });
     return rows.map((g) => g.id);
   }
 
@@ -79,10 +81,25 @@ export class CommunityService {
     return (await this.orm.em.fork().count(Grid, { id })) > 0;
   }
 
-  async listGrids(): Promise<GridSummary[]> {
+  async communities(): Promise<Community[]> {
+    return this.orm.em.fork().find(Community, {}, { orderBy: { id: 'asc' } });
+  }
+
+  async communityExists(id: string): Promise<boolean> {
+    return (await this.orm.em.fork().count(Community, { id })) > 0;
+  }
+
+  /** The ids of the communities of `street`, in order. */
+  async streetCommunities(street: string): Promise<string[]> {
+    const rows = await this.orm.em.fork().find(Community, { streetId: street }, { orderBy: { id: 'asc' }, fields: ['id'] });
+    return rows.map((c) => c.id);
+  }
+
+  /** The grids of `community` (or of all, 'all'), with their counts of sites and active members. */
+  async listGrids(community: string | 'all' = DEFAULT_COMMUNITY): Promise<GridSummary[]> {
     const em = this.orm.em.fork();
     const [grids, siteCounts, memberCounts] = await Promise.all([
-      em.find(Grid, {}, { orderBy: { id: 'asc' } }),
+      em.find(Grid, community === 'all' ? {} : { communityId: community }, { orderBy: { id: 'asc' } }),
       em.getConnection().execute<{ grid_id: string; n: string }[]>(`select grid_id, count(*) as n from site group by grid_id`),
       em.getConnection().execute<{ grid_id: string; n: string }[]>(`select grid_id, count(*) as n from member where active and grid_id is not null group by grid_id`),
     ]);
@@ -110,9 +127,9 @@ export class CommunityService {
   }
 
   /** One active member by id: who they are, their role and grid. */
-  async member(id: string): Promise<{ id: string; name: string; role: string; gridId: string | null; organizationId: string | null } | undefined> {
+  async member(id: string): Promise<{ id: string; name: string; role: string; gridId: string | null; organizationId: string | null; communityId: string } | undefined> {
     const m = await this.orm.em.fork().findOne(Member, { id, active: true });
-    return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null, organizationId: m.organizationId ?? null } : undefined;
+    return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null, organizationId: m.organizationId ?? null, communityId: m.communityId } : undefined;
   }
 
   /** The active staff of each of `gridIds` (id, name and role), leader first, for the duty rota. */
@@ -133,12 +150,21 @@ export class CommunityService {
    * The active members who take a task given to `role`: grid roles within `gridId` (none without a
    * grid), community roles wherever the task's grid is; an unknown role resolves to nobody.
    */
-  async resolveRole(gridId: string | null, role: string, organization?: string): Promise<Member[]> {
+  async resolveRole(gridId: string | null, role: string, organization?: string, community: string = DEFAULT_COMMUNITY): Promise<Member[]> {
     const em = this.orm.em.fork();
     // The partner of a process: the members of the organisation that owns its work.
     if (role === 'partner') return organization ? this.organizationMembers(organization) : [];
     if ((COMMUNITY_ROLES as readonly string[]).includes(role)) {
-      return em.find(Member, { role: role as Member['role'], gridId: null, active: true }, { orderBy: { id: 'asc' } });
+      // The community's own staff; the street office of its street sits in one community's registry.
+      if (role === 'street-office') {
+        const rows = await em.getConnection().execute<{ id: string }[]>(
+          `select m.id from member m join community mc on mc.id = m.community_id join community pc on pc.street_id = mc.street_id
+            where m.role = 'street-office' and m.grid_id is null and m.active and pc.id = ? order by m.id`,
+          [community],
+        );
+        return rows.length ? em.find(Member, { id: { $in: rows.map((r) => r.id) } }, { orderBy: { id: 'asc' } }) : [];
+      }
+      return em.find(Member, { role: role as Member['role'], gridId: null, communityId: community, active: true }, { orderBy: { id: 'asc' } });
     }
     if ((GRID_ROLES as readonly string[]).includes(role) && gridId) {
       return em.find(Member, { role: role as Member['role'], gridId, active: true }, { orderBy: { id: 'asc' } });

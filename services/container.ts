@@ -27,6 +27,7 @@ import { IntakeService } from './intake.service';
 import { RegistryService } from './registry.service';
 import { SessionService } from './sessions.service';
 import { SignInService } from './sign-in.service';
+import { StreetService } from './street.service';
 
 
 
@@ -52,6 +53,7 @@ export interface Services {
   evidence: EvidenceService;
   satisfaction: SatisfactionService;
   stats: StatsService;
+  street: StreetService;
   simulations: SimulationService;
   calendar: WorkCalendar;
   dataKey: DataKey;
@@ -67,18 +69,20 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const calendar = DefinitionService.readCalendar();
   const definitions = new DefinitionService(orm, calendar);
   const community = new CommunityService(orm, dataKey);
-  const gridIds = () => community.gridIds();
+  // A schedule fans out over the grids of every community.
+  const gridIds = () => community.gridIds('all');
   const rota = new RotaService({ orm, community, calendar });
-  const providers = new ProviderService(orm, gridIds, async () => {
+  const providers = new ProviderService(orm, (c) => community.gridIds(c), async () => {
     if (!(await definitions.keys()).includes('monthly-review')) return undefined;
     return scoringRulesOf((await definitions.get('monthly-review')).document);
   }, (month) => rota.nobodyOnDutyDays(month));
   const actors = new ActorService({ orm, community, rota });
-  const processes = new ProcessService({ orm, client, definitions, providers, actors, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g), temporalUi: config.temporalUiUrl ? { url: config.temporalUiUrl, namespace: config.temporalNamespace } : undefined });
+  const processes = new ProcessService({ orm, client, definitions, providers, actors, calendar, taskQueue: config.taskQueue, gridExists: (g) => community.gridExists(g), communityExists: (c) => community.communityExists(c), temporalUi: config.temporalUiUrl ? { url: config.temporalUiUrl, namespace: config.temporalNamespace } : undefined });
   const tokens = new TokenService(orm, community);
   const sessions = new SessionService(orm, config.signIn.session);
   const signIn = new SignInService(config.signIn, sessions);
   const stats = new StatsService(orm, providers);
+  const street = new StreetService({ orm, stats, communities: () => community.communities() });
   const tasks = new TaskService({ orm, community, processes, definitions, actors, rota });
   const notifications = new NotificationService(orm, config.streams);
   const delivery = new DeliveryService(orm, options.log, config.webhooks);
@@ -86,13 +90,24 @@ export async function createServices(config: Config & { databaseUrl: string; tem
   const evidence = new EvidenceService(orm, createEvidenceStore(config.evidence.store), config.evidence);
   const satisfaction = new SatisfactionService({ processes, community, dataKey });
   const simulations = new SimulationService(calendar, config.simulation, options.log);
-  const registry = new RegistryService({ orm, key: dataKey, definitions, calendar, grids: () => community.listGrids() });
-  const schedules = new ScheduleService({ client, definitions, processes, calendar, taskQueue: config.taskQueue, gridIds, rounds: registry, prefix: options.schedulePrefix });
+  const registry = new RegistryService({ orm, key: dataKey, definitions, calendar, grids: () => community.listGrids('all') });
+  const schedules = new ScheduleService({
+    client,
+    definitions,
+    processes,
+    calendar,
+    taskQueue: config.taskQueue,
+    gridIds,
+    communityIds: async () => (await community.communities()).map((c) => c.id),
+    rounds: registry,
+    prefix: options.schedulePrefix,
+  });
   return {
     orm,
     connection,
     client,
     definitions,
+    street,
     processes,
     providers,
     schedules,

@@ -8,7 +8,7 @@ import type { DeliveryOutcome } from '../workflows/messages';
  */
 export interface ProcessStarter {
   /** Starts (or finds) a process; the same key always gives the same workflow. */
-  startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }>;
+  startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null; community?: string }): Promise<{ workflowId: string }>;
   /**
    * Delivers an event to another process exactly once per request id and says whether the target
    * applied it; the target checks the sender against its access rules like any other event.

@@ -27,7 +27,7 @@ function cachedGridNames(owner: object, load: () => Promise<{ id: string; name: 
 export const gridNames = (orm: MikroORM): Promise<Map<string, string>> => cachedGridNames(orm, () => orm.em.fork().find(Grid, {}, { fields: ['id', 'name'] }));
 
 /** The same, through the registry's service (the API's routes hold it rather than the database). */
-export const gridNamesFrom = (registry: { listGrids(): Promise<{ id: string; name: string }[]> }): Promise<Map<string, string>> => cachedGridNames(registry, () => registry.listGrids());
+export const gridNamesFrom = (registry: { listGrids(community?: string | 'all'): Promise<{ id: string; name: string }[]> }): Promise<Map<string, string>> => cachedGridNames(registry, () => registry.listGrids('all'));
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const patterns = new WeakMap<Map<string, string>, RegExp | null>();
@@ -72,7 +72,7 @@ export interface Namer {
   definitions: DefinitionSource;
 }
 
-export const namerFrom = (registry: { listGrids(): Promise<{ id: string; name: string }[]> }, definitions: DefinitionSource): Namer => ({
+export const namerFrom = (registry: { listGrids(community?: string | 'all'): Promise<{ id: string; name: string }[]> }, definitions: DefinitionSource): Namer => ({
   grids: () => gridNamesFrom(registry),
   definitions,
 });

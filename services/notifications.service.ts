@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Principal } from './principal';
+import { communitiesOf, mayReach, type Principal } from './principal';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../config/config';
 import { DEFAULT_ZONE, formatLocal } from '../engine/time';
 import { badRequest, forbidden, notFound, ProblemError } from './errors';
@@ -33,6 +33,7 @@ interface Row {
   urgent: boolean;
   workflow_id: string;
   grid: string | null;
+  community_id: string;
   role: string;
   member_id: string | null;
   read_at: Date | null;
@@ -105,11 +106,11 @@ export class NotificationService {
    * addressed to its own member is its own wherever it is (a community notice, a partner's work
    * in any grid).
    */
-  private visible(principal: Principal, member: string | undefined, r: { member_id: string | null; grid: string | null }): boolean {
+  private visible(principal: Principal, member: string | undefined, r: { member_id: string | null; grid: string | null; community_id: string }): boolean {
     if (member !== undefined && r.member_id !== member) return false;
-    if (principal.grids === 'all') return true;
     if (principal.memberId !== undefined && r.member_id === principal.memberId) return true;
-    return r.grid !== null && principal.grids.includes(r.grid);
+    // Another community's notices are out of reach like another grid's.
+    return mayReach(principal, r.grid, r.community_id);
   }
 
   async inbox(principal: Principal, q: { member?: string; unread?: boolean; limit: number; workflowId?: string }): Promise<InboxItem[]> {
@@ -123,6 +124,11 @@ export class NotificationService {
     if (principal.grids !== 'all') {
       where.push('(grid = any(?::text[]) or member_id = ?)');
       params.push(`{${principal.grids.join(',')}}`, principal.memberId ?? null);
+    }
+    const communities = communitiesOf(principal);
+    if (communities !== 'all') {
+      where.push('(community_id = any(?::text[]) or member_id = ?)');
+      params.push(`{${communities.join(',')}}`, principal.memberId ?? null);
     }
     if (q.unread) where.push('read_at is null');
     if (q.workflowId) {

@@ -1,8 +1,10 @@
+import { communityOfGrid, DEFAULT_COMMUNITY, reachesCommunity, type CommunityReach } from '../engine/community';
+
 /**
  * Who is calling, as the services see it: a token's role, its member and the grids (or, for a
  * partner, the organisation) it may reach. It lives below the API so services need nothing of it.
  */
-export interface Principal {
+export interface Principal extends CommunityReach {
   role: 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker' | 'partner';
   name: string;
   /** The community member the caller is, when the token names one. */
@@ -12,16 +14,27 @@ export interface Principal {
   organizationId?: string;
 }
 
-/** Whether the caller may see or act on `grid` (community-level processes have none). */
-export function mayReach(p: Principal | undefined, grid: string | null | undefined): boolean {
-  if (!p || p.grids === 'all') return true;
+/**
+ * Whether the caller may see or act on `grid` of `community` (community-level processes have no
+ * grid; a grid key names its community, so `community` is needed only without one).
+ */
+export function mayReach(p: Principal | undefined, grid: string | null | undefined, community?: string): boolean {
+  if (!p) return true;
+  const of = grid != null ? (communityOfGrid(grid) ?? DEFAULT_COMMUNITY) : (community ?? DEFAULT_COMMUNITY);
+  if (!reachesCommunity(p, of)) return false;
+  if (p.grids === 'all') return true;
   return grid != null && p.grids.includes(grid);
 }
 
 /** Whether the caller may see a process: its grid, or for a partner, the work given to its organisation. */
-export function mayReachProcess(p: Principal | undefined, process: { grid: string | null; owner?: string | null }): boolean {
-  if (mayReach(p, process.grid)) return true;
+export function mayReachProcess(p: Principal | undefined, process: { grid: string | null; owner?: string | null; community?: string }): boolean {
+  if (mayReach(p, process.grid, process.community)) return true;
   return Boolean(p?.organizationId && process.owner && p.organizationId === process.owner);
+}
+
+/** The communities a caller reaches: 'all' (admin), a street office's list, or its one community. */
+export function communitiesOf(p: CommunityReach): string[] | 'all' {
+  return p.communities ?? [p.community ?? DEFAULT_COMMUNITY];
 }
 
 /** The registry roles a principal of each role may speak for: a token cannot lend a member more power than its role. */
@@ -38,10 +51,21 @@ export const MEMBER_ROLES_OF: Record<Principal['role'], string[]> = {
  * The principal a member is when they sign in themself (a console session): the role their registry
  * role fits, their own grid, or their organisation; the same a fitting token for them would give.
  */
-export function principalOfMember(m: { id: string; role: string; gridId: string | null; organizationId: string | null }, name: string): Principal | undefined {
+export function principalOfMember(
+  m: { id: string; role: string; gridId: string | null; organizationId: string | null; communityId?: string; street?: string[] },
+  name: string,
+): Principal | undefined {
   const role = (Object.keys(MEMBER_ROLES_OF) as Principal['role'][]).find((r) => MEMBER_ROLES_OF[r].includes(m.role));
   if (!role) return undefined;
-  if (role === 'partner') return { role, name, memberId: m.id, grids: [], ...(m.organizationId ? { organizationId: m.organizationId } : {}) };
-  if (role === 'manager') return { role, name, memberId: m.id, grids: 'all' };
-  return { role, name, memberId: m.id, grids: m.gridId ? [m.gridId] : [] };
+  const community = m.communityId ?? DEFAULT_COMMUNITY;
+  if (role === 'partner') return { role, name, memberId: m.id, grids: [], community, ...(m.organizationId ? { organizationId: m.organizationId } : {}) };
+  // The street office sits in one community's registry and oversees every community of its street.
+  if (role === 'manager') return { role, name, memberId: m.id, grids: 'all', community, ...(m.role === 'street-office' && m.street ? { communities: m.street } : {}) };
+  return { role, name, memberId: m.id, grids: m.gridId ? [m.gridId] : [], community };
 }
+
+/**
+ * SQL for the communities of the street a member's community belongs to (a street-office member's
+ * reach), over `member m`; null for any other role.
+ */
+export const STREET_OF_MEMBER = `(case when m.role = 'street-office' then (select json_agg(c2.id order by c2.id) from community c1 join community c2 on c2.street_id = c1.street_id where c1.id = m.community_id) end)`;

@@ -11,7 +11,8 @@ import { checkData, type PathError } from '../engine/data-schema';
 import { MigrationRefused, allowedEvents, migrateInstance, startInstance, type Instance } from '../engine/engine';
 import type { Actor } from '../engine/access';
 import { addDays } from '../engine/time';
-import { mayReachProcess, type Principal } from './principal';
+import { mayReach, mayReachProcess, type Principal } from './principal';
+import { COMMUNITY_ID, communityOfContext, communityOfGrid, communitySegment, DEFAULT_COMMUNITY, describeCommunities, gridKeyProblem, localGrid } from '../engine/community';
 import type { WorkCalendar } from '../engine/calendar';
 import { DEFAULT_ZONE, formatLocal, isoWeek, localDate } from '../engine/time';
 import { PermanentEffectError, type ProcessStarter } from './effect-ports';
@@ -43,6 +44,8 @@ export interface StartRequest {
   version?: number;
   businessKey?: string;
   grid?: string;
+  /** The community of a process without a grid; a grid key names its own (engine/community.ts). Default: the default community. */
+  community?: string;
   input?: Record<string, unknown>;
 }
 
@@ -78,7 +81,6 @@ export interface ListFilters extends ProcessFilters {
   grids?: GridScope;
 }
 
-const GRID_ID = /^grid-\d{2}$/;
 const QUERY_DEADLINE_MS = 3000;
 /** How long an event waits for a worker to apply it before the API answers 503 (the event stays queued). */
 const UPDATE_DEADLINE_MS = 30_000;
@@ -154,6 +156,7 @@ export class ProcessService implements ProcessStarter {
       calendar: WorkCalendar;
       taskQueue: string;
       gridExists?: (grid: string) => Promise<boolean>;
+      communityExists?: (community: string) => Promise<boolean>;
       temporalUi?: { url: string; namespace: string };
     },
   ) {}
@@ -168,15 +171,22 @@ export class ProcessService implements ProcessStarter {
     return rows[0].value;
   }
 
-  private async businessKeyFor(def: LoadedDefinition, req: StartRequest, input: Record<string, unknown>, day: string): Promise<string> {
-    if (req.businessKey) return req.businessKey.startsWith(`${def.key}/`) ? req.businessKey : `${def.key}/${req.businessKey}`;
+  /**
+   * The workflow id: `<definition>/<key>`, with the community right after the definition outside
+   * the default community (`daily-patrol/linyuan/grid-03/2026-12-02`); a grid then renders as its
+   * local id, since the community is already named.
+   */
+  private async businessKeyFor(def: LoadedDefinition, req: StartRequest, input: Record<string, unknown>, day: string, community = DEFAULT_COMMUNITY): Promise<string> {
+    const segment = communitySegment(community);
+    const prefix = segment ? `${def.key}/${segment}/` : `${def.key}/`;
+    if (req.businessKey) return req.businessKey.startsWith(prefix) ? req.businessKey : `${prefix}${req.businessKey}`;
     const template = def.document.businessKey;
-    if (!template) return `${def.key}/${crypto.randomUUID()}`;
+    if (!template) return `${prefix}${crypto.randomUUID()}`;
     const seq = template.includes('{seq}') ? String(await this.nextSeq(def.key, Number(day.slice(0, 4)))).padStart(6, '0') : '';
     const filled = template.replace(/\{([a-zA-Z0-9_.]+)\}/g, (_, name: string) => {
       switch (name) {
         case 'grid':
-          return req.grid ?? 'community';
+          return req.grid ? (segment ? localGrid(req.grid) : req.grid) : 'community';
         case 'day':
           return day;
         case 'week':
@@ -193,7 +203,7 @@ export class ProcessService implements ProcessStarter {
         }
       }
     });
-    return `${def.key}/${filled}`;
+    return `${prefix}${filled}`;
   }
 
   /**
@@ -225,7 +235,9 @@ export class ProcessService implements ProcessStarter {
     const gridRule = def.document.grid ?? 'optional';
     if (gridRule === 'required' && !req.grid) errors.push({ path: 'grid', message: `definition "${def.key}" runs per grid: give "grid", e.g. "grid-01"` });
     if (gridRule === 'none' && req.grid) errors.push({ path: 'grid', message: `definition "${def.key}" belongs to the community, not a grid: leave "grid" out` });
-    if (req.grid && !GRID_ID.test(req.grid)) errors.push({ path: 'grid', message: `"${req.grid}" is not a grid id; use "grid-01" to "grid-12"` });
+    const gridProblem = req.grid ? gridKeyProblem(req.grid, req.community) : undefined;
+    if (gridProblem) errors.push({ path: 'grid', message: gridProblem });
+    if (req.community !== undefined && !COMMUNITY_ID.test(req.community)) errors.push({ path: 'community', message: `"${req.community}" is not a community id (kebab-case, e.g. "linyuan")` });
     const schema = def.document.input ?? { type: 'object' as const, properties: {} };
     errors.push(...checkData(schema, req.input ?? {}, 'input'));
     if (errors.length) throw badRequest(`cannot start "${def.key}": ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
@@ -247,24 +259,33 @@ export class ProcessService implements ProcessStarter {
         throw conflict(`definition "${def.key}" is retired${lifecycle.note ? ` ("${lifecycle.note}")` : ''} and starts no new processes; resume it (POST /api/definitions/${def.key}/resume) to start one`);
       }
     }
+    const community = req.grid ? (communityOfGrid(req.grid) ?? DEFAULT_COMMUNITY) : (req.community ?? DEFAULT_COMMUNITY);
+    if (caller && !mayReach(caller, req.grid ?? null, community)) {
+      throw forbidden(`${req.grid ? `grid "${req.grid}" of ` : ''}community ${community} is not yours; you work in ${describeCommunities(caller)}. Its own staff, or the street office above it, start its processes`);
+    }
     if (req.grid && this.deps.gridExists && !(await this.deps.gridExists(req.grid))) {
       throw badRequest(`grid "${req.grid}" does not exist in the community registry`, [{ path: 'grid', message: 'unknown grid; see GET /api/grids' }]);
+    }
+    if (!req.grid && community !== DEFAULT_COMMUNITY && this.deps.communityExists && !(await this.deps.communityExists(community))) {
+      throw badRequest(`community "${community}" does not exist`, [{ path: 'community', message: 'see GET /api/communities' }]);
     }
     // Defaults the definition's input declares, so the instance shows what it was started for.
     const input: Record<string, unknown> = { ...(req.input ?? {}) };
     const declared = def.document.input?.properties ?? {};
     if ('date' in declared && input.date === undefined) input.date = day;
     if ('month' in declared && input.month === undefined) input.month = day.slice(0, 7);
-    const workflowId = await this.businessKeyFor(def, req, input, day);
+    const workflowId = await this.businessKeyFor(def, req, input, day, community);
     const prefill = def.document.prefill;
     if (prefill && input[prefill.into] === undefined) {
-      input[prefill.into] = await this.deps.providers.run(prefill.provider, { ...(prefill.params ?? {}), day }, { grid: req.grid ?? null });
+      input[prefill.into] = await this.deps.providers.run(prefill.provider, { ...(prefill.params ?? {}), day }, { grid: req.grid ?? null, community });
     }
     const args: RunProcessInput = {
       definition: { key: def.key, version: def.version, document: def.document },
       calendar: this.deps.calendar,
       businessKey: workflowId,
       grid: req.grid ?? null,
+      // Named only where the grid does not say it, so a default start's input is what it always was.
+      ...(!req.grid && community !== DEFAULT_COMMUNITY ? { community } : {}),
       input,
       day,
       startedBy: actor,
@@ -295,7 +316,7 @@ export class ProcessService implements ProcessStarter {
     }
     metrics.processesStarted.inc({ definition: def.key });
     // The workflow's first state is what the pure engine gives for the same definition.
-    const initial = startInstance(def.compiled, { input, grid: req.grid, day, businessKey: workflowId, at: Date.now() });
+    const initial = startInstance(def.compiled, { input, grid: req.grid, community, day, businessKey: workflowId, at: Date.now() });
     return { created: true, workflowId, definition: { key: def.key, version: def.version }, state: initial.to, status: initial.instance.status };
   }
 
@@ -342,15 +363,15 @@ export class ProcessService implements ProcessStarter {
   }
 
   /** The grid a process belongs to and the organisation that owns its work, for object-level checks; undefined when it does not exist. */
-  async gridOf(workflowId: string): Promise<{ grid: string | null; owner: string | null } | undefined> {
+  async gridOf(workflowId: string): Promise<{ grid: string | null; owner: string | null; community: string } | undefined> {
     const ownerOf = (context: Record<string, unknown> | undefined) => {
       const id = (context?.owner as { id?: unknown } | null | undefined)?.id;
       return typeof id === 'string' ? id : null;
     };
     const row = await this.row(workflowId);
-    if (row) return { grid: row.grid, owner: ownerOf(row.context) };
+    if (row) return { grid: row.grid, owner: ownerOf(row.context), community: row.community };
     const snap = await this.live(workflowId);
-    return snap ? { grid: snap.grid, owner: ownerOf(snap.context) } : undefined;
+    return snap ? { grid: snap.grid, owner: ownerOf(snap.context), community: communityOfContext(snap.context) } : undefined;
   }
 
   async history(workflowId: string) {
@@ -477,7 +498,7 @@ export class ProcessService implements ProcessStarter {
   }
 
   /** ProcessStarter: a process started by another; the parent's effect key makes it idempotent. */
-  async startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null }): Promise<{ workflowId: string }> {
+  async startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null; community?: string }): Promise<{ workflowId: string }> {
     let def: LoadedDefinition;
     try {
       def = await this.deps.definitions.get(p.definition);
@@ -491,13 +512,14 @@ export class ProcessService implements ProcessStarter {
     if (!workflowId) {
       // Claim the business key before starting, so a retry after a crash finds the same one.
       const day = localDate(Date.now(), def.compiled.zone);
-      const candidate = await this.businessKeyFor(def, { definition: def.key, grid: p.grid ?? undefined, input: p.input }, p.input, day);
+      const community = p.grid ? (communityOfGrid(p.grid) ?? DEFAULT_COMMUNITY) : (p.community ?? DEFAULT_COMMUNITY);
+      const candidate = await this.businessKeyFor(def, { definition: def.key, grid: p.grid ?? undefined, input: p.input }, p.input, day, community);
       await readModel.claimLink(this.deps.orm, { origin, workflowId: candidate, parentWorkflowId: p.parentWorkflowId });
       workflowId = (await linked()) as string;
     }
     const clean = Object.fromEntries(Object.entries(p.input).filter(([, v]) => v !== undefined && v !== null));
     try {
-      await this.start({ definition: def.key, version: def.version, grid: p.grid ?? undefined, input: clean, businessKey: workflowId }, p.parentWorkflowId);
+      await this.start({ definition: def.key, version: def.version, grid: p.grid ?? undefined, ...(p.grid ? {} : { community: p.community }), input: clean, businessKey: workflowId }, p.parentWorkflowId);
     } catch (e) {
       // Bad data from the parent can never succeed: report it as permanent, not as a retry.
       if (e instanceof ProblemError && e.status < 500) throw new PermanentEffectError(`cannot start ${def.key} for ${p.parentWorkflowId}: ${e.message}`);

@@ -4,7 +4,14 @@ import { addDays, atLocal, DEFAULT_ZONE, formatLocal } from '../engine/time';
 import { checkScoringRules, DEFAULT_WEIGHTS, evaluatedMonth, legacyRules, rankGrids, scoreGrids, type MonthFact, type ScoringRules, type Weights } from '../engine/scoring';
 import { badRequest } from './errors';
 
-export type Provider = (params: Record<string, unknown>, ctx: { grid: string | null; workflowId?: string }) => Promise<Record<string, unknown>>;
+/** Where a provider runs: the process's grid, its community (absent: the default one) and id. */
+export interface ProviderContext {
+  grid: string | null;
+  community?: string;
+  workflowId?: string;
+}
+
+export type Provider = (params: Record<string, unknown>, ctx: ProviderContext) => Promise<Record<string, unknown>>;
 
 const MONTH = /^\d{4}-\d{2}$/;
 const nextMonth = (m: string) => {
@@ -24,7 +31,8 @@ export class ProviderService {
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly gridIds: () => Promise<string[]>,
+    /** The grid keys of a community (the default one when not named). */
+    private readonly gridIds: (community?: string) => Promise<string[]>,
     /** The scoring rules the latest monthly-review definition states (for evaluations asked outside a review). */
     private readonly currentRules: () => Promise<ScoringRules | undefined> = async () => undefined,
     /** The `grid|YYYY-MM-DD` days of a month the duty rota had nobody on duty (services/rota.service.ts). */
@@ -32,7 +40,7 @@ export class ProviderService {
   ) {
     this.providers = {
       'weekly-summary': (p, ctx) => this.weeklySummary(String(ctx.grid ?? p.grid ?? ''), String(p.day ?? '')),
-      'monthly-scores': (p) => this.reviewScores(p),
+      'monthly-scores': (p, ctx) => this.reviewScores(p, ctx.community),
     };
   }
 
@@ -40,7 +48,7 @@ export class ProviderService {
     return Object.keys(this.providers);
   }
 
-  async run(name: string, params: Record<string, unknown>, ctx: { grid: string | null; workflowId?: string }): Promise<Record<string, unknown>> {
+  async run(name: string, params: Record<string, unknown>, ctx: ProviderContext): Promise<Record<string, unknown>> {
     const provider = this.providers[name];
     if (!provider) throw badRequest(`unknown data provider "${name}"; known: ${this.names().join(', ')}`);
     return provider(params, ctx);
@@ -89,13 +97,13 @@ export class ProviderService {
    * The scores of `month` itself under `rules`. Each indicator and score is null where there was
    * nothing to measure (see engine/scoring.ts).
    */
-  async monthlyScores(month: string, rules: ScoringRules): Promise<Record<string, unknown>> {
+  async monthlyScores(month: string, rules: ScoringRules, community?: string): Promise<Record<string, unknown>> {
     if (!MONTH.test(month)) throw badRequest(`monthly-scores needs a month (YYYY-MM), got "${month}"`);
     const facts = await this.monthFacts(month, rules);
     // A patrol of a day nobody was on duty is not the grid's miss (engine/rota.ts).
     const unstaffed = await this.nobodyOnDuty(month);
     for (const f of facts) if (f.definition === 'daily-patrol' && f.grid && unstaffed.has(`${f.grid}|${f.day}`)) f.nobodyOnDuty = true;
-    const grids = await this.gridIds();
+    const grids = await this.gridIds(community);
     const scores = scoreGrids(facts, grids, month, rules);
     return { month, weights: rules.weights, rules, grids: scores, ranking: rankGrids(scores).map((r) => ({ grid: r.grid, score: r.score, rank: r.rank })) };
   }
@@ -105,13 +113,13 @@ export class ProviderService {
    * period names (the previous one by default); a review started on an earlier definition version
    * passes `{ month, weights }` and scores its own month, as it did then.
    */
-  async reviewScores(p: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async reviewScores(p: Record<string, unknown>, community?: string): Promise<Record<string, unknown>> {
     const reviewMonth = String(p.month ?? '');
     if (!MONTH.test(reviewMonth)) throw badRequest(`monthly-scores needs a month (YYYY-MM), got "${reviewMonth}"`);
-    if (p.rules === undefined) return { ...(await this.monthlyScores(reviewMonth, legacyRules((p.weights as Weights | undefined) ?? DEFAULT_WEIGHTS))), reviewMonth };
+    if (p.rules === undefined) return { ...(await this.monthlyScores(reviewMonth, legacyRules((p.weights as Weights | undefined) ?? DEFAULT_WEIGHTS), community)), reviewMonth };
     const { rules, errors } = checkScoringRules(p.rules);
     if (!rules) throw badRequest(`monthly-scores: invalid rules: ${errors.map((e) => `rules.${e.path}: ${e.message}`).join('; ')}`, errors.map((e) => ({ path: `rules.${e.path}`, message: e.message })));
-    return { ...(await this.monthlyScores(evaluatedMonth(reviewMonth, rules.period), rules)), reviewMonth };
+    return { ...(await this.monthlyScores(evaluatedMonth(reviewMonth, rules.period), rules, community)), reviewMonth };
   }
 
   /** The rules evaluations outside a review use: the latest monthly-review's, else the defaults of earlier versions. */

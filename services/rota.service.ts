@@ -8,6 +8,7 @@ import { dayKind, weekdayOf, type DayKind, type WorkCalendar } from '../engine/w
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';
 import { mayReach, type Principal } from './principal';
+import { DEFAULT_COMMUNITY, describeCommunities } from '../engine/community';
 
 /** Longest stretch one request reads or changes: two months of leave at once. */
 export const ROTA_MAX_DAYS = 62;
@@ -116,12 +117,12 @@ export class RotaService {
    * Who is told what a notice to `role` says: the worker's reminders go to whoever holds the worker's
    * tasks on the notice's day; with nobody on duty, or any other role, as before.
    */
-  async resolveRole(grid: string | null, role: string, organization?: string, at?: string): Promise<{ id: string }[]> {
+  async resolveRole(grid: string | null, role: string, organization?: string, at?: string, community?: string): Promise<{ id: string }[]> {
     if (role === ROTA_ROLE && grid) {
       const duty = await this.dutyOf(grid, localDate(at ? Date.parse(at) : Date.now(), DEFAULT_ZONE));
       if (duty?.worker.member) return [{ id: duty.worker.member }];
     }
-    return this.deps.community.resolveRole(grid, role, organization);
+    return this.deps.community.resolveRole(grid, role, organization, community);
   }
 
   /** The grid and day (`grid|YYYY-MM-DD`) of each day of `month` on which the rota had nobody on duty. */
@@ -150,7 +151,7 @@ export class RotaService {
   }
 
   private static mayEdit(p: Principal, grid: string): boolean {
-    return p.role === 'admin' || p.role === 'manager' || (p.role === 'grid-leader' && mayReach(p, grid));
+    return (p.role === 'admin' || p.role === 'manager' || p.role === 'grid-leader') && mayReach(p, grid);
   }
 
   private async requireGrid(grid: string): Promise<void> {
@@ -159,7 +160,7 @@ export class RotaService {
   }
 
   private static who(p: Principal): string {
-    return `${p.role} ${p.grids === 'all' ? 'of the community' : `of ${p.grids.join(', ') || 'no grid'}`}`;
+    return `${p.role} ${p.grids === 'all' ? `of ${p.communities ? `the communities ${describeCommunities(p)}` : p.community && p.community !== DEFAULT_COMMUNITY ? `community ${p.community}` : 'the community'}` : `of ${p.grids.join(', ') || 'no grid'}`}`;
   }
 
   /** Refuses (403) anyone but a manager or the grid's own leader, naming who may. */

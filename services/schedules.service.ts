@@ -65,6 +65,10 @@ export class ScheduleService {
       calendar: WorkCalendar;
       taskQueue: string;
       gridIds: () => Promise<string[]>;
+      /** Every community: a community-level schedule starts one instance in each. */
+      communityIds?: () => Promise<string[]>;
+      /** How many starts a fan-out has in flight at once (default 16). */
+      fanOutConcurrency?: number;
       /** The register's due households, for schedules with forEach.registry. */
       rounds?: RegistryRounds;
       /** Keeps test runs' schedules apart; empty in production. */
@@ -293,13 +297,15 @@ export class ScheduleService {
     if (status === 'retired') return { day: forDay, started: [], existing: [], skipped: `definition "${definition}" is retired` };
     const registry = spec?.forEach?.registry;
     if (registry) return this.launchRounds(definition, registry, forDay, spec?.timezone ?? def.compiled.zone);
-    const grids = spec?.fanOut === 'community' || def.document.grid === 'none' ? [undefined] : await this.deps.gridIds();
+    const perCommunity = spec?.fanOut === 'community' || def.document.grid === 'none';
+    const targets: { grid?: string; community?: string }[] = perCommunity
+      ? (this.deps.communityIds ? await this.deps.communityIds() : [undefined]).map((community) => (community ? { community } : {}))
+      : (await this.deps.gridIds()).map((grid) => ({ grid }));
+    const results = await inParallel(targets, this.deps.fanOutConcurrency ?? 16, (t) => this.deps.processes.start({ definition, ...t, input: { date: forDay } }, `schedule:${definition}`));
     const started: string[] = [];
     const existing: string[] = [];
-    for (const grid of grids) {
-      const res = await this.deps.processes.start({ definition, grid, input: { date: forDay } }, `schedule:${definition}`);
-      (res.created ? started : existing).push(res.workflowId);
-    }
+    // In the order of the targets, whatever order the starts finished in.
+    for (const res of results) (res.created ? started : existing).push(res.workflowId);
     return { day: forDay, started, existing };
   }
 
@@ -314,11 +320,35 @@ export class ScheduleService {
     const due = await this.deps.rounds.due(definition, registry, day, zone);
     const started: string[] = [];
     const existing: string[] = [...due.existing];
-    for (const r of due.rounds) {
+    const results = await inParallel(due.rounds, this.deps.fanOutConcurrency ?? 16, (r) => {
       const input = { date: day, household: r.household, categories: r.categories, cycle: r.cycle, period: r.period, dueDate: r.dueDate };
-      const res = await this.deps.processes.start({ definition, grid: r.grid, input }, `schedule:${definition}`);
-      (res.created ? started : existing).push(res.workflowId);
-    }
+      return this.deps.processes.start({ definition, grid: r.grid, input }, `schedule:${definition}`);
+    });
+    for (const res of results) (res.created ? started : existing).push(res.workflowId);
     return { day, started, existing };
   }
+}
+
+/**
+ * `fn` over `items` with at most `limit` calls in flight, answering in the items' order. The first
+ * failure rejects once the calls in flight have settled; the launch is idempotent, so a retry
+ * finds what this one started.
+ */
+export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.error;
+  return out;
 }

@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ConsoleSession, MemberIdentity, SignInAttempt, type IdentityProvider } from '../db/sessions.entities';
 import { Member } from '../db/community.entities';
 import { conflict, notFound } from './errors';
-import { principalOfMember, type Principal } from './principal';
+import { principalOfMember, STREET_OF_MEMBER, type Principal } from './principal';
 
 const sha256 = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
 const secret = () => crypto.randomBytes(32).toString('base64url');
@@ -52,6 +52,8 @@ interface SessionRow {
   role: string;
   grid_id: string | null;
   organization_id: string | null;
+  community_id: string;
+  street: string[] | null;
   active: boolean;
 }
 
@@ -167,7 +169,7 @@ export class SessionService {
   async authenticate(value: string): Promise<SessionCheck> {
     const conn = this.orm.em.fork().getConnection();
     const [row] = await conn.execute<SessionRow[]>(
-      `select s.id, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, s.revoked_by, now() as now, m.name, m.role, m.grid_id, m.organization_id, m.active
+      `select s.id, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, s.revoked_by, now() as now, m.name, m.role, m.grid_id, m.organization_id, m.active, m.community_id, ${STREET_OF_MEMBER} as street
          from console_session s join member m on m.id = s.member_id where s.hash = ?`,
       [sha256(value)],
     );
@@ -180,7 +182,7 @@ export class SessionService {
     const idleSince = new Date(row.last_seen_at).getTime();
     if (idleSince + this.times.idleMs <= now) return { refused: `the session was idle for more than ${minutes(this.times.idleMs)}; ${again}` };
     if (now - idleSince >= TOUCH_EVERY_MS) await conn.execute(`update console_session set last_seen_at = now() where id = ?`, [row.id]);
-    const principal = principalOfMember({ id: row.member_id, role: row.role, gridId: row.grid_id, organizationId: row.organization_id }, row.name);
+    const principal = principalOfMember({ id: row.member_id, role: row.role, gridId: row.grid_id, organizationId: row.organization_id, communityId: row.community_id, street: row.street ?? undefined }, row.name);
     if (!principal) return { refused: `member "${row.member_id}" has the registry role ${row.role}, which has no console access` };
     return { principal, sessionId: row.id };
   }

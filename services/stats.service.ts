@@ -3,6 +3,7 @@ import { DEFAULT_WEIGHTS, rankGrids, type Adjustment, type GridScore, type Ranke
 import { addDays, atLocal, DEFAULT_ZONE, formatLocal, isDate, localDate } from '../engine/time';
 import type { ProviderService } from './providers.service';
 import { badRequest, type FieldError } from './errors';
+import { DEFAULT_COMMUNITY } from '../engine/community';
 
 // The community's figures span definitions, so days and times are in the one default zone.
 const ZONE = DEFAULT_ZONE;
@@ -13,7 +14,7 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}
 const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Which grids a caller may see: every one, or a grid role's own. */
-export type GridScope = string[] | 'all';
+export type GridScope = string[] | 'all' | { grids: string[] | 'all'; communities?: string[] };
 
 import * as readModel from '../db/read-model';
 import type { Grouping, InstanceFigures, ProcessFilters } from '../db/read-model';
@@ -233,9 +234,9 @@ export class StatsService {
    * before that, the scores computed now by the latest monthly-review's rules, without
    * adjustments, marked provisional.
    */
-  async evaluation(month: string): Promise<Evaluation> {
+  async evaluation(month: string, community: string = DEFAULT_COMMUNITY): Promise<Evaluation> {
     if (!MONTH.test(month)) throw badRequest(`"${month}" is not a month; use YYYY-MM, e.g. "2026-11"`, [{ path: 'month', message: 'expected YYYY-MM' }]);
-    const record = await readModel.latestMonthlyRanking(this.orm, month);
+    const record = await readModel.latestMonthlyRanking(this.orm, month, community);
     if (record) {
       const grids = record.data.scores?.grids;
       // A CONFIRM without scores is refused by the definition's guard; a record without them is corrupt.
@@ -255,7 +256,7 @@ export class StatsService {
       };
     }
     const rules = await this.providers.evaluationRules();
-    const live = (await this.providers.monthlyScores(month, rules)) as { grids: GridScore[] };
+    const live = (await this.providers.monthlyScores(month, rules, community)) as { grids: GridScore[] };
     return { month, source: 'provisional', workflowId: null, reviewMonth: null, confirmedAt: null, note: null, weights: rules.weights, rules, adjustments: [], grids: rankGrids(live.grids) };
   }
 
@@ -269,7 +270,7 @@ export class StatsService {
    * caller's grids. Overdue ones are counted apart: among the few running rows, so the count of all
    * rows can be read from a narrow index alone.
    */
-  async counts(f: ProcessFilters, scope: GridScope = 'all'): Promise<Counts> {
+  async counts(f: ProcessFilters, scope: string[] | 'all' = 'all'): Promise<Counts> {
     const count = (filters: ProcessFilters) => readModel.countPerState(this.orm, filters, scope);
     // overdue=true: every row counted is overdue; overdue=false: none is.
     const [rows, overdueRows] = await Promise.all([count(f), f.overdue === undefined ? count({ ...f, overdue: true }) : Promise.resolve([])]);

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import * as readModel from '../db/read-model';
 import type { OpenTaskRecord } from '../db/read-model';
-import { mayReachProcess, type Principal } from './principal';
+import { communitiesOf, mayReachProcess, type Principal } from './principal';
 import { DEFAULT_ZONE, formatLocal } from '../engine/time';
 import type { CommunityService } from './community.service';
 import { badRequest, conflict, forbidden, notFound } from './errors';
@@ -21,6 +21,8 @@ export interface TaskItem {
   title: string;
   processTitle: string;
   grid: string | null;
+  /** The community of the task's process. */
+  community: string;
   state: string;
   role: string;
   /** The member doing it: the one who claimed it, else the role's only holder in the grid. */
@@ -72,10 +74,10 @@ export class TaskService {
   private async view(rows: OpenTaskRecord[], actor?: Actor): Promise<TaskItem[]> {
     const now = Date.now();
     const holders = new Map<string, string | null>();
-    const holderOf = async (grid: string | null, role: string, organization?: string) => {
-      const key = `${grid}|${role}|${organization ?? ''}`;
+    const holderOf = async (grid: string | null, role: string, organization: string | undefined, community: string) => {
+      const key = `${community}|${grid}|${role}|${organization ?? ''}`;
       if (!holders.has(key)) {
-        const members = SHARED_ROLES.has(role) ? [] : await this.deps.community.resolveRole(grid, role, organization);
+        const members = SHARED_ROLES.has(role) ? [] : await this.deps.community.resolveRole(grid, role, organization, community);
         holders.set(key, members.length === 1 ? members[0].id : null);
       }
       return holders.get(key) as string | null;
@@ -97,9 +99,10 @@ export class TaskService {
         title: r.task.title,
         processTitle: r.title,
         grid: r.grid,
+        community: r.community,
         state: r.task.state,
         role: r.task.role,
-        assignee: r.claimMember ?? (byRota ? byRota.member : await holderOf(r.grid, r.task.role, ownerOf(r.context) ?? undefined)),
+        assignee: r.claimMember ?? (byRota ? byRota.member : await holderOf(r.grid, r.task.role, ownerOf(r.context) ?? undefined, r.community)),
         ...(r.task.assignee ? { owner: r.task.assignee } : {}),
         ...(ownerOf(r.context) ? { ownerId: ownerOf(r.context) as string } : {}),
         ...(byRota && r.claimMember === null ? { rota: byRota.rota } : {}),
@@ -113,9 +116,11 @@ export class TaskService {
   }
 
   /** Tasks the caller may see; `assignee: 'me'` narrows to the caller's own (claimed or by role). */
-  async list(principal: Principal, q: { assignee?: string; grid?: string; role?: string; overdue?: boolean }): Promise<TaskItem[]> {
+  async list(principal: Principal, q: { assignee?: string; grid?: string; role?: string; overdue?: boolean; communities?: string[] }): Promise<TaskItem[]> {
     // A partner's tasks: the work given to its organisation, in any grid.
-    const scope = principal.organizationId ? { organization: principal.organizationId } : { grids: principal.grids };
+    const reach = communitiesOf(principal);
+    const communities = q.communities ?? (reach === 'all' ? undefined : reach);
+    const scope = principal.organizationId ? { organization: principal.organizationId } : { grids: principal.grids, ...(communities ? { communities } : {}) };
     const actor = this.deps.actors ? await this.deps.actors.self(principal, '') : undefined;
     let items = await this.view(await readModel.openTasks(this.deps.orm, { ...scope, grid: q.grid, role: q.role }), actor);
     if (q.assignee) {
@@ -134,7 +139,7 @@ export class TaskService {
     const items = await this.view(await readModel.openTasks(this.deps.orm, { task: { workflowId, id: taskId } }));
     const task = items[0];
     // Someone else's grid is indistinguishable from nothing at all.
-    if (!task || !mayReachProcess(principal, { grid: task.grid, owner: task.ownerId })) throw notFound(`task "${taskId}" does not exist or is done`);
+    if (!task || !mayReachProcess(principal, { grid: task.grid, owner: task.ownerId, community: task.community })) throw notFound(`task "${taskId}" does not exist or is done`);
     return task;
   }
 
@@ -171,6 +176,9 @@ export class TaskService {
       if (!(GRID_ROLES as readonly string[]).includes(member.role) || member.gridId !== task.grid) {
         throw badRequest(`member "${memberId}" is not one of ${task.grid}'s staff`, [{ path: 'memberId', message: `a member of ${task.grid}` }]);
       }
+    }
+    if (member.communityId !== task.community) {
+      throw badRequest(`member "${memberId}" belongs to community ${member.communityId}, the task to ${task.community}`, [{ path: 'memberId', message: `a member of ${task.community}` }]);
     }
     if (member.gridId !== null && task.grid !== null && member.gridId !== task.grid) {
       throw badRequest(`member "${memberId}" belongs to ${member.gridId}, the task to ${task.grid}`, [{ path: 'memberId', message: `a member of ${task.grid}` }]);

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { MEMBER_ROLES_OF, type Principal } from './principal';
+import { DEFAULT_COMMUNITY, gridKeyProblem } from '../engine/community';
+import { MEMBER_ROLES_OF, STREET_OF_MEMBER, type Principal } from './principal';
 import type { CommunityService } from './community.service';
 import { badRequest } from './errors';
 
@@ -20,6 +21,32 @@ export class TokenService {
     private readonly community?: CommunityService,
   ) {}
 
+  /**
+   * The community a token belongs to: its member's, else the one asked for, else the default; a
+   * street token (`street`) reaches every community of that street. Grids must lie in the community.
+   */
+  private async scopeOf(p: { role: Principal['role']; memberId?: string; grids?: string[]; community?: string; street?: string }): Promise<{ community: string; street: string | null }> {
+    const member = p.memberId && this.community ? await this.community.member(p.memberId) : undefined;
+    const community = member?.communityId ?? p.community ?? DEFAULT_COMMUNITY;
+    if (member && p.community !== undefined && p.community !== member.communityId) {
+      throw badRequest(`member "${member.id}" belongs to community ${member.communityId}, not ${p.community}`, [{ path: 'community', message: member.communityId }]);
+    }
+    if (this.community && !(await this.community.communityExists(community))) {
+      throw badRequest(`community "${community}" does not exist`, [{ path: 'community', message: 'see GET /api/communities' }]);
+    }
+    if (p.street !== undefined) {
+      if (p.role !== 'manager') throw badRequest(`a street token is a manager's; role ${p.role} works in one community`, [{ path: 'street', message: 'only with role "manager"' }]);
+      if (this.community && !(await this.community.streetCommunities(p.street)).length) {
+        throw badRequest(`street "${p.street}" has no community`, [{ path: 'street', message: 'see GET /api/communities' }]);
+      }
+    }
+    for (const [i, g] of (p.grids ?? []).entries()) {
+      const problem = gridKeyProblem(g, community);
+      if (problem) throw badRequest(`the token's grids: ${problem}`, [{ path: `grids.${i}`, message: problem }]);
+    }
+    return { community, street: p.street ?? null };
+  }
+
   /** A token that names a member must fit them: a role the member holds and, for grid roles, the member's own grid. */
   private async checkMember(p: { role: Principal['role']; memberId?: string; grids?: string[] }): Promise<void> {
     if (!p.memberId || !this.community) return;
@@ -35,18 +62,29 @@ export class TokenService {
     }
   }
 
-  async create(p: { role: Principal['role']; name: string; memberId?: string; grids?: string[]; ttlDays?: number }): Promise<{ id: string; token: string }> {
+  async create(p: { role: Principal['role']; name: string; memberId?: string; grids?: string[]; ttlDays?: number; community?: string; street?: string }): Promise<{ id: string; token: string }> {
     if (!ROLES.includes(p.role)) throw badRequest(`unknown role "${p.role}"; roles: ${ROLES.join(', ')}`, [{ path: 'role', message: `one of ${ROLES.join(', ')}` }]);
     const gridScoped = p.role === 'grid-leader' || p.role === 'grid-worker';
     if (gridScoped && !p.grids?.length) throw badRequest(`a ${p.role} token needs the grids it may reach`, [{ path: 'grids', message: 'e.g. ["grid-03"]' }]);
     // A partner reaches the work given to its organisation, in any grid, and nothing else.
     if (p.role === 'partner' && !p.memberId) throw badRequest('a partner token speaks for a member of an organisation; give memberId, e.g. "m-org-rongbo"', [{ path: 'memberId', message: 'a partner member' }]);
     await this.checkMember({ ...p, grids: gridScoped ? p.grids : undefined });
+    const scope = await this.scopeOf({ ...p, grids: gridScoped ? p.grids : undefined });
     const id = crypto.randomBytes(6).toString('hex');
     const token = `gf_${id}_${crypto.randomBytes(24).toString('base64url')}`;
     await this.orm.em.fork().getConnection().execute(
-      `insert into api_token (id, hash, role, member_id, grids, name, created_at, expires_at) values (?, ?, ?, ?, ?, ?, now(), ?)`,
-      [id, hash(token), p.role, p.memberId ?? null, JSON.stringify(gridScoped ? p.grids : p.role === 'partner' ? [] : 'all'), p.name, p.ttlDays ? new Date(Date.now() + p.ttlDays * 86_400_000) : null],
+      `insert into api_token (id, hash, role, member_id, grids, name, created_at, expires_at, community_id, street_id) values (?, ?, ?, ?, ?, ?, now(), ?, ?, ?)`,
+      [
+        id,
+        hash(token),
+        p.role,
+        p.memberId ?? null,
+        JSON.stringify(gridScoped ? p.grids : p.role === 'partner' ? [] : 'all'),
+        p.name,
+        p.ttlDays ? new Date(Date.now() + p.ttlDays * 86_400_000) : null,
+        scope.community === DEFAULT_COMMUNITY ? null : scope.community,
+        scope.street,
+      ],
     );
     return { id, token };
   }
@@ -59,8 +97,12 @@ export class TokenService {
   /** The principal a token stands for, or undefined when it is unknown, expired or revoked. */
   async authenticate(token: string): Promise<Principal | undefined> {
     if (!token.startsWith('gf_')) return undefined;
-    const rows = await this.orm.em.fork().getConnection().execute<{ role: Principal['role']; member_id: string | null; grids: string[] | 'all'; name: string; organization_id: string | null }[]>(
-      `select t.role, t.member_id, t.grids, t.name, m.organization_id from api_token t left join member m on m.id = t.member_id
+    const rows = await this.orm.em.fork().getConnection().execute<
+      { role: Principal['role']; member_id: string | null; grids: string[] | 'all'; name: string; organization_id: string | null; community: string; street: string[] | null }[]
+    >(
+      `select t.role, t.member_id, t.grids, t.name, m.organization_id, coalesce(m.community_id, t.community_id, '${DEFAULT_COMMUNITY}') as community,
+              coalesce(${STREET_OF_MEMBER}, (select json_agg(c.id order by c.id) from community c where c.street_id = t.street_id)) as street
+         from api_token t left join member m on m.id = t.member_id
         where t.hash = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
           -- A token that speaks for a member who has left (or was removed) speaks for nobody.
           and (t.member_id is null or (m.id is not null and m.active))`,
@@ -68,6 +110,15 @@ export class TokenService {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { role: row.role, name: row.name, memberId: row.member_id ?? undefined, grids: row.grids, ...(row.role === 'partner' && row.organization_id ? { organizationId: row.organization_id } : {}) };
+    return {
+      role: row.role,
+      name: row.name,
+      memberId: row.member_id ?? undefined,
+      grids: row.grids,
+      community: row.community,
+      // A street token or a street-office member: every community of the street, as it is today.
+      ...(row.role === 'manager' && row.street ? { communities: row.street } : {}),
+      ...(row.role === 'partner' && row.organization_id ? { organizationId: row.organization_id } : {}),
+    };
   }
 }

@@ -13,6 +13,8 @@ export interface RunProcessInput {
   calendar?: WorkCalendar;
   businessKey: string;
   grid?: string | null;
+  /** The community of a process without a grid outside the default one; a grid key names its own. */
+  community?: string;
   input: Record<string, unknown>;
   day?: string;
   startedBy?: string;

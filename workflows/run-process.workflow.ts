@@ -36,6 +36,7 @@ import {
   type Step,
 } from '../engine/engine';
 import type { Actor } from '../engine/access';
+import { communityOfGrid, DEFAULT_COMMUNITY } from '../engine/community';
 import { redactEvent, redactInput } from '../engine/redact';
 import { formatLocal } from '../engine/time';
 import { serialQueue } from './serial';
@@ -101,6 +102,10 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   let current = args.definition;
   const { workflowId } = workflowInfo();
   const grid = args.grid ?? null;
+  // A grid key names its community; a process without a grid is told (engine/community.ts).
+  const community = args.community ?? (grid ? communityOfGrid(grid) : undefined) ?? DEFAULT_COMMUNITY;
+  // Effects name the community only outside the default one, so default histories keep their inputs.
+  const where = community === DEFAULT_COMMUNITY ? {} : { community };
   const zone = def.zone;
   const iso = (ms: number) => formatLocal(ms, zone);
 
@@ -141,6 +146,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     id: workflowId,
     role: current.key,
     grids: grid === null ? 'all' : [grid],
+    ...where,
     ...(step.by ? { by: step.by } : {}),
   });
 
@@ -162,7 +168,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     const at = iso(step.at);
     switch (effect.type) {
       case 'notify':
-        await notify({ workflowId, key: effect.key, grid, at, notice: effect.params });
+        await notify({ workflowId, key: effect.key, grid, ...where, at, notice: effect.params });
         break;
       case 'record': {
         const p = effect.params;
@@ -171,7 +177,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       }
       case 'startProcess': {
         const p = effect.params;
-        await startProcess({ parentWorkflowId: workflowId, key: effect.key, definition: p.definition, input: p.input ?? {}, grid: p.grid ?? grid });
+        await startProcess({ parentWorkflowId: workflowId, key: effect.key, definition: p.definition, input: p.input ?? {}, grid: p.grid ?? grid, ...where });
         break;
       }
       case 'sendEvent': {
@@ -186,7 +192,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       }
       case 'fetch': {
         const p = effect.params;
-        const data = await fetchData({ workflowId, grid, provider: p.provider, params: p.params ?? {} });
+        const data = await fetchData({ workflowId, grid, ...where, provider: p.provider, params: p.params ?? {} });
         fetched.push({ type: p.send, data, at: Date.now(), actor: `provider:${p.provider}` });
         break;
       }
@@ -273,7 +279,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     startedAt = args.carried.startedAt;
   } else {
     startedAt = Date.now();
-    const first = startInstance(def, { input: args.input, grid: grid ?? undefined, day: args.day, businessKey: args.businessKey, at: startedAt, actor: args.startedBy });
+    const first = startInstance(def, { input: args.input, grid: grid ?? undefined, community, day: args.day, businessKey: args.businessKey, at: startedAt, actor: args.startedBy });
     instance = first.instance;
     started = serial(() => commit([first]));
   }

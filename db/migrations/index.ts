@@ -11,6 +11,7 @@ import { Migration20261129000000_definition_status } from './Migration2026112900
 import { Migration20261202100000_rota } from './Migration20261202100000_rota';
 import { Migration20261202300000_sessions } from './Migration20261202300000_sessions';
 import { Migration20261202200000_registry } from './Migration20261202200000_registry';
+import { Migration20261203100000_tenancy } from './Migration20261203100000_tenancy';
 
 /** Every migration, in order. New ones are appended here (`npm run migration:create`). */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   { name: 'Migration20261202100000_rota', class: Migration20261202100000_rota },
   { name: 'Migration20261202300000_sessions', class: Migration20261202300000_sessions },
   { name: 'Migration20261202200000_registry', class: Migration20261202200000_registry },
+  { name: 'Migration20261203100000_tenancy', class: Migration20261203100000_tenancy },
 ];

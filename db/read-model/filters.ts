@@ -3,6 +3,8 @@ export type GridScope = string[] | 'all' | { organization: string };
 
 /** The filters of `GET /api/processes`, without paging: one definition for the list and its counts. */
 export interface ProcessFilters {
+  /** The communities the list is limited to: the caller's reach, or the one a route names. */
+  communities?: string[];
   definition?: string;
   grid?: string;
   state?: string;
@@ -29,6 +31,7 @@ export function processWhere(f: ProcessFilters, scope: GridScope = 'all'): { sql
     where.push(sql);
     params.push(...values);
   };
+  if (f.communities) add(f.communities.length ? `community_id in (${f.communities.map(() => '?').join(', ')})` : 'false', ...f.communities);
   if (f.definition) add('definition_key = ?', f.definition);
   if (f.grid) add('grid = ?', f.grid);
   if (f.state) add('state = ?', f.state);

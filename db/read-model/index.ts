@@ -15,3 +15,4 @@ export * from './records';
 export * from './stats';
 export * from './evaluations';
 export * from './rounds';
+export * from './communities';

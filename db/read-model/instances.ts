@@ -22,6 +22,8 @@ export interface InstanceFields<T> {
   businessKey: string;
   title: string;
   grid: string | null;
+  /** The community the process belongs to (engine/community.ts). */
+  community: string;
   status: InstanceStatus;
   state: string;
   stateValue: unknown;
@@ -44,6 +46,7 @@ interface InstanceRow {
   business_key: string;
   title: string;
   grid: string | null;
+  community_id: string;
   status: InstanceStatus;
   state: string;
   state_value: unknown;
@@ -65,6 +68,7 @@ function instanceOf(r: InstanceRow): InstanceRecord {
     businessKey: r.business_key,
     title: r.title,
     grid: r.grid,
+    community: r.community_id,
     status: r.status,
     state: r.state,
     stateValue: r.state_value,

@@ -33,9 +33,9 @@ export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInst
       );
     }
     await conn.execute(
-      `insert into process_instance (workflow_id, definition_key, definition_version, business_key, title, grid, status, state,
+      `insert into process_instance (workflow_id, definition_key, definition_version, business_key, title, grid, community_id, status, state,
          state_value, context, tasks, assignee, due_at, last_seq, started_at, updated_at, ended_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        on conflict (workflow_id) do update set
          definition_version = excluded.definition_version, status = excluded.status, state = excluded.state,
          state_value = excluded.state_value, context = excluded.context, tasks = excluded.tasks,
@@ -49,6 +49,7 @@ export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInst
         i.businessKey,
         i.title,
         i.grid,
+        i.community,
         i.status,
         i.state,
         JSON.stringify(i.stateValue),

@@ -1,3 +1,4 @@
+import { DEFAULT_COMMUNITY } from '../../engine/community';
 import type { Adjustment, GridScore, ScoringRules, Weights } from '../../engine/scoring';
 import { connection, type ReadModelDb } from './db';
 
@@ -26,10 +27,12 @@ export interface MonthlyRankingData {
 }
 
 /** The latest ranking a review confirmed for `month` (the month scored), if any. */
-export async function latestMonthlyRanking(db: ReadModelDb, month: string): Promise<{ workflowId: string; at: Date; data: MonthlyRankingData } | undefined> {
+export async function latestMonthlyRanking(db: ReadModelDb, month: string, community: string): Promise<{ workflowId: string; at: Date; data: MonthlyRankingData } | undefined> {
+  // A community's own review confirmed it: its process row names the community.
   const [r] = await connection(db).execute<{ workflow_id: string; at: Date; data: MonthlyRankingData }[]>(
-    `select workflow_id, at, data from process_record where kind = 'monthly-ranking' and data->>'month' = ? order by at desc, id desc limit 1`,
-    [month],
+    `select r.workflow_id, r.at, r.data from process_record r left join process_instance p on p.workflow_id = r.workflow_id
+      where r.kind = 'monthly-ranking' and r.data->>'month' = ? and coalesce(p.community_id, ?) = ? order by r.at desc, r.id desc limit 1`,
+    [month, DEFAULT_COMMUNITY, community],
   );
   return r ? { workflowId: r.workflow_id, at: r.at, data: r.data } : undefined;
 }

@@ -1,7 +1,8 @@
 import { connection, count, numberOrNull, placeholders, type ReadModelDb } from './db';
 
 /** Which grids the figures cover: every one, or these. */
-export type StatsScope = string[] | 'all';
+/** The grids a caller sees ('all': every grid and the community level), within `communities` when given. */
+export type StatsScope = string[] | 'all' | { grids: string[] | 'all'; communities?: string[] };
 
 /**
  * Which grouping set a figure row sums: one grid and definition, every definition of a grid
@@ -85,7 +86,14 @@ const grouping = (r: { grid: string | null; definition_key: string | null; all_g
  */
 export async function overviewFacts(db: ReadModelDb, period: { from: string; to: string }, scope: StatsScope): Promise<OverviewFacts> {
   const range = [period.from, period.to];
-  const scoped = scope === 'all' ? { sql: '', params: [] as unknown[] } : { sql: scope.length ? `and p.grid in (${placeholders(scope)})` : 'and false', params: scope };
+  const { grids: inScope, communities } = Array.isArray(scope) || scope === 'all' ? { grids: scope, communities: undefined } : scope;
+  const inGrids = inScope === 'all' ? { sql: '', params: [] as unknown[] } : { sql: inScope.length ? `and p.grid in (${placeholders(inScope)})` : 'and false', params: inScope };
+  const inCommunities = communities === undefined ? { sql: '', params: [] as unknown[] } : { sql: communities.length ? `and p.community_id in (${placeholders(communities)})` : 'and false', params: communities };
+  const scoped = { sql: `${inGrids.sql} ${inCommunities.sql}`, params: [...inGrids.params, ...inCommunities.params] };
+  const gridWhere = [
+    ...(inScope === 'all' ? [] : [inScope.length ? `g.id in (${placeholders(inScope)})` : 'false']),
+    ...(communities === undefined ? [] : [communities.length ? `g.community_id in (${placeholders(communities)})` : 'false']),
+  ];
   const sets = 'grouping sets ((p.grid, p.definition_key), (p.grid), (p.definition_key), ())';
   const flags = 'grouping(p.grid) as all_grids, grouping(p.definition_key) as all_definitions';
   type GroupRow = { grid: string | null; definition_key: string | null; all_grids: number; all_definitions: number };
@@ -147,10 +155,10 @@ export async function overviewFacts(db: ReadModelDb, period: { from: string; to:
               coalesce(sum(case when jsonb_typeof(p.context->'householdsVisited') = 'number' then (p.context->>'householdsVisited')::numeric end), 0) as visited
          from grid g
          left join process_instance p on p.grid = g.id and p.definition_key = 'daily-patrol' and p.started_at >= ? and p.started_at < ?
-        ${scope === 'all' ? '' : scope.length ? `where g.id in (${placeholders(scope)})` : 'where false'}
+        ${gridWhere.length ? `where ${gridWhere.join(' and ')}` : ''}
         group by g.id, g.households
         order by g.id`,
-      [...range, ...(scope === 'all' ? [] : scope)],
+      [...range, ...(inScope === 'all' ? [] : inScope), ...(communities ?? [])],
     ),
   ]);
   return {

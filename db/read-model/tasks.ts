@@ -15,6 +15,7 @@ export interface OpenTaskRecord {
   /** The process's title. */
   title: string;
   grid: string | null;
+  community: string;
   task: Omit<StoredTask, 'overdue'>;
   /** The member holding the task by a claim or a reassignment still in force. */
   claimMember: string | null;
@@ -25,6 +26,8 @@ export interface OpenTaskFilter {
   organization?: string;
   /** The grids the caller may see. */
   grids?: string[] | 'all';
+  /** The communities the caller may see (all when absent). */
+  communities?: string[];
   grid?: string;
   role?: string;
   /** One task (`<workflowId>#<state>`...), by its id. */
@@ -39,6 +42,7 @@ interface OpenTaskRow {
   context: Record<string, unknown>;
   title: string;
   grid: string | null;
+  community_id: string;
   task: Omit<StoredTask, 'overdue'>;
   claim_member: string | null;
 }
@@ -54,6 +58,10 @@ export async function openTasks(db: ReadModelDb, f: OpenTaskFilter): Promise<Ope
     where.push(`and p.grid = any(?::text[])`);
     params.push(`{${f.grids.join(',')}}`);
   }
+  if (f.communities) {
+    where.push(`and p.community_id = any(?::text[])`);
+    params.push(`{${f.communities.join(',')}}`);
+  }
   if (f.task) {
     where.push(`and p.workflow_id = ? and t.task->>'id' = ?`);
     params.push(f.task.workflowId, f.task.id);
@@ -67,7 +75,7 @@ export async function openTasks(db: ReadModelDb, f: OpenTaskFilter): Promise<Ope
     params.push(f.role);
   }
   const rows = await connection(db).execute<OpenTaskRow[]>(
-    `select p.workflow_id, p.definition_key, p.definition_version, p.state_value, p.context, p.title, p.grid, t.task, c.member_id as claim_member
+    `select p.workflow_id, p.definition_key, p.definition_version, p.state_value, p.context, p.title, p.grid, p.community_id, t.task, c.member_id as claim_member
        from process_instance p
        cross join lateral jsonb_array_elements(p.tasks) as t(task)
        -- A claim counts only since the state was last entered: work that left and came back is free again.
@@ -86,6 +94,7 @@ export async function openTasks(db: ReadModelDb, f: OpenTaskFilter): Promise<Ope
     context: r.context,
     title: r.title,
     grid: r.grid,
+    community: r.community_id,
     task: r.task,
     claimMember: r.claim_member,
   }));

@@ -204,6 +204,6 @@ test('GET /api/me says who the token is', async () => {
   expect(me).toMatchObject({ status: 200, body: { name: 'admin', role: 'admin', grids: 'all', member: null } });
   const created = await h.call('POST', '/api/tokens', { role: 'grid-worker', name: 'w', memberId: 'm-grid-06-worker', grids: ['grid-06'] });
   const worker = await h.call('GET', '/api/me', undefined, { authorization: `Bearer ${created.body.token}` });
-  expect(worker.body).toEqual({ name: 'w', role: 'grid-worker', grids: ['grid-06'], member: 'm-grid-06-worker' });
+  expect(worker.body).toEqual({ name: 'w', role: 'grid-worker', grids: ['grid-06'], member: 'm-grid-06-worker', community: 'shengshi', communities: ['shengshi'] });
   expect((await h.call('GET', '/api/me', undefined, { authorization: 'Bearer nope' })).status).toBe(401);
 });

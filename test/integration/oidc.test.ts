@@ -163,7 +163,7 @@ describe('OpenID Connect', () => {
 
     const me = await b.api('GET', '/api/me');
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ name: '第三网格专职网格员', role: 'grid-worker', grids: ['grid-03'], member: 'm-grid-03-worker' });
+    expect(me.body).toEqual({ name: '第三网格专职网格员', role: 'grid-worker', grids: ['grid-03'], member: 'm-grid-03-worker', community: 'shengshi', communities: ['shengshi'] });
     // The same principal a fitting token for the member gives, but for the name.
     const byToken = await h.as('m-grid-03-worker').call('GET', '/api/me');
     expect({ ...byToken.body, name: undefined }).toEqual({ ...me.body, name: undefined });
@@ -363,7 +363,7 @@ describe('WeCom', () => {
     expect(to.hash).toBe('#wechat_redirect');
     const { answer } = await b.follow(to.href, atConsole);
     expect(answer.status).toBe(303);
-    expect((await b.api('GET', '/api/me')).body).toEqual({ name: '第三网格网格长', role: 'grid-leader', grids: ['grid-03'], member: 'm-grid-03-leader' });
+    expect((await b.api('GET', '/api/me')).body).toEqual({ name: '第三网格网格长', role: 'grid-leader', grids: ['grid-03'], member: 'm-grid-03-leader', community: 'shengshi', communities: ['shengshi'] });
   });
 
   test('an expired access token is made again once; a code used twice, an outsider and an unlinked userid are refused', async () => {

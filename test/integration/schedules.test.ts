@@ -244,7 +244,8 @@ describe('an ops user publishes a definition with a schedule, and it is schedule
     expect(await launch('2026-10-01T09:00:00+08:00')).toEqual({ day: '2026-10-01', started: [], existing: [], skipped: '2026-10-01 is a statutory holiday (holidays: skip): nothing starts' });
     // ...and on a make-up working day runs: the Saturday 2026-10-10.
     const saturday = await launch('2026-10-10T09:00:00+08:00');
-    expect(saturday).toEqual({ day: '2026-10-10', started: [`${visit}/2026-10-10`], existing: [] });
+    // A community-level schedule starts one instance in each community (linyuan sorts first).
+    expect(saturday).toEqual({ day: '2026-10-10', started: [`${visit}/linyuan/2026-10-10`, `${visit}/2026-10-10`], existing: [] });
 
     // Moved to the next working day: the run is for its own day, started when the new time comes
     // (already past here, so at once); a second launch of the same run finds it.
@@ -252,18 +253,18 @@ describe('an ops user publishes a definition with a schedule, and it is schedule
     const moved = await launch('2026-10-02T09:00:00+08:00');
     expect(moved).toEqual({
       day: '2026-10-02',
-      started: [`${visit}/2026-10-02`],
+      started: [`${visit}/linyuan/2026-10-02`, `${visit}/2026-10-02`],
       existing: [],
       moved: '2026-10-02 is a statutory holiday (holidays: next-working-day): starts 2026-10-08T09:00:00.000+08:00, for 2026-10-02',
     });
-    expect((await launch('2026-10-02T09:00:00+08:00')).existing).toEqual([`${visit}/2026-10-02`]);
+    expect((await launch('2026-10-02T09:00:00+08:00')).existing).toEqual([`${visit}/linyuan/2026-10-02`, `${visit}/2026-10-02`]);
     const started = await h.call('GET', `/api/processes/${enc(`${visit}/2026-10-02`)}`);
     expect(started.body.context.input).toEqual({ date: '2026-10-02' });
 
     // Retired, its runs start nothing, a moved one included.
     await opsCall('POST', `/api/definitions/${visit}/retire`);
     expect(await launch('2026-10-03T09:00:00+08:00')).toMatchObject({ day: '2026-10-03', started: [], skipped: `definition "${visit}" is retired` });
-    for (const id of [`${visit}/2026-10-10`, `${visit}/2026-10-02`]) await h.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'test' });
+    for (const id of [`${visit}/2026-10-10`, `${visit}/2026-10-02`, `${visit}/linyuan/2026-10-10`, `${visit}/linyuan/2026-10-02`]) await h.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'test' });
   });
 
   test('publishing a version without a schedule deletes the schedule', async () => {

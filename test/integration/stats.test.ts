@@ -359,7 +359,10 @@ describe('the overview of a period', () => {
     // A grid with nothing in the period is listed with zeros; the community-level instance has its own line.
     expect(o.grids.find((g) => g.grid === 'grid-12')).toMatchObject({ started: 0, onTime: { steps: 0, rate: null }, patrolCoverage: { patrols: 0, householdsVisited: 0, rate: 0 }, definitions: [] });
     expect(o.grids.at(-1)).toMatchObject({ grid: null, households: null, patrolCoverage: null, started: 1, running: 1, overdue: 0 });
-    expect(o.grids.filter((g) => g.grid !== null)).toHaveLength(12);
+    // The admin's view: every community's grids, the second community's three among them.
+    expect(o.grids.filter((g) => g.grid !== null)).toHaveLength(15);
+    const shengshi = await stats.overview({ from: '2019-05-01', to: '2019-05-31' }, { grids: 'all', communities: ['shengshi'] });
+    expect(shengshi.grids.filter((g) => g.grid !== null)).toHaveLength(12);
 
     const scoped = await stats.overview({ from: '2019-05-01', to: '2019-05-31' }, ['grid-02']);
     expect(scoped.grids.map((g) => g.grid)).toEqual(['grid-02']);

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../config/config';
-import { seedCommunity } from '../../db/community.seed';
+import { seedCommunity, seedGeneratedCommunity } from '../../db/community.seed';
+import { TEST_SECOND_COMMUNITY } from '../support/communities';
 import { DataKey } from '../../infra/crypto';
 import { CommunityService } from '../../services/community.service';
 import { migrate, openOrm } from '../../db/orm';
@@ -58,6 +59,8 @@ export default async function globalSetup(): Promise<void> {
   await migrate(orm);
   await new DefinitionService(orm).seedBuiltIns();
   await seedCommunity(orm);
+  // A second community of the same street, so every test runs beside a tenant it must not see.
+  await seedGeneratedCommunity(orm, TEST_SECOND_COMMUNITY);
   // A fixed key, only for tests: histories recorded in any test run can be replayed by the determinism gate.
   process.env.GRIDFLOW_DATA_KEY = process.env.GRIDFLOW_DATA_KEY ?? fs.readFileSync(path.join(__dirname, '..', 'histories', 'test-data-key'), 'utf8').trim();
   await new CommunityService(orm, new DataKey(process.env.GRIDFLOW_DATA_KEY)).protectPhones();
