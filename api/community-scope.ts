@@ -11,7 +11,7 @@ declare module 'express-serve-static-core' {
 }
 
 /** Paths under `/api/communities/:community/` that answer for that community (the rest are the community's own routes). */
-const SCOPED = /^\/(processes|tasks|grids|rota|registry|stats|evaluations|deliveries|notifications|schedules|definitions|me)(\/|$|\?)/;
+const SCOPED = /^\/(processes-counts|processes|tasks|grids|rota|registry|stats|evaluations|deliveries|notifications|schedules|definitions|me)(\/|$|\?)/;
 
 /**
  * `/api/communities/linyuan/processes?...` is `/api/processes?...` about the community linyuan: the

@@ -6,5 +6,6 @@
 export const SEARCH_ATTRIBUTES = {
   definition: 'GridflowDefinition',
   grid: 'GridflowGrid',
+  community: 'GridflowCommunity',
   state: 'GridflowState',
 } as const;

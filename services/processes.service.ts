@@ -300,6 +300,7 @@ export class ProcessService implements ProcessStarter {
         typedSearchAttributes: [
           { key: searchAttributeKeys.definition, value: def.key },
           { key: searchAttributeKeys.grid, value: req.grid ?? 'community' },
+          { key: searchAttributeKeys.community, value: community },
           { key: searchAttributeKeys.state, value: '' },
         ],
       });

@@ -127,6 +127,7 @@ export interface EventRejectedDetails {
 export const searchAttributeKeys = {
   definition: defineSearchAttributeKey(SEARCH_ATTRIBUTES.definition, SearchAttributeType.KEYWORD),
   grid: defineSearchAttributeKey(SEARCH_ATTRIBUTES.grid, SearchAttributeType.KEYWORD),
+  community: defineSearchAttributeKey(SEARCH_ATTRIBUTES.community, SearchAttributeType.KEYWORD),
   state: defineSearchAttributeKey(SEARCH_ATTRIBUTES.state, SearchAttributeType.KEYWORD),
 };
 

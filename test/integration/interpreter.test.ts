@@ -66,7 +66,7 @@ test('search attributes let Temporal find processes by definition and grid', asy
   await post(id, { type: 'START' });
   const found = await eventually(async () => {
     const ids: string[] = [];
-    for await (const w of h.services.client.workflow.list({ query: `GridflowDefinition = '${doc.key}' AND GridflowGrid = 'grid-11'` })) {
+    for await (const w of h.services.client.workflow.list({ query: `GridflowDefinition = '${doc.key}' AND GridflowGrid = 'grid-11' AND GridflowCommunity = 'shengshi'` })) {
       ids.push(w.workflowId);
     }
     return ids.includes(id) && ids;

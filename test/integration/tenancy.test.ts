@@ -158,6 +158,11 @@ describe('two communities of one street', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.detail).toContain('community linyuan is not yours; you work in shengshi');
 
+    // Every community-scoped route answers under the path, the counts of the process list included.
+    const counts = await h.call('GET', `/api/communities/${LIN}/processes-counts?definition=monthly-review`, undefined, await auth('street'));
+    expect([counts.status, counts.body.total]).toEqual([200, expect.any(Number)]);
+    expect(counts.body.total).toBeGreaterThanOrEqual(1);
+
     const tasks = (await h.call('GET', '/api/tasks', undefined, await auth('lin-mgr'))).body.items as { workflowId: string; community: string }[];
     expect(tasks.length).toBeGreaterThan(0);
     expect(new Set(tasks.map((t) => t.community))).toEqual(new Set([LIN]));

@@ -85,6 +85,9 @@ export interface Me {
   role: 'admin' | 'ops' | 'manager' | 'grid-leader' | 'grid-worker' | 'partner';
   grids: string[] | 'all';
   member: string | null;
+  /** The caller's community, and every community it reaches (a street office: its street's). */
+  community?: string;
+  communities?: string[] | 'all';
 }
 
 let onUnauthorized: () => void = () => undefined;

@@ -4,6 +4,7 @@ import { get, saveToken, signedIn, signOut, whenUnauthorized, type Me } from './
 import { currentLang, roleName, setLang, t } from './i18n';
 import { parseRoute, navigate, ErrorBox, PageTitle } from './util';
 import { Dashboard } from './pages/dashboard';
+import { StreetPage } from './pages/street';
 import { ProcessList } from './pages/processes';
 import { ProcessPage } from './pages/process';
 import { DefinitionList, DefinitionEditor } from './pages/definitions';
@@ -27,9 +28,12 @@ interface NavItem {
   hash: string;
   label: () => string;
   roles: Role[];
+  /** Shown only when this holds too (the street's page: for who reaches more than one community). */
+  when?: (me: Me) => boolean;
 }
 const NAV: NavItem[] = [
   { hash: '#/dashboard', label: () => t('navDashboard'), roles: MANAGERS },
+  { hash: '#/street', label: () => t('navStreet'), roles: MANAGERS, when: (me) => me.communities === 'all' || (me.communities?.length ?? 0) > 1 },
   { hash: '#/processes', label: () => t('navProcesses'), roles: LISTS },
   { hash: '#/definitions', label: () => t('navDefinitions'), roles: OPS },
   { hash: '#/my', label: () => t('navMyTasks'), roles: WORKERS },
@@ -158,7 +162,10 @@ function App() {
   let page;
   switch (parts[0]) {
     case 'dashboard':
-      page = allowed(MANAGERS) ? <Dashboard /> : <NoAccess />;
+      page = allowed(MANAGERS) ? <Dashboard community={query.get('community') ?? undefined} /> : <NoAccess />;
+      break;
+    case 'street':
+      page = allowed(MANAGERS) ? <StreetPage /> : <NoAccess />;
       break;
     case 'processes':
       page = !allowed([...LISTS, 'grid-worker']) ? <NoAccess /> : parts[1] ? <ProcessPage id={parts.slice(1).join('/')} me={me} /> : <ProcessList query={query} />;
@@ -190,7 +197,7 @@ function App() {
         </a>
         <nav aria-label={t('nav')}>
           <ul>
-            {NAV.filter((n) => allowed(n.roles)).map((n) => (
+            {NAV.filter((n) => allowed(n.roles) && (n.when?.(me) ?? true)).map((n) => (
               <li key={n.hash}>
                 <a href={n.hash} aria-current={current === n.hash ? 'page' : undefined}>
                   {n.label()}

@@ -87,23 +87,34 @@ function RankingChart({ evaluation, names }: { evaluation: Evaluation; names: Ma
   );
 }
 
-export function Dashboard() {
+/** One community's dashboard: the caller's own, or, from the street's page, the one named (`community`). */
+export function Dashboard({ community }: { community?: string } = {}) {
   const month = thisMonth();
+  const base = community ? `/api/communities/${encodeURIComponent(community)}` : '/api';
   const data = useLoad(async () => {
     const [counts, overview, evaluation, grids, defs] = await Promise.all([
-      get<{ total: number; overdue: number; items: StateCount[] }>(`/api/processes-counts${qs({ status: 'running' })}`),
-      get<Overview>('/api/stats/overview'),
-      get<Evaluation>(`/api/evaluations/${month}`),
-      loadGrids(),
+      get<{ total: number; overdue: number; items: StateCount[] }>(`${base}/processes-counts${qs({ status: 'running' })}`),
+      get<Overview>(`${base}/stats/overview`),
+      get<Evaluation>(`${base}/evaluations/${month}`),
+      community ? get<{ items: GridInfo[] }>(`${base}/grids`).then((r) => r.items) : loadGrids(),
       loadDefinitions(),
     ]);
-    return { counts, overview, evaluation, grids, defs };
-  }, []);
+    const named = community ? (await get<{ items: { id: string; name: string }[] }>('/api/communities')).items.find((c) => c.id === community)?.name ?? community : undefined;
+    return { counts, overview, evaluation, grids, defs, named };
+  }, [community]);
   const labels = useLabels((data.data?.counts.items ?? []).map((c) => c.definition));
 
   return (
     <>
-      <PageTitle>{t('dashboardTitle')}</PageTitle>
+      <PageTitle>
+        {t('dashboardTitle')}
+        {data.data?.named ? ` · ${data.data.named}` : ''}
+      </PageTitle>
+      {community && (
+        <p>
+          <a href="#/street">{t('backToStreet')}</a>
+        </p>
+      )}
       <Show of={data}>
         {({ counts, overview, evaluation, grids, defs }) => {
           const names = new Map(grids.map((g: GridInfo) => [g.id, g.name]));
