@@ -27,7 +27,7 @@ const USAGE = `usage: gridflow <command> [options]
   diff <key> --from N --to M              structural differences and the running instances affected
   migrate <key> --from N --to M           move running instances of version N to M
           [--map state=target ...] [--ids id,id] [--dry-run]
-  token create --role R [--member m-grid-03-worker] [--grids grid-03,...] [--name N] [--days 90]
+  token create --role R [--member m-grid-03-worker] [--grids grid-03,...] [--community linyuan] [--street xinhuaxi] [--name N] [--days 90]
                                           create an API token (admin); it is printed once
   token revoke <id>                       revoke a token (admin)
   identity link --member M --provider oidc|wecom --subject S
@@ -252,6 +252,8 @@ export async function main(argv: string[]): Promise<number> {
           name: flag(p, 'name') ?? member ?? role,
           ...(member ? { memberId: member } : {}),
           ...(grids ? { grids } : {}),
+          ...(flag(p, 'community') ? { community: flag(p, 'community') } : {}),
+          ...(flag(p, 'street') ? { street: flag(p, 'street') } : {}),
           ...(days ? { ttlDays: Number(days) } : {}),
         });
         if (res.status >= 300) return problem(res);
