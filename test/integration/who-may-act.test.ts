@@ -3,7 +3,7 @@ import { enc, eventually, startHarness, type Harness } from '../support/harness'
 
 /**
  * Who may send each event of the four built-in definitions, through the API into the workflow:
- * every state × every event × every kind of person, the other grid included. The expected answer
+ * every state × every event × every kind of person, the other grid and the other community included. The expected answer
  * comes from the table "Who may act" of shared/domain.md, written out below, not from the YAML.
  *
  * A probe never changes a process: it carries a field no event schema has, so an allowed sender
@@ -31,14 +31,19 @@ const PEOPLE = {
   secretary: 'm-party-secretary',
   'community-mgr': 'm-community-manager-1',
   partner: 'm-org-rongbo',
+  // The second community of the street (test/support/communities.ts): out of reach like another grid.
+  'lin-worker': 'm-linyuan-grid-03-worker',
+  'lin-manager': 'm-linyuan-community-manager',
+  // The street office reaches both communities, and may send only what its role may.
+  street: 'm-street-office',
   manager: 'token:manager',
   ops: 'token:ops',
   admin: 'token:admin',
 } as const;
 type Person = keyof typeof PEOPLE;
 const persons = Object.keys(PEOPLE) as Person[];
-/** Out of reach of grid-03's processes: another grid's people, and a partner whose organisation owns none of them. */
-const OTHER_GRID: Person[] = ['worker-05', 'leader-05', 'partner'];
+/** Out of reach of grid-03's processes: another grid's people, a partner whose organisation owns none of them, and the other community's people. */
+const OTHER_GRID: Person[] = ['worker-05', 'leader-05', 'partner', 'lin-worker', 'lin-manager'];
 const GRID_PEOPLE: Person[] = ['worker', 'part-time', 'leader', 'police', 'worker-05', 'leader-05'];
 const COMMUNITY: Person[] = ['secretary', 'community-mgr', 'manager'];
 
