@@ -4,6 +4,7 @@ import { IDENTITY_PROVIDERS } from '../db/sessions.entities';
 import type { CommunityService } from '../services/community.service';
 import { forbidden, notFound } from '../services/errors';
 import { mayReach, type Principal } from '../services/principal';
+import { reachesCommunity } from '../engine/community';
 import type { SessionService } from '../services/sessions.service';
 
 export const memberParams = z.strictObject({ id: z.string().min(1).max(100) });
@@ -13,12 +14,15 @@ export const identityBody = z.strictObject({
 });
 export const identityParams = z.strictObject({ id: z.string().min(1).max(100), provider: z.enum(IDENTITY_PROVIDERS), subject: z.string().min(1).max(255) });
 
-/** Managers and admin, for anyone; a grid leader, for the members of their own grid. */
-function mayManageSessionsOf(p: Principal, member: { id: string; gridId: string | null }): boolean {
-  if (p.role === 'admin' || p.role === 'manager') return true;
+/** Admin, for anyone; managers, for their community's members (the street office: its street's); a grid leader, for their own grid's. */
+function mayManageSessionsOf(p: Principal, member: { id: string; gridId: string | null; communityId: string }): boolean {
+  if (p.role === 'admin') return true;
+  if (!reachesCommunity(p, member.communityId)) return false;
+  if (p.role === 'manager') return true;
   return p.role === 'grid-leader' && member.gridId !== null && mayReach(p, member.gridId);
 }
-const whoMay = (member: { id: string; gridId: string | null }) => `admin, a manager${member.gridId ? ` or ${member.gridId}'s grid leader` : ''}`;
+const whoMay = (member: { id: string; gridId: string | null; communityId: string }) =>
+  `admin, a manager of community ${member.communityId}${member.gridId ? ` or ${member.gridId}'s grid leader` : ''}`;
 
 /**
  * Console sessions (listed and revoked by those who manage the member) and the provider accounts
@@ -30,7 +34,8 @@ export function sessionRoutes(sessions: SessionService, community: CommunityServ
 
   r.get('/members/:id/sessions', async (req, res) => {
     const p = req.principal as Principal;
-    const member = await sessions.requireMember(memberParams.parse(req.params).id, true);
+    const found = await sessions.requireMember(memberParams.parse(req.params).id, true);
+    const member = { ...found, communityId: await community.communityOfMember(found.id) };
     if (!mayManageSessionsOf(p, member)) throw forbidden(`the sessions of member "${member.id}" are for ${whoMay(member)}; you are ${p.role}`);
     res.json({ items: await sessions.list(member.id) });
   });
@@ -40,7 +45,7 @@ export function sessionRoutes(sessions: SessionService, community: CommunityServ
     const id = memberParams.parse(req.params).id;
     const owner = await sessions.ownerOf(id);
     if (!owner) throw notFound(`session "${id}" does not exist (or ended over a day ago); see GET /api/members/:id/sessions`);
-    const member = { id: owner.memberId, gridId: owner.gridId };
+    const member = { id: owner.memberId, gridId: owner.gridId, communityId: await community.communityOfMember(owner.memberId) };
     if (!mayManageSessionsOf(p, member)) throw forbidden(`the sessions of member "${member.id}" may be revoked by ${whoMay(member)}; you are ${p.role}`);
     const revoked = await sessions.revoke(id, actor(p));
     if (revoked) await community.audit(actor(p), 'session.revoke', `member:${member.id}`, { session: id });
@@ -50,7 +55,10 @@ export function sessionRoutes(sessions: SessionService, community: CommunityServ
   r.get('/members/:id/identities', async (req, res) => {
     const p = req.principal as Principal;
     if (p.role !== 'admin' && p.role !== 'manager') throw forbidden(`linked sign-in accounts are for admin and managers; you are ${p.role}`);
-    res.json({ items: await sessions.identities(memberParams.parse(req.params).id) });
+    const { id } = memberParams.parse(req.params);
+    const of = await community.communityOfMember(id);
+    if (!reachesCommunity(p, of)) throw forbidden(`member "${id}" belongs to community ${of}; managers see the accounts of their own community's members`);
+    res.json({ items: await sessions.identities(id) });
   });
 
   r.post('/members/:id/identities', async (req, res) => {

@@ -132,6 +132,12 @@ export class CommunityService {
     return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null, organizationId: m.organizationId ?? null, communityId: m.communityId } : undefined;
   }
 
+  /** The community of a member, active or not; the default one for an id the registry does not know. */
+  async communityOfMember(id: string): Promise<string> {
+    const m = await this.orm.em.fork().findOne(Member, { id }, { fields: ['communityId'] });
+    return m?.communityId ?? DEFAULT_COMMUNITY;
+  }
+
   /** The active staff of each of `gridIds` (id, name and role), leader first, for the duty rota. */
   async staff(gridIds: string[]): Promise<Map<string, { id: string; name: string; role: string }[]>> {
     const out = new Map<string, { id: string; name: string; role: string }[]>(gridIds.map((g) => [g, []]));

@@ -204,6 +204,15 @@ describe('two communities of one street', () => {
     expect(own.body.detail).toContain('member "m-grid-06-worker" belongs to community shengshi; you act for members of linyuan only');
   });
 
+  test('a manager manages the sessions and sign-in accounts of their own community\'s members only', async () => {
+    const other = await h.call('GET', '/api/members/m-grid-06-worker/sessions', undefined, await auth('lin-mgr'));
+    expect(other.status).toBe(403);
+    expect(other.body.detail).toContain('admin, a manager of community shengshi');
+    expect((await h.call('GET', '/api/members/m-grid-06-worker/identities', undefined, await auth('lin-mgr'))).status).toBe(403);
+    expect((await h.call('GET', '/api/members/m-linyuan-grid-02-worker/sessions', undefined, await auth('lin-mgr'))).status).toBe(200);
+    expect((await h.call('GET', '/api/members/m-grid-06-worker/sessions', undefined, await auth('street'))).status).toBe(200);
+  });
+
   test('tokens: grids must lie in the token\'s community; a street token reaches the street', async () => {
     const bad = await h.call('POST', '/api/tokens', { role: 'grid-worker', name: 'x', grids: ['linyuan.grid-01'] });
     expect(bad.status).toBe(400);
