@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', communityRoutes(deps.community, deps.street));
   app.use('/api/processes', processExtrasRoutes(deps), satisfactionLinkRoutes(deps.satisfaction), processRoutes(deps.processes, deps.stats, namerFrom(deps.community, deps.definitions)));
   app.use('/api/intake/systems', intakeSystemRoutes(deps.intake));
-  app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations, deps.schedules));
+  app.use('/api/definitions', definitionRoutes(deps.definitions, deps.processes, deps.simulations, deps.schedules, (c) => deps.community.communityExists(c)));
   app.use('/api/schedules', scheduleRoutes(deps.schedules));
   const { channels, deliveries } = deliveryRoutes(deps.delivery, (c) => deps.community.gridIds(c));
   app.use('/api/grids', channels);

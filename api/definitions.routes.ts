@@ -7,7 +7,7 @@ import type { ProcessService } from '../services/processes.service';
 import type { ScheduleService } from '../services/schedules.service';
 import type { SimulationService } from '../services/simulations.service';
 import { requireRole } from './auth';
-import { badRequest, unprocessable } from '../services/errors';
+import { badRequest, notFound, unprocessable } from '../services/errors';
 
 export const versionParam = z.coerce.number().int().positive();
 export const simulateBody = z.strictObject({
@@ -44,7 +44,13 @@ function validDraft(document: unknown): DefinitionDocument {
 // Simulations are computed in worker threads within limits; still, only those who edit or run processes start them.
 const SIMULATORS = ['ops', 'manager'] as const;
 
-export function definitionRoutes(definitions: DefinitionService, processes: ProcessService, simulations: SimulationService, schedules: ScheduleService): Router {
+export function definitionRoutes(
+  definitions: DefinitionService,
+  processes: ProcessService,
+  simulations: SimulationService,
+  schedules: ScheduleService,
+  communityExists: (id: string) => Promise<boolean> = async () => true,
+): Router {
   const r = Router();
 
   r.get('/', async (_req, res) => {
@@ -73,7 +79,10 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
     const { note } = publishQuery.parse(req.query);
     const checked = validateDocument(req.body);
     if (!checked.valid) throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors);
-    const saved = await definitions.publish(req.body, req.principal?.name ?? 'api', note ?? req.get('x-change-note'));
+    // Under /api/communities/<id>/, the community's own version of the street's template.
+    const community = req.communityInPath;
+    if (community !== undefined && !(await communityExists(community))) throw notFound(`community "${community}" does not exist; see GET /api/communities`);
+    const saved = await definitions.publish(req.body, req.principal?.name ?? 'api', note ?? req.get('x-change-note'), community);
     // Also when unchanged: publishing again repairs a schedule a failed reconcile left behind.
     const schedule = await schedules.reconcile(saved.key);
     const { unchanged, ...ids } = saved;
@@ -94,7 +103,8 @@ export function definitionRoutes(definitions: DefinitionService, processes: Proc
   }
 
   r.get('/:key', async (req, res) => {
-    const def = await definitions.get(req.params.key);
+    // The version a community named in the path uses: its own, else the street's template.
+    const def = await definitions.get(req.params.key, undefined, req.communityInPath);
     res.json({ ...def.document, version: def.version, createdAt: def.createdAt });
   });
 

@@ -15,6 +15,8 @@ export class DefinitionVersion {
   createdAt: Date = new Date();
   createdBy!: string;
   note?: string | null;
+  /** A community's own version (its local override of the street's template); null for the template all communities use. */
+  communityId?: string | null;
 }
 
 export const DefinitionVersionSchema = new EntitySchema<DefinitionVersion>({
@@ -31,6 +33,7 @@ export const DefinitionVersionSchema = new EntitySchema<DefinitionVersion>({
     createdAt: { type: 'Date', columnType: 'timestamptz' },
     createdBy: { type: 'string', length: 100 },
     note: { type: 'text', nullable: true },
+    communityId: { type: 'string', length: 30, nullable: true },
   },
 });
 

@@ -91,7 +91,8 @@ export class DefinitionService {
     for (const { file, document } of DefinitionService.readBuiltIns(dir)) {
       const hash = documentHash(document);
       const em = this.orm.em.fork();
-      const latest = await em.findOne(DefinitionVersion, { key: document.key }, { orderBy: { version: 'desc' } });
+      // The street's template: a community's own version does not replace the built-in.
+      const latest = await em.findOne(DefinitionVersion, { key: document.key, communityId: null }, { orderBy: { version: 'desc' } });
       if (latest?.hash === hash) continue;
       const builtInBefore = await em.findOne(DefinitionVersion, { key: document.key, hash });
       if (builtInBefore) continue;
@@ -101,8 +102,12 @@ export class DefinitionService {
     return published;
   }
 
-  /** Stores a validated document as the next version of its key. */
-  async publish(candidate: unknown, createdBy: string, note?: string): Promise<{ key: string; version: number; unchanged?: boolean }> {
+  /**
+   * Stores a validated document as the next version of its key: the street's template, or, with
+   * `community`, that community's own version (its local override of the template, which must
+   * exist). Versions are numbered per key across both, so a number names one document.
+   */
+  async publish(candidate: unknown, createdBy: string, note?: string, community?: string): Promise<{ key: string; version: number; unchanged?: boolean; community?: string }> {
     const checked = validateDocument(candidate);
     if (!checked.valid || !checked.document) {
       throw unprocessable(`the definition is invalid: ${checked.errors.length} error(s)`, checked.errors);
@@ -111,10 +116,15 @@ export class DefinitionService {
     for (let attempt = 0; ; attempt++) {
       const em = this.orm.em.fork();
       const latest = await em.findOne(DefinitionVersion, { key: document.key }, { orderBy: { version: 'desc' } });
-      // Publishing the latest version again changes nothing: same version, no new row.
-      if (latest && latest.hash === documentHash(document)) return { key: latest.key, version: latest.version, unchanged: true };
+      if (community !== undefined && !(await em.findOne(DefinitionVersion, { key: document.key, communityId: null }))) {
+        throw notFound(`definition "${document.key}" has no street template to adopt; publish it for the street first (POST /api/definitions), then community ${community}'s own version`);
+      }
+      // Publishing the latest version of the same scope again changes nothing: same version, no new row.
+      const same = await em.findOne(DefinitionVersion, { key: document.key, communityId: community ?? null }, { orderBy: { version: 'desc' } });
+      if (same && same.hash === documentHash(document)) return { key: same.key, version: same.version, unchanged: true, ...(community ? { community } : {}) };
       const row = em.create(DefinitionVersion, {
         key: document.key,
+        communityId: community ?? null,
         version: (latest?.version ?? 0) + 1,
         title: document.title,
         document: document as unknown as Record<string, unknown>,
@@ -125,7 +135,7 @@ export class DefinitionService {
       });
       try {
         await em.flush();
-        return { key: row.key, version: row.version, unchanged: false };
+        return { key: row.key, version: row.version, unchanged: false, ...(community ? { community } : {}) };
       } catch (e) {
         // Two publishers raced for the same version number: take the next one.
         if (attempt < 3 && /unique/i.test(String((e as Error).message))) continue;
@@ -138,6 +148,7 @@ export class DefinitionService {
     const rows = await this.orm.em.fork().getConnection().execute<{ key: string; title: string; version: number; created_at: Date; status: DefinitionStatus | null }[]>(
       `select distinct on (v.key) v.key, v.title, v.version, v.created_at, s.status
          from definition_version v left join definition_status s on s.key = v.key
+        where v.community_id is null
         order by v.key, v.version desc`,
     );
     return rows.map((r) => ({ key: r.key, title: r.title, latestVersion: r.version, updatedAt: new Date(r.created_at), status: r.status ?? 'active' }));
@@ -187,10 +198,10 @@ export class DefinitionService {
   }
 
   /** Every version of a key, newest first, without documents. */
-  async versions(key: string): Promise<{ version: number; title: string; createdAt: Date; createdBy: string; note: string | null; hash: string }[]> {
-    const rows = await this.orm.em.fork().find(DefinitionVersion, { key }, { orderBy: { version: 'desc' }, fields: ['version', 'title', 'createdAt', 'createdBy', 'note', 'hash'] });
+  async versions(key: string): Promise<{ version: number; title: string; createdAt: Date; createdBy: string; note: string | null; hash: string; community: string | null }[]> {
+    const rows = await this.orm.em.fork().find(DefinitionVersion, { key }, { orderBy: { version: 'desc' }, fields: ['version', 'title', 'createdAt', 'createdBy', 'note', 'hash', 'communityId'] });
     if (!rows.length) await this.get(key);
-    return rows.map((r) => ({ version: r.version, title: r.title, createdAt: r.createdAt, createdBy: r.createdBy, note: r.note ?? null, hash: r.hash }));
+    return rows.map((r) => ({ version: r.version, title: r.title, createdAt: r.createdAt, createdBy: r.createdBy, note: r.note ?? null, hash: r.hash, community: r.communityId ?? null }));
   }
 
   /** Structural diff of two versions with the running instances of `from` per state. */
@@ -227,14 +238,18 @@ export class DefinitionService {
     return (await this.list()).map((d) => d.key);
   }
 
-  /** The named version, or the latest; 404 naming the known keys or versions. */
-  async get(key: string, version?: number): Promise<LoadedDefinition> {
+  /**
+   * The named version, or the latest a community uses: its own version when it has one, else the
+   * street's template (the template without `community`); 404 naming the known keys or versions.
+   */
+  async get(key: string, version?: number, community?: string): Promise<LoadedDefinition> {
     const cached = version !== undefined ? this.cache.get(`${key}@${version}`) : undefined;
     if (cached) return cached;
     const em = this.orm.em.fork();
+    const own = version === undefined && community !== undefined ? await em.findOne(DefinitionVersion, { key, communityId: community }, { orderBy: { version: 'desc' } }) : null;
     const row = version !== undefined
       ? await em.findOne(DefinitionVersion, { key, version })
-      : await em.findOne(DefinitionVersion, { key }, { orderBy: { version: 'desc' } });
+      : (own ?? (await em.findOne(DefinitionVersion, { key, communityId: null }, { orderBy: { version: 'desc' } })));
     if (!row) {
       const known = await this.keys();
       if (!known.includes(key)) throw notFound(`definition "${key}" does not exist; known: ${known.join(', ') || 'none'}`);

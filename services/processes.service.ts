@@ -250,7 +250,9 @@ export class ProcessService implements ProcessStarter {
    * window or a prefilled input, and an existing instance is only shown to a caller who may read it.
    */
   async start(req: StartRequest, actor = 'api', caller?: Principal): Promise<StartResult> {
-    const def = await this.deps.definitions.get(req.definition, req.version);
+    // The community's own version of the definition when it has one, else the street's template.
+    const scope = req.grid ? (communityOfGrid(req.grid) ?? DEFAULT_COMMUNITY) : (req.community ?? DEFAULT_COMMUNITY);
+    const def = await this.deps.definitions.get(req.definition, req.version, scope);
     const { day } = this.checkStart(def, req);
     if (caller) {
       this.checkCaller(def, req, day, caller);
@@ -502,7 +504,7 @@ export class ProcessService implements ProcessStarter {
   async startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null; community?: string }): Promise<{ workflowId: string }> {
     let def: LoadedDefinition;
     try {
-      def = await this.deps.definitions.get(p.definition);
+      def = await this.deps.definitions.get(p.definition, undefined, p.grid ? (communityOfGrid(p.grid) ?? DEFAULT_COMMUNITY) : (p.community ?? DEFAULT_COMMUNITY));
     } catch (e) {
       if (e instanceof ProblemError && e.status === 404) throw new PermanentEffectError(e.message);
       throw e;

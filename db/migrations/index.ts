@@ -12,6 +12,7 @@ import { Migration20261202100000_rota } from './Migration20261202100000_rota';
 import { Migration20261202300000_sessions } from './Migration20261202300000_sessions';
 import { Migration20261202200000_registry } from './Migration20261202200000_registry';
 import { Migration20261203100000_tenancy } from './Migration20261203100000_tenancy';
+import { Migration20261203200000_definition_community } from './Migration20261203200000_definition_community';
 
 /** Every migration, in order. New ones are appended here (`npm run migration:create`). */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   { name: 'Migration20261202300000_sessions', class: Migration20261202300000_sessions },
   { name: 'Migration20261202200000_registry', class: Migration20261202200000_registry },
   { name: 'Migration20261203100000_tenancy', class: Migration20261203100000_tenancy },
+  { name: 'Migration20261203200000_definition_community', class: Migration20261203200000_definition_community },
 ];

@@ -236,4 +236,27 @@ describe('two communities of one street', () => {
     expect(own.communities.map((c: { id: string }) => c.id)).toEqual([LIN]);
     expect((await h.call('GET', '/api/street', undefined, await auth('lin-worker'))).status).toBe(403);
   });
+
+  test('a community adopts the street\'s template with its own version: its processes start on it, the other community\'s on the template', async () => {
+    const ops = { authorization: `Bearer ${(await h.call('POST', '/api/tokens', { role: 'ops', name: 'tenancy-ops' })).body.token}` };
+    const template = (await h.call('GET', '/api/definitions/weekly-report')).body;
+    const { version: _v, createdAt: _c, ...doc } = template;
+    const own = await h.call('POST', `/api/communities/${LIN}/definitions?note=${encodeURIComponent('林苑：周报标题')}`, { ...doc, title: '林苑社区网格周报' }, ops);
+    expect([own.status, own.body.community]).toEqual([201, LIN]);
+    expect(own.body.version).toBeGreaterThan(template.version);
+    // The template is unchanged for everyone else; the community reads its own.
+    expect((await h.call('GET', '/api/definitions/weekly-report')).body).toMatchObject({ title: template.title, version: template.version });
+    expect((await h.call('GET', `/api/communities/${LIN}/definitions/weekly-report`, undefined, ops)).body).toMatchObject({ title: '林苑社区网格周报', version: own.body.version });
+    const versions = (await h.call('GET', '/api/definitions/weekly-report/versions')).body.items as { version: number; community: string | null }[];
+    expect(versions.find((v) => v.version === own.body.version)?.community).toBe(LIN);
+    expect(versions.find((v) => v.version === template.version)?.community).toBeNull();
+
+    const lin = await started('weekly-report', { grid: 'linyuan.grid-03', input: { date: addDays(today, 13) } }, 'admin');
+    const shengshi = await started('weekly-report', { grid: 'grid-07', input: { date: addDays(today, 90) } }, 'admin');
+    expect((await detail(lin)).definitionVersion).toBe(own.body.version);
+    expect((await detail(shengshi)).definitionVersion).toBe(template.version);
+    // Publishing the same document again for the community changes nothing.
+    expect((await h.call('POST', `/api/communities/${LIN}/definitions`, { ...doc, title: '林苑社区网格周报' }, ops)).body).toMatchObject({ unchanged: true, version: own.body.version });
+    for (const id of [lin, shengshi]) await h.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'tenancy test' });
+  });
 });
