@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Notice } from '../engine/engine';
 import type { Actor } from '../engine/access';
@@ -75,7 +75,19 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
 
     /** The schedule launcher's fan-out: one start per grid for `day` (default: the day of `at`), idempotent by business key. */
     async launchInstances(p: { definition: string; at: number; day?: string }): Promise<LaunchResult> {
-      return launcher.launch(p.definition, p.at, p.day);
+      // Heartbeats while the fan-out runs (the workflow gives it a heartbeat timeout of a minute).
+      let context: Context | undefined;
+      try {
+        context = Context.current();
+      } catch {
+        context = undefined; // called outside an activity (a test): nothing to heartbeat
+      }
+      const beat = context ? setInterval(() => context?.heartbeat(), 10_000) : undefined;
+      try {
+        return await launcher.launch(p.definition, p.at, p.day);
+      } finally {
+        if (beat) clearInterval(beat);
+      }
     },
 
     /** The calendar rule of the definition's schedule, applied to a run fired at `at`; recorded in history, so replays agree. */
