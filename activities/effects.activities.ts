@@ -65,6 +65,13 @@ export function createEffectActivities({ orm, processes, providers, launcher, re
     },
 
     async startProcess(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null; community?: string }): Promise<{ workflowId: string }> {
+      // A process starts others in its own community only: a grid key of another one (say, in a
+      // review's minutes) would put work, notices and tasks on that community's people.
+      const own = p.community ?? DEFAULT_COMMUNITY;
+      const target = p.grid ? communityOfGrid(p.grid) : own;
+      if (target !== own) {
+        throw ApplicationFailure.nonRetryable(`${p.parentWorkflowId} belongs to community ${own} and may not start ${p.definition} in ${p.grid ?? 'another community'}`, 'OtherCommunity');
+      }
       try {
         return await processes.startLinked(p);
       } catch (e) {

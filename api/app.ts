@@ -141,7 +141,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/rota', rotaRoutes(deps.rota));
   app.use('/api/registry', registryRoutes(deps.registry, (c) => deps.community.gridIds(c)));
   app.use('/api/deliveries', deliveries);
-  app.use('/api/tasks', taskEvidenceRoutes(deps.evidence), taskRoutes(deps.tasks));
+  app.use('/api/tasks', taskEvidenceRoutes(deps.evidence, deps.processes), taskRoutes(deps.tasks));
   app.use('/api/notifications', notificationRoutes(deps.notifications));
   app.use('/api/tokens', tokenRoutes(deps.tokens));
   app.use('/api', sessionRoutes(deps.sessions, deps.community));

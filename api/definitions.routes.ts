@@ -7,6 +7,7 @@ import type { ProcessService } from '../services/processes.service';
 import type { ScheduleService } from '../services/schedules.service';
 import type { SimulationService } from '../services/simulations.service';
 import { requireRole } from './auth';
+import { communitiesFor } from './community-scope';
 import { badRequest, notFound, unprocessable } from '../services/errors';
 
 export const versionParam = z.coerce.number().int().positive();
@@ -72,7 +73,7 @@ export function definitionRoutes(
 
   r.post('/draft/diff', async (req, res) => {
     const body = draftDiffBody.parse(req.body);
-    res.json(await definitions.diffDraft(validDraft(body.document), body.from));
+    res.json(await definitions.diffDraft(validDraft(body.document), body.from, communitiesFor(req)));
   });
 
   r.post('/', requireRole('ops'), async (req, res) => {
@@ -127,12 +128,13 @@ export function definitionRoutes(
 
   r.post('/:key/migrate', requireRole('ops'), async (req, res) => {
     const body = migrateBody.parse(req.body);
-    res.json(await processes.migrate({ definition: String(req.params.key), ...body }, req.principal?.name));
+    res.json(await processes.migrate({ definition: String(req.params.key), ...body, ...(req.communityInPath ? { community: req.communityInPath } : {}) }, req.principal?.name));
   });
 
   r.get('/:key/diff', async (req, res) => {
     const q = diffQuery.parse(req.query);
-    res.json(await definitions.diff(req.params.key, q.from, q.to));
+    // Running counts of the caller's communities only.
+    res.json(await definitions.diff(req.params.key, q.from, q.to, communitiesFor(req)));
   });
 
   return r;

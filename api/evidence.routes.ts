@@ -78,11 +78,17 @@ export function processExtrasRoutes(deps: { processes: ProcessService; evidence:
 }
 
 /** Task completions carry evidence the same way as events: files of the task's process only. */
-export function taskEvidenceRoutes(evidence: EvidenceService): Router {
+export function taskEvidenceRoutes(evidence: EvidenceService, processes?: ProcessService): Router {
   const r = Router();
   r.post('/:id/complete', async (req, _res, next) => {
     const data = (req.body as { data?: Record<string, unknown> } | undefined)?.data;
-    if (data && typeof data === 'object' && data.evidence !== undefined) data.evidence = await evidence.resolveRefs(String(req.params.id).split('#')[0], data.evidence);
+    if (data && typeof data === 'object' && data.evidence !== undefined) {
+      const workflowId = String(req.params.id).split('#')[0];
+      // Out of reach first: what another grid's or community's process holds is not for this caller to probe.
+      const found = processes ? await processes.gridOf(workflowId) : undefined;
+      if (processes && (!found || !mayReachProcess(req.principal, found))) throw notFound(`task "${String(req.params.id)}" does not exist or is done`);
+      data.evidence = await evidence.resolveRefs(workflowId, data.evidence);
+    }
     next();
   });
   return r;

@@ -48,6 +48,10 @@ export class ActorService {
     }
     const member = await this.deps.community.member(onBehalfOf);
     if (!member) throw badRequest(`member "${onBehalfOf}" does not exist or is not active`, [{ path: 'onBehalfOf', message: 'a member id, see GET /api/grids/:id' }]);
+    // The street office acts at the street's level: a community's manager does not speak for it.
+    if (member.role === 'street-office' && !me.communities) {
+      throw forbidden(`member "${member.id}" is the street office; it acts for itself (or an admin for it), not through a community's manager`);
+    }
     if (!reachesCommunity(me, member.communityId)) {
       throw forbidden(`member "${member.id}" belongs to community ${member.communityId}; you act for members of ${describeCommunities(me)} only`);
     }

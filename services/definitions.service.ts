@@ -18,6 +18,8 @@ export interface LoadedDefinition {
   document: DefinitionDocument;
   compiled: CompiledDefinition;
   createdAt: Date;
+  /** The community whose own version this is; null for the street's template. */
+  community?: string | null;
 }
 
 /** JSON with sorted keys, so the same document always hashes the same. */
@@ -205,9 +207,10 @@ export class DefinitionService {
   }
 
   /** Structural diff of two versions with the running instances of `from` per state. */
-  async diff(key: string, from: number, to: number) {
+  /** The running instances counted are those of `communities` (the caller's), all when absent. */
+  async diff(key: string, from: number, to: number, communities?: string[]) {
     const [a, b] = await Promise.all([this.get(key, from), this.get(key, to)]);
-    return { ...(await this.diffDocuments(key, from, a.document, b.document)), to };
+    return { ...(await this.diffDocuments(key, from, a.document, b.document, communities)), to };
   }
 
   /** A validated document compiled with the service's calendar, not stored. */
@@ -216,14 +219,14 @@ export class DefinitionService {
   }
 
   /** A draft (not yet published) against a published version, the latest by default. */
-  async diffDraft(draft: DefinitionDocument, from?: number) {
+  async diffDraft(draft: DefinitionDocument, from?: number, communities?: string[]) {
     const a = await this.get(draft.key, from);
-    return { ...(await this.diffDocuments(draft.key, a.version, a.document, draft)), to: 'draft' as const };
+    return { ...(await this.diffDocuments(draft.key, a.version, a.document, draft, communities)), to: 'draft' as const };
   }
 
-  private async diffDocuments(key: string, from: number, fromDoc: DefinitionDocument, toDoc: DefinitionDocument) {
+  private async diffDocuments(key: string, from: number, fromDoc: DefinitionDocument, toDoc: DefinitionDocument, communities?: string[]) {
     const changes = diffDefinitions(fromDoc, toDoc);
-    const rows = await readModel.runningPerState(this.orm, key, from);
+    const rows = await readModel.runningPerState(this.orm, key, from, communities);
     const leaves = leafStates(fromDoc);
     const target = leafStates(toDoc);
     const touched = (state: string) => {
@@ -259,7 +262,7 @@ export class DefinitionService {
     const hit = this.cache.get(`${key}@${row.version}`);
     if (hit) return hit;
     const document = row.document as unknown as DefinitionDocument;
-    const loaded: LoadedDefinition = { key, version: row.version, document, compiled: compileDefinition(document, this.calendar), createdAt: row.createdAt };
+    const loaded: LoadedDefinition = { key, version: row.version, document, compiled: compileDefinition(document, this.calendar), createdAt: row.createdAt, community: row.communityId ?? null };
     this.cache.set(`${key}@${row.version}`, loaded);
     return loaded;
   }

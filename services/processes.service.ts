@@ -374,7 +374,19 @@ export class ProcessService implements ProcessStarter {
     const row = await this.row(workflowId);
     if (row) return { grid: row.grid, owner: ownerOf(row.context), community: row.community };
     const snap = await this.live(workflowId);
-    return snap ? { grid: snap.grid, owner: ownerOf(snap.context), community: communityOfContext(snap.context) } : undefined;
+    if (snap) return { grid: snap.grid, owner: ownerOf(snap.context), community: communityOfContext(snap.context) };
+    // Started, but no worker has run its first task yet (a fan-out's backlog, workers away): the
+    // search attributes set at the start say where it belongs, so a check never waves it through.
+    try {
+      const desc = await this.deps.client.workflow.getHandle(workflowId).describe();
+      const grid = desc.typedSearchAttributes.get(searchAttributeKeys.grid);
+      const community = desc.typedSearchAttributes.get(searchAttributeKeys.community);
+      const gridKey = grid && grid !== 'community' ? grid : null;
+      return { grid: gridKey, owner: null, community: community ?? (gridKey ? (communityOfGrid(gridKey) ?? DEFAULT_COMMUNITY) : DEFAULT_COMMUNITY) };
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return undefined;
+      throw e;
+    }
   }
 
   async history(workflowId: string) {
@@ -537,10 +549,18 @@ export class ProcessService implements ProcessStarter {
    * fall and what blocks it, and changes nothing. A real run is refused while anything is blocked,
    * and is audited.
    */
-  async migrate(req: { definition: string; from: number; to: number; mapping: Record<string, string>; workflowIds?: string[]; dryRun: boolean }, actor = 'api') {
+  /**
+   * Moves running instances of `from` to `to`: of one community when the route names it, and only
+   * of its own community when `to` is a community's own version (never another's onto it).
+   */
+  async migrate(req: { definition: string; from: number; to: number; mapping: Record<string, string>; workflowIds?: string[]; dryRun: boolean; community?: string }, actor = 'api') {
     const [a, b] = await Promise.all([this.deps.definitions.get(req.definition, req.from), this.deps.definitions.get(req.definition, req.to)]);
     if (req.from === req.to) throw badRequest('from and to are the same version', [{ path: 'to', message: 'name another version' }]);
-    const rows = await readModel.runningInstances(this.deps.orm, { definition: a.key, version: a.version, workflowIds: req.workflowIds });
+    if (b.community && req.community && b.community !== req.community) {
+      throw badRequest(`version ${b.version} of "${b.key}" is community ${b.community}'s own; instances of ${req.community} cannot move onto it`, [{ path: 'to', message: `a template version or one of ${req.community}` }]);
+    }
+    const only = b.community ?? req.community;
+    const rows = await readModel.runningInstances(this.deps.orm, { definition: a.key, version: a.version, workflowIds: req.workflowIds, ...(only ? { communities: [only] } : {}) });
     if (req.workflowIds) {
       const found = new Set(rows.map((r) => r.workflowId));
       const missing = req.workflowIds.filter((id) => !found.has(id));

@@ -1,3 +1,4 @@
+import { localGrid } from '../engine/community';
 import { REGISTRY_CATEGORIES, type VisitPeriod } from '../engine/schedule-fanout';
 import type { EntryFields } from '../engine/registry-view';
 import { isDate } from '../engine/time';
@@ -238,7 +239,8 @@ export function gridFrom(text: string, grids: { id: string; name: string }[]): s
   const n = /^\d+$/.test(m[1]) ? Number(m[1]) : NUMERALS.indexOf(m[1]) + 1;
   // A bare number is a grid only as a whole cell (3, 03) or with 网格 around it.
   const id = `grid-${String(n).padStart(2, '0')}`;
-  return grids.some((g) => g.id === id) ? id : undefined;
+  // The grid of that number among those listed (its key names its community outside the default one).
+  return grids.find((g) => localGrid(g.id) === id)?.id;
 }
 
 export type RegistryContext = { grids: { id: string; name: string }[]; mayImport: (grid: string) => boolean; yours?: string[] };

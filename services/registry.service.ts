@@ -1,3 +1,4 @@
+import { communityOfGrid } from '../engine/community';
 import crypto from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { RegistryEntry } from '../db/registry.entities';
@@ -215,7 +216,10 @@ export class RegistryService {
   }
 
   private async importContext(scope: RegistryScope) {
-    return { grids: await this.deps.grids(), mayImport: (g: string) => inScope(scope, g), yours: scope === 'all' ? undefined : scope };
+    // A file names grids as people do (3, 第三网格): within the caller's own communities.
+    const communities = scope === 'all' ? undefined : new Set(scope.map((g) => communityOfGrid(g)));
+    const grids = (await this.deps.grids()).filter((g) => !communities || communities.has(communityOfGrid(g.id)));
+    return { grids, mayImport: (g: string) => inScope(scope, g), yours: scope === 'all' ? undefined : scope };
   }
 
   /** Writes what a file read to, in one transaction, or nothing when it or the register has a problem. */
@@ -282,7 +286,14 @@ export class RegistryService {
     for (const r of rows) {
       for (const e of existing.filter((x) => x.household === r.household)) {
         if (!inScope(scope, e.gridId)) {
-          problems.push({ ...at(r.line, 'grid'), message: `household ${r.household} is registered in ${e.gridId} (${e.category}), not one of your grids; a manager moves households between grids` });
+          // Another community's register says nothing of its households to this one.
+          const sameCommunity = scope !== 'all' && scope.some((g) => communityOfGrid(g) === communityOfGrid(e.gridId));
+          problems.push({
+            ...at(r.line, 'grid'),
+            message: sameCommunity
+              ? `household ${r.household} is registered in ${e.gridId} (${e.category}), not one of your grids; a manager moves households between grids`
+              : `household number ${r.household} is taken in another community's register; check the number`,
+          });
           break;
         }
         const stays = !inFile.has(`${e.household}\u0000${e.category}`);

@@ -1,3 +1,4 @@
+import { communityOfGrid, DEFAULT_COMMUNITY } from '../engine/community';
 import crypto from 'node:crypto';
 import type { Actor } from '../engine/access';
 import type { DataKey } from '../infra/crypto';
@@ -54,12 +55,16 @@ export class SatisfactionService {
 
   /** The resident answering a link, with whoever handed it out behind them. */
   private resident(n: string, grid: string | null, minter?: { id: string; role: string }): Actor {
+    // The resident, and whoever handed the link out, belong to the issue's grid and so its community.
+    const community = grid ? communityOfGrid(grid) : undefined;
+    const where = community && community !== DEFAULT_COMMUNITY ? { community } : {};
     return {
       kind: 'person',
       id: `resident:${n}`,
       role: 'resident',
       grids: grid ? [grid] : [],
-      ...(minter ? { by: { kind: 'person', id: minter.id, role: minter.role, grids: grid ? [grid] : [] } } : {}),
+      ...where,
+      ...(minter ? { by: { kind: 'person', id: minter.id, role: minter.role, grids: grid ? [grid] : [], ...where } } : {}),
     };
   }
 

@@ -118,8 +118,8 @@ export class TokenService {
       community: row.community,
       // A street token or a street-office member: every community of the street, as it is today.
       ...(row.role === 'manager' && row.street ? { communities: row.street } : {}),
-      // Operations run the deployment's definitions for every community.
-      ...(row.role === 'ops' ? { communities: 'all' as const } : {}),
+      // Operations run the deployment's definitions for every community; an admin token reaches all of it.
+      ...(row.role === 'ops' || row.role === 'admin' ? { communities: 'all' as const } : {}),
       ...(row.role === 'partner' && row.organization_id ? { organizationId: row.organization_id } : {}),
     };
   }

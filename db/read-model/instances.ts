@@ -117,19 +117,21 @@ export async function listInstances(
 }
 
 /** The running instances of one definition version (all of them, or those of `workflowIds`), by id. */
-export async function runningInstances(db: ReadModelDb, q: { definition: string; version: number; workflowIds?: string[] }): Promise<InstanceRecord[]> {
+export async function runningInstances(db: ReadModelDb, q: { definition: string; version: number; workflowIds?: string[]; communities?: string[] }): Promise<InstanceRecord[]> {
   const rows = await connection(db).execute<InstanceRow[]>(
-    `select * from process_instance where definition_key = ? and definition_version = ? and status = 'running' ${q.workflowIds ? 'and workflow_id in (?)' : ''} order by workflow_id`,
-    q.workflowIds ? [q.definition, q.version, q.workflowIds] : [q.definition, q.version],
+    `select * from process_instance where definition_key = ? and definition_version = ? and status = 'running' ${q.workflowIds ? 'and workflow_id in (?)' : ''}
+      ${q.communities ? 'and community_id = any(?::text[])' : ''} order by workflow_id`,
+    [q.definition, q.version, ...(q.workflowIds ? [q.workflowIds] : []), ...(q.communities ? [`{${q.communities.join(',')}}`] : [])],
   );
   return rows.map(instanceOf);
 }
 
 /** How many running instances of one definition version are in each state, by state. */
-export async function runningPerState(db: ReadModelDb, definition: string, version: number): Promise<{ state: string; running: number }[]> {
+export async function runningPerState(db: ReadModelDb, definition: string, version: number, communities?: string[]): Promise<{ state: string; running: number }[]> {
   const rows = await connection(db).execute<{ state: string; n: string }[]>(
-    `select state, count(*) as n from process_instance where definition_key = ? and definition_version = ? and status = 'running' group by state order by state`,
-    [definition, version],
+    `select state, count(*) as n from process_instance where definition_key = ? and definition_version = ? and status = 'running'
+      ${communities ? 'and community_id = any(?::text[])' : ''} group by state order by state`,
+    [definition, version, ...(communities ? [`{${communities.join(',')}}`] : [])],
   );
   return rows.map((r) => ({ state: r.state, running: count(r.n) }));
 }

@@ -255,8 +255,52 @@ describe('two communities of one street', () => {
     const shengshi = await started('weekly-report', { grid: 'grid-07', input: { date: addDays(today, 90) } }, 'admin');
     expect((await detail(lin)).definitionVersion).toBe(own.body.version);
     expect((await detail(shengshi)).definitionVersion).toBe(template.version);
+    // A migration onto the community's own version plans for that community's instances only.
+    const plan = await h.call('POST', `/api/communities/${LIN}/definitions/weekly-report/migrate`, { from: template.version, to: own.body.version, dryRun: true }, ops);
+    expect(plan.status).toBe(200);
+    const moved = (plan.body.moves as { workflowId: string }[]).map((m) => m.workflowId);
+    expect(moved).toContain(ids.linyuan['weekly-report']);
+    expect(moved.filter((id) => !id.startsWith('weekly-report/linyuan/'))).toEqual([]);
+    // ...and Shengshi's cannot be moved onto it.
+    const wrong = await h.call('POST', `/api/communities/shengshi/definitions/weekly-report/migrate`, { from: template.version, to: own.body.version, dryRun: true }, ops);
+    expect([wrong.status, wrong.body.detail]).toEqual([400, expect.stringContaining(`is community ${LIN}'s own; instances of shengshi cannot move onto it`)]);
     // Publishing the same document again for the community changes nothing.
     expect((await h.call('POST', `/api/communities/${LIN}/definitions`, { ...doc, title: '林苑社区网格周报' }, ops)).body).toMatchObject({ unchanged: true, version: own.body.version });
     for (const id of [lin, shengshi]) await h.call('POST', `/api/processes/${enc(id)}/cancel`, { reason: 'tenancy test' });
+  });
+
+  test('a process starts others in its own community only: a review\'s minutes cannot open an issue in another community\'s grid', async () => {
+    const review = await started('monthly-review', { input: { month: '2034-08', date: '2034-08-25' } }, 'lin-mgr');
+    const secretary = await auth('lin-secretary');
+    const scheduled = await h.call('POST', `/api/processes/${enc(review)}/events`, { type: 'SCHEDULE', data: { at: new Date(Date.now() + 1500).toISOString(), place: '会议室', participants: ['书记'] } }, secretary);
+    expect(scheduled.status).toBe(200);
+    await eventually(async () => (await detail(review)).state === 'in-session', 15_000, 250);
+    const mark = `tenancy-${Date.now()}`;
+    const minutes = await h.call(
+      'POST',
+      `/api/processes/${enc(review)}/events`,
+      {
+        type: 'RECORD_MINUTES',
+        data: {
+          attendance: ['书记'],
+          minutes: '会议纪要',
+          actionItems: [
+            { grid: 'grid-06', category: '环境卫生', description: `${mark} 另一社区` },
+            { grid: 'linyuan.grid-01', category: '环境卫生', description: `${mark} 本社区` },
+          ],
+        },
+      },
+      secretary,
+    );
+    expect(minutes.status).toBe(200);
+    const opened = async () =>
+      h.services.orm.em
+        .fork()
+        .getConnection()
+        .execute<{ grid: string; community_id: string }[]>(`select grid, community_id from process_instance where definition_key = 'issue' and context->'input'->>'description' like ?`, [`${mark}%`]);
+    await eventually(async () => (await opened()).length >= 1, 15_000, 250);
+    // Give the refused start the time the allowed one took, then look again.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await opened()).toEqual([{ grid: 'linyuan.grid-01', community_id: LIN }]);
   });
 });
