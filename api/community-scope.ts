@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { COMMUNITY_ID, communityOfGrid, DEFAULT_COMMUNITY, describeCommunities } from '../engine/community';
+import { COMMUNITY_ID, DEFAULT_COMMUNITY, describeCommunities, processCommunity } from '../engine/community';
 import { forbidden, notFound } from '../services/errors';
 import { communitiesOf, type Principal } from '../services/principal';
 
@@ -60,7 +60,7 @@ export function communitiesFor(req: Request): string[] | undefined {
 
 /** Whether `grid` is in one of the communities a list answers for. */
 export function inCommunities(communities: string[] | undefined, grid: string): boolean {
-  return communities === undefined || communities.includes(communityOfGrid(grid) ?? DEFAULT_COMMUNITY);
+  return communities === undefined || communities.includes(processCommunity(grid));
 }
 
 /**

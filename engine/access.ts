@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { communityOfGrid, DEFAULT_COMMUNITY, describeCommunities, reachesCommunity, type CommunityReach } from './community';
+import { DEFAULT_COMMUNITY, describeCommunities, processCommunity, reachesCommunity, type CommunityReach } from './community';
 import { formatLocal } from './time';
 
 /**
@@ -113,7 +113,7 @@ const scope = (grid: string | null, community?: string) => (grid ? `of ${grid}` 
 /** Another community's process is out of reach like another grid's; a partner reaches the work its organisation owns. */
 function reaches(actor: Actor, grid: string | null, owner?: string | null, community?: string): boolean {
   if (actor.org && owner && actor.org === owner) return true;
-  if (!reachesCommunity(actor, community ?? (grid ? (communityOfGrid(grid) ?? DEFAULT_COMMUNITY) : DEFAULT_COMMUNITY))) return false;
+  if (!reachesCommunity(actor, community ?? processCommunity(grid))) return false;
   if (actor.grids === 'all') return true;
   return grid !== null && actor.grids.includes(grid);
 }

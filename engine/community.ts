@@ -27,6 +27,12 @@ export function communityOfGrid(key: string): string | undefined {
   return m[1] ?? DEFAULT_COMMUNITY;
 }
 
+/** The community of a process or a caller's target: its grid key names it; without a grid, `community`, else the default. */
+export function processCommunity(grid: string | null | undefined, community?: string): string {
+  if (grid != null) return communityOfGrid(grid) ?? DEFAULT_COMMUNITY;
+  return community ?? DEFAULT_COMMUNITY;
+}
+
 /** The local id of a grid key (`linyuan.grid-03` -> `grid-03`). */
 export function localGrid(key: string): string {
   const m = GRID_KEY.exec(key);

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { QueryOrder, type MikroORM } from '@mikro-orm/postgresql';
 import { checkCalendar, type WorkCalendar } from '../engine/calendar';
 import { compileDefinition, type CompiledDefinition } from '../engine/compile';
 import type { DefinitionDocument } from '../engine/document.schema';
@@ -249,10 +249,14 @@ export class DefinitionService {
     const cached = version !== undefined ? this.cache.get(`${key}@${version}`) : undefined;
     if (cached) return cached;
     const em = this.orm.em.fork();
-    const own = version === undefined && community !== undefined ? await em.findOne(DefinitionVersion, { key, communityId: community }, { orderBy: { version: 'desc' } }) : null;
-    const row = version !== undefined
-      ? await em.findOne(DefinitionVersion, { key, version })
-      : (own ?? (await em.findOne(DefinitionVersion, { key, communityId: null }, { orderBy: { version: 'desc' } })));
+    // One query on the start path: the community's own latest version sorts before the template's.
+    const [row] = version !== undefined
+      ? [await em.findOne(DefinitionVersion, { key, version })]
+      : await em.find(
+          DefinitionVersion,
+          community !== undefined ? { key, $or: [{ communityId: community }, { communityId: null }] } : { key, communityId: null },
+          { orderBy: [{ communityId: QueryOrder.ASC_NULLS_LAST }, { version: QueryOrder.DESC }], limit: 1 },
+        );
     if (!row) {
       const known = await this.keys();
       if (!known.includes(key)) throw notFound(`definition "${key}" does not exist; known: ${known.join(', ') || 'none'}`);

@@ -1,4 +1,4 @@
-import { communityOfGrid, DEFAULT_COMMUNITY, reachesCommunity, type CommunityReach } from '../engine/community';
+import { DEFAULT_COMMUNITY, processCommunity, reachesCommunity, type CommunityReach } from '../engine/community';
 
 /**
  * Who is calling, as the services see it: a token's role, its member and the grids (or, for a
@@ -20,7 +20,7 @@ export interface Principal extends CommunityReach {
  */
 export function mayReach(p: Principal | undefined, grid: string | null | undefined, community?: string): boolean {
   if (!p) return true;
-  const of = grid != null ? (communityOfGrid(grid) ?? DEFAULT_COMMUNITY) : (community ?? DEFAULT_COMMUNITY);
+  const of = processCommunity(grid, community);
   if (!reachesCommunity(p, of)) return false;
   if (p.grids === 'all') return true;
   return grid != null && p.grids.includes(grid);

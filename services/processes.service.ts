@@ -12,7 +12,7 @@ import { MigrationRefused, allowedEvents, migrateInstance, startInstance, type I
 import type { Actor } from '../engine/access';
 import { addDays } from '../engine/time';
 import { mayReach, mayReachProcess, type Principal } from './principal';
-import { COMMUNITY_ID, communityOfContext, communityOfGrid, communitySegment, DEFAULT_COMMUNITY, describeCommunities, gridKeyProblem, localGrid } from '../engine/community';
+import { COMMUNITY_ID, communityOfContext, communitySegment, DEFAULT_COMMUNITY, processCommunity, describeCommunities, gridKeyProblem, localGrid } from '../engine/community';
 import type { WorkCalendar } from '../engine/calendar';
 import { DEFAULT_ZONE, formatLocal, isoWeek, localDate } from '../engine/time';
 import { PermanentEffectError, type ProcessStarter } from './effect-ports';
@@ -251,8 +251,8 @@ export class ProcessService implements ProcessStarter {
    */
   async start(req: StartRequest, actor = 'api', caller?: Principal): Promise<StartResult> {
     // The community's own version of the definition when it has one, else the street's template.
-    const scope = req.grid ? (communityOfGrid(req.grid) ?? DEFAULT_COMMUNITY) : (req.community ?? DEFAULT_COMMUNITY);
-    const def = await this.deps.definitions.get(req.definition, req.version, scope);
+    const community = processCommunity(req.grid, req.community);
+    const def = await this.deps.definitions.get(req.definition, req.version, community);
     const { day } = this.checkStart(def, req);
     if (caller) {
       this.checkCaller(def, req, day, caller);
@@ -261,7 +261,6 @@ export class ProcessService implements ProcessStarter {
         throw conflict(`definition "${def.key}" is retired${lifecycle.note ? ` ("${lifecycle.note}")` : ''} and starts no new processes; resume it (POST /api/definitions/${def.key}/resume) to start one`);
       }
     }
-    const community = req.grid ? (communityOfGrid(req.grid) ?? DEFAULT_COMMUNITY) : (req.community ?? DEFAULT_COMMUNITY);
     if (caller && !mayReach(caller, req.grid ?? null, community)) {
       throw forbidden(`${req.grid ? `grid "${req.grid}" of ` : ''}community ${community} is not yours; you work in ${describeCommunities(caller)}. Its own staff, or the street office above it, start its processes`);
     }
@@ -382,7 +381,7 @@ export class ProcessService implements ProcessStarter {
       const grid = desc.typedSearchAttributes.get(searchAttributeKeys.grid);
       const community = desc.typedSearchAttributes.get(searchAttributeKeys.community);
       const gridKey = grid && grid !== 'community' ? grid : null;
-      return { grid: gridKey, owner: null, community: community ?? (gridKey ? (communityOfGrid(gridKey) ?? DEFAULT_COMMUNITY) : DEFAULT_COMMUNITY) };
+      return { grid: gridKey, owner: null, community: processCommunity(gridKey, community) };
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) return undefined;
       throw e;
@@ -516,7 +515,7 @@ export class ProcessService implements ProcessStarter {
   async startLinked(p: { parentWorkflowId: string; key: string; definition: string; input: Record<string, unknown>; grid: string | null; community?: string }): Promise<{ workflowId: string }> {
     let def: LoadedDefinition;
     try {
-      def = await this.deps.definitions.get(p.definition, undefined, p.grid ? (communityOfGrid(p.grid) ?? DEFAULT_COMMUNITY) : (p.community ?? DEFAULT_COMMUNITY));
+      def = await this.deps.definitions.get(p.definition, undefined, processCommunity(p.grid, p.community));
     } catch (e) {
       if (e instanceof ProblemError && e.status === 404) throw new PermanentEffectError(e.message);
       throw e;
@@ -527,7 +526,7 @@ export class ProcessService implements ProcessStarter {
     if (!workflowId) {
       // Claim the business key before starting, so a retry after a crash finds the same one.
       const day = localDate(Date.now(), def.compiled.zone);
-      const community = p.grid ? (communityOfGrid(p.grid) ?? DEFAULT_COMMUNITY) : (p.community ?? DEFAULT_COMMUNITY);
+      const community = processCommunity(p.grid, p.community);
       const candidate = await this.businessKeyFor(def, { definition: def.key, grid: p.grid ?? undefined, input: p.input }, p.input, day, community);
       await readModel.claimLink(this.deps.orm, { origin, workflowId: candidate, parentWorkflowId: p.parentWorkflowId });
       workflowId = (await linked()) as string;
