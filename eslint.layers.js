@@ -31,7 +31,7 @@ const LAYERS = {
   test: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api', 'scripts', 'web'], why: 'tests may reach anything' },
   web: {
     may: [],
-    typesFrom: ['engine/registry-view'],
+    typesFrom: ['engine/registry-view', 'engine/street-view'],
     why: 'the console runs in the browser and talks to the API over HTTP only; it shares the types of some answers, never code',
   },
 };

@@ -2,24 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Community } from '../db/community.entities';
 import type { StatsService } from './stats.service';
 import * as readModel from '../db/read-model';
-
-/** One community as the street office sees it. */
-export interface CommunityFigures {
-  id: string;
-  name: string;
-  street: { id: string; name: string };
-  grids: number;
-  households: number;
-  running: number;
-  overdue: number;
-  /** Issues still open, and those of them escalated to the street (`context.level = street`). */
-  openIssues: number;
-  escalatedToStreet: number;
-  /** The month's ranking of its grids: confirmed by its review, or provisional. */
-  evaluation: { source: 'confirmed' | 'provisional'; gridsScored: number; meanTotal: number | null };
-  /** Rank between the communities listed, by meanTotal (equal ones share a rank); null without a score. */
-  rank: number | null;
-}
+import type { CommunityFigures } from '../engine/street-view';
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 

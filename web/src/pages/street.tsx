@@ -2,25 +2,12 @@ import { get, qs } from '../api';
 import { t } from '../i18n';
 import { PageTitle, Show, useLoad } from '../util';
 import { thisMonth } from './common';
-
-interface CommunityRow {
-  id: string;
-  name: string;
-  street: { id: string; name: string };
-  grids: number;
-  households: number;
-  running: number;
-  overdue: number;
-  openIssues: number;
-  escalatedToStreet: number;
-  evaluation: { source: 'confirmed' | 'provisional'; gridsScored: number; meanTotal: number | null };
-  rank: number | null;
-}
+import type { CommunityFigures } from '../../../engine/street-view';
 
 /** The street office's page: its communities side by side, ranked by their grids' mean total, each a link to its dashboard. */
 export function StreetPage() {
   const month = thisMonth();
-  const data = useLoad(() => get<{ month: string; communities: CommunityRow[] }>(`/api/street${qs({ month })}`), []);
+  const data = useLoad(() => get<{ month: string; communities: CommunityFigures[] }>(`/api/street${qs({ month })}`), []);
   return (
     <>
       <PageTitle>{t('streetTitle')}</PageTitle>
