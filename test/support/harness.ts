@@ -167,6 +167,15 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
 export const enc = encodeURIComponent;
 
 /**
+ * A history without the notices the definition's own timers add (`@reminder:<id>`,
+ * `@escalation:<id>`): a weekly report started after 15:00 in Shanghai gets its draft reminder at
+ * once, so "nothing happened" means nothing a person or process sent.
+ */
+export function sentSteps<T extends { event: string }>(history: T[]): T[] {
+  return history.filter((s) => !/^@(reminder|escalation):/.test(s.event));
+}
+
+/**
  * The harness of a test file, started before its first test and closed after its last: one line in
  * place of the same beforeAll/afterAll in every file. It answers once started, so use it inside a
  * test or a later hook.
