@@ -146,6 +146,7 @@ async function pinIssueVersions(env: BenchEnv, beforeDefinitions: string): Promi
  */
 function cpuProfArgs(name: string): string[] {
   const dir = process.env.BENCH_CPU_PROF;
+  if (dir) fs.mkdirSync(path.resolve(dir, name), { recursive: true });
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`] : [];
 }
 

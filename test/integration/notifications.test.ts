@@ -3,8 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DefinitionDocument } from '../../engine/document.schema';
-import { formatLocal } from '../../engine/time';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { awakeWindow, enc, eventually, startHarness, type Harness } from '../support/harness';
 import { spawnWorker as spawnWorkerOn, stopProcess } from '../support/processes';
 
 /** A local stand-in for a WeCom group robot: records every message, can be taken down and brought back. */
@@ -51,11 +50,6 @@ const receivers: Receiver[] = [];
 const streams: AbortController[] = [];
 
 /** Quiet hours that do not include the next few hours, whenever the test runs. */
-function awakeWindow() {
-  const clock = (offsetH: number) => formatLocal(Date.now() + offsetH * 3_600_000).slice(11, 16);
-  return { quietStart: clock(6), quietEnd: clock(7) };
-}
-
 function dayDefinition(key: string, step: number): DefinitionDocument {
   const s = (n: number) => `${n * step}ms`;
   return {

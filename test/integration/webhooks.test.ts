@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_WEBHOOK_POLICY } from '../../config/config';
 import type { DefinitionDocument } from '../../engine/document.schema';
 import { postWebhook, WebhookRefused } from '../../services/webhooks';
-import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { awakeWindow, enc, eventually, startHarness, type Harness } from '../support/harness';
 
 /**
  * Chat webhooks go only to allowed hosts at public addresses (tests allow loopback through the
@@ -71,7 +71,8 @@ async function token(role: string, extra: Record<string, unknown> = {}) {
   return (await h.call('POST', '/api/tokens', { role, name: `hooks-${role}-${Date.now()}`, ...extra })).body.token as string;
 }
 
-const quiet = { quietStart: '00:00', quietEnd: '00:01' };
+// Quiet hours that never hold this file's notices (a fixed 00:00-00:01 did from 16:00 to 16:01 UTC).
+const quiet = awakeWindow();
 
 test('by default only the WeCom robot host is allowed; other hosts and non-public addresses are refused, naming what is allowed', async () => {
   const strict = await startHarness({ worker: false, config: { webhooks: DEFAULT_WEBHOOK_POLICY } });

@@ -7,6 +7,7 @@ import { appFromServices } from '../../api/app';
 import { createLogger } from '../../infra/log';
 import { createServices, requireEndpoints, type Services } from '../../services/container';
 import { createWorker } from '../../worker/create-worker';
+import { formatLocal } from '../../engine/time';
 
 export interface Harness {
   baseUrl: string;
@@ -165,6 +166,12 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
 }
 
 export const enc = encodeURIComponent;
+
+/** Quiet hours six to seven hours from now (Asia/Shanghai): a notice sent during a test is never held for them. */
+export function awakeWindow(): { quietStart: string; quietEnd: string } {
+  const clock = (offsetH: number) => formatLocal(Date.now() + offsetH * 3_600_000).slice(11, 16);
+  return { quietStart: clock(6), quietEnd: clock(7) };
+}
 
 /**
  * A history without the notices the definition's own timers add (`@reminder:<id>`,
