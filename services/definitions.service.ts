@@ -16,6 +16,8 @@ export interface LoadedDefinition {
   key: string;
   version: number;
   document: DefinitionDocument;
+  /** sha256 of the canonical document: the workflow's compiled machine is shared by it (engine/compile-cache.ts). */
+  hash: string;
   compiled: CompiledDefinition;
   createdAt: Date;
   /** The community whose own version this is; null for the street's template. */
@@ -266,7 +268,7 @@ export class DefinitionService {
     const hit = this.cache.get(`${key}@${row.version}`);
     if (hit) return hit;
     const document = row.document as unknown as DefinitionDocument;
-    const loaded: LoadedDefinition = { key, version: row.version, document, compiled: compileDefinition(document, this.calendar), createdAt: row.createdAt, community: row.communityId ?? null };
+    const loaded: LoadedDefinition = { key, version: row.version, document, hash: row.hash, compiled: compileDefinition(document, this.calendar), createdAt: row.createdAt, community: row.communityId ?? null };
     this.cache.set(`${key}@${row.version}`, loaded);
     return loaded;
   }

@@ -281,7 +281,7 @@ export class ProcessService implements ProcessStarter {
       input[prefill.into] = await this.deps.providers.run(prefill.provider, { ...(prefill.params ?? {}), day }, { grid: req.grid ?? null, community });
     }
     const args: RunProcessInput = {
-      definition: { key: def.key, version: def.version, document: def.document },
+      definition: { key: def.key, version: def.version, document: def.document, hash: def.hash },
       calendar: this.deps.calendar,
       businessKey: workflowId,
       grid: req.grid ?? null,
@@ -588,7 +588,7 @@ export class ProcessService implements ProcessStarter {
     for (const m of moves) {
       try {
         const res = await this.deps.client.workflow.getHandle(m.workflowId).executeUpdate(migrateUpdate, {
-          args: [{ definition: { key: b.key, version: b.version, document: b.document }, mapping: req.mapping, actor }],
+          args: [{ definition: { key: b.key, version: b.version, document: b.document, hash: b.hash }, mapping: req.mapping, actor }],
         });
         moved.push({ workflowId: m.workflowId, ...res });
       } catch (e) {

@@ -8,10 +8,13 @@ import type { Services } from '../services/container';
  * top-level code runs again for every workflow the worker starts or reloads. zod, and the
  * definition modules that build zod schemas at load (the workflow never parses with them), cost
  * about a third of the interpreter's per-workflow set-up (bench/README.md); preloaded, they run
- * once per thread. They keep no per-workflow state; the SDK freezes what they export.
+ * once per thread. The engine (with XState) and engine/compile-cache are preloaded too, so the
+ * compiled machine of a definition version, and the inert XState scope the engine keeps per
+ * machine, are built once per thread instead of once per workflow. None keeps per-workflow state
+ * (the engine's one-entry snapshot cache matches by object identity); the SDK freezes what they export.
  */
 export const WORKFLOW_BUNDLER_OPTIONS = {
-  preloadModules: ['zod', require.resolve('../engine/access'), require.resolve('../engine/evidence')],
+  preloadModules: ['zod', require.resolve('../engine/access'), require.resolve('../engine/evidence'), require.resolve('../engine/compile-cache'), require.resolve('../engine/engine')],
 };
 
 export interface WorkerParams {

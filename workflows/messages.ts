@@ -8,7 +8,8 @@ import { SEARCH_ATTRIBUTES } from '../infra/search-attributes';
 
 /** Everything a process workflow needs; the definition travels whole so replay never reads the database. */
 export interface RunProcessInput {
-  definition: { key: string; version: number; document: DefinitionDocument };
+  /** `hash`: the document's content hash (engine/compile-cache.ts); absent in earlier histories. */
+  definition: { key: string; version: number; document: DefinitionDocument; hash?: string };
   /** The working-day calendar as it was when the instance started; absent in early histories. */
   calendar?: WorkCalendar;
   businessKey: string;
@@ -98,7 +99,7 @@ export const sendEventUpdate = defineUpdate<EventResult, [EventRequest]>('gridfl
 export const eventSignal = defineSignal<[EventRequest]>('gridflow.event');
 export const snapshotQuery = defineQuery<ProcessSnapshot>('gridflow.snapshot');
 export interface MigrateRequest {
-  definition: { key: string; version: number; document: DefinitionDocument };
+  definition: { key: string; version: number; document: DefinitionDocument; hash?: string };
   /** Current leaf state -> target state (name or dotted path); unmapped states keep their name. */
   mapping: Record<string, string>;
   actor?: string;

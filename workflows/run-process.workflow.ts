@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { compileDefinition } from '../engine/compile';
+import { compiledDefinition } from '../engine/compile-cache';
 import {
   EventRejected,
   MigrationRefused,
@@ -97,7 +97,7 @@ function toFailure(e: unknown): unknown {
  * the same workflow task as the step).
  */
 export async function runProcess(args: RunProcessInput): Promise<ProcessResult> {
-  let def = compileDefinition(args.definition.document, args.calendar);
+  let def = compiledDefinition(args.definition, args.calendar);
   // The definition version in force; a migration replaces it.
   let current = args.definition;
   const { workflowId } = workflowInfo();
@@ -326,7 +326,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     migrateUpdate,
     (req) =>
       serial(async () => {
-        const target = compileDefinition(req.definition.document, args.calendar);
+        const target = compiledDefinition(req.definition, args.calendar);
         const fromVersion = current.version;
         let step: Step;
         try {
