@@ -55,15 +55,21 @@ test('a manager finds an overdue issue of grid-04 from the dashboard and opens i
     const r = await h.call('GET', `/api/processes?grid=grid-04&overdue=true&q=${businessKey}`);
     return r.body.items?.length ? true : undefined;
   }, 20_000);
-  // The month's ranking ranks only grids with something measured: grid-04 walks and submits the
-  // patrol of the 1st (admin may start one for any day).
-  const patrol = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-04', input: { date: `${localDate(Date.now()).slice(0, 7)}-01` } });
+  // The month's ranking ranks only grids with something measured: grid-04 walks and submits a
+  // patrol of this month (admin may start one for any day). Not today's, nor the day before or after:
+  // today's patrols are the schedule test's (on its own task queue, which no worker polls once that
+  // file ends), and a run may cross midnight in Shanghai. So the 1st, or the 4th early in the month.
+  // The month is read once, so the patrol's and the evaluation's are the same.
+  const today = localDate(Date.now());
+  const month = today.slice(0, 7);
+  const day = `${month}-${Number(today.slice(8, 10)) >= 3 ? '01' : '04'}`;
+  const patrol = await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-04', input: { date: day } });
   expect([200, 201]).toContain(patrol.status);
   if (patrol.body.state !== 'completed') {
     for (const [type, data] of [['START'], ['CHECK_IN', { site: '粮食局', households: 6 }], ['SUBMIT']] as const) await h.send(patrol.body.workflowId, { type, data }, 'm-grid-04-worker');
   }
   await eventually(async () => {
-    const e = await h.call('GET', `/api/evaluations/${localDate(Date.now()).slice(0, 7)}`);
+    const e = await h.call('GET', `/api/evaluations/${month}`);
     return e.body.grids?.some((g: { grid: string; rank: number | null }) => g.grid === 'grid-04' && g.rank !== null) || undefined;
   }, 20_000);
 

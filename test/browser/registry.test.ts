@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { addDays, localDate } from '../../engine/time';
-import { startHarness, type Harness } from '../support/harness';
+import { enc, startHarness, type Harness } from '../support/harness';
 import { DESKTOP, PHONE, launchChromium, openPage, screenshot, signIn, unlabelled } from '../support/browser';
 import { xlsx } from '../support/xlsx';
 
@@ -25,6 +25,9 @@ beforeAll(async () => {
   const example = parse(fs.readFileSync(path.join(__dirname, '..', '..', 'definitions', 'examples', 'care-visit.definition.yaml'), 'utf8'));
   const doc = { ...example, schedule: { ...example.schedule, holidays: 'run', weekends: 'run', makeUpWorkdays: 'run' } };
   expect([200, 201]).toContain((await h.call('POST', '/api/definitions', doc)).status);
+  // Publishing created its schedule on this file's task queue; nothing here needs it. Paused, it
+  // cannot fire (Mondays 00:00 UTC) while the API test runs and start rounds for that file's households.
+  expect((await h.call('POST', `/api/schedules/${enc(`${h.taskQueue}/care-visit`)}/pause`, { note: 'not needed by this test' })).status).toBe(200);
 }, 120_000);
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);

@@ -255,6 +255,9 @@ describe('a registry-driven care-visit definition, published by an ops user', ()
     // (Households other test files register, in the same database, are this schedule's too.)
     expect(second.existing.filter((w: string) => w.startsWith(`care-visit/R${tag}-`)).sort()).toEqual(expected);
     expect(await rounds()).toEqual(expected);
+    // Nothing else here needs the schedule: paused, it cannot fire (Mondays 00:00 UTC) while this file
+    // runs on and start rounds for the households other files register, on this file's task queue.
+    expect((await h.call('POST', `/api/schedules/${id}/pause`, { note: 'test done with it' }, as('ops'))).status).toBe(200);
   });
 
   test('a visit completes its round; the coverage view shows who was visited this cycle, who is not yet, and who is overdue', async () => {

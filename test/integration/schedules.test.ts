@@ -5,6 +5,7 @@ import { calendarRuleOf, plannedRuns, planRun } from '../../engine/schedule-rule
 import { formatLocal, localDate } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { recordHistory } from '../support/record';
+import type { LaunchResult } from '../../workflows/messages';
 
 let h: Harness;
 let prefix: string;
@@ -26,10 +27,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function patrolsToday(): Promise<string[]> {
+/** The patrols of `day`: taken once by the caller, so a run crossing midnight in Shanghai looks at one day. */
+async function patrolsOf(day: string): Promise<string[]> {
   const rows = await h.services.orm.em.fork().getConnection().execute<{ workflow_id: string }[]>(
     `select workflow_id from process_instance where definition_key = 'daily-patrol' and workflow_id like ? order by workflow_id`,
-    [`daily-patrol/grid-__/${localDate(Date.now())}`],
+    [`daily-patrol/grid-__/${day}`],
   );
   return rows.map((r) => r.workflow_id);
 }
@@ -75,29 +77,38 @@ test('the next runs shown are the ones the rule gives for the times Temporal wil
 test('triggering the daily patrol schedule twice starts today\'s 12 patrols once (or none on a statutory holiday)', async () => {
   const id = enc(`${prefix}daily-patrol`);
   const spec = (await h.services.definitions.get('daily-patrol')).document.schedule as ScheduleSpec;
-  const today = planRun(calendarRuleOf(spec), Date.now(), 'Asia/Shanghai', h.services.calendar);
+  const runs = async () => (await h.call('GET', `/api/schedules/${id}`)).body.recentRuns as { scheduledAt: string; workflowId: string }[];
+  // Counted first: the schedule's own 08:30 run may have come since it was created.
+  const before = (await runs()).length;
   expect((await h.call('POST', `/api/schedules/${id}/trigger`)).status).toBe(202);
-  if (today.action === 'skip') {
-    await eventually(async () => (await h.call('GET', `/api/schedules/${id}`)).body.recentRuns.length >= 1, 30_000, 250);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await patrolsToday()).toEqual([]);
+  // The day is the one this run was for, as it answers (not the clock read again later): a run
+  // crossing midnight in Shanghai (16:00 UTC) still looks at one day.
+  const launched = await eventually(async () => {
+    const r = await runs();
+    return r.length > before && r[r.length - 1];
+  }, 30_000, 250);
+  const run = (await h.services.client.workflow.getHandle(launched.workflowId).result()) as LaunchResult;
+  const { day } = run;
+  // The calendar rule, applied to the time the run was scheduled for, says which day and whether it starts anything.
+  const plan = planRun(calendarRuleOf(spec), Date.parse(launched.scheduledAt), 'Asia/Shanghai', h.services.calendar);
+  expect({ day, skipped: run.skipped !== undefined }).toEqual({ day: plan.day, skipped: plan.action === 'skip' });
+  if (run.skipped) {
+    expect(run.started).toEqual([]);
+    expect(await patrolsOf(day)).toEqual([]);
     return;
   }
   const first = await eventually(async () => {
-    const ids = await patrolsToday();
+    const ids = await patrolsOf(day);
     return ids.length >= 12 && ids;
   }, 30_000, 250);
   expect((await h.call('POST', `/api/schedules/${id}/trigger`)).status).toBe(202);
   // Let the second launch finish: its workflow appears in the schedule's recent runs.
-  await eventually(async () => {
-    const s = await h.call('GET', `/api/schedules/${id}`);
-    return s.body.recentRuns.length >= 2;
-  }, 30_000, 250);
+  await eventually(async () => (await runs()).length >= before + 2, 30_000, 250);
   await new Promise((r) => setTimeout(r, 1500));
-  const after = await patrolsToday();
+  const after = await patrolsOf(day);
   expect(after).toEqual(first);
   expect(after).toHaveLength(12);
-  expect(after[0]).toBe(`daily-patrol/grid-01/${localDate(Date.now())}`);
+  expect(after[0]).toBe(`daily-patrol/grid-01/${day}`);
 });
 
 test('pausing and resuming a schedule through the API', async () => {
@@ -111,9 +122,11 @@ test('pausing and resuming a schedule through the API', async () => {
 });
 
 test('a patrol\'s REPORT_ISSUE starts an issue linked back to the patrol', async () => {
-  const patrol = `daily-patrol/grid-05/${localDate(Date.now())}`;
+  // Today's, read once and started for that day, so the id and the patrol started agree across midnight.
+  const day = localDate(Date.now());
+  const patrol = `daily-patrol/grid-05/${day}`;
   // The schedule started it above, unless today is a holiday the patrol skips.
-  expect([200, 201]).toContain((await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-05' })).status);
+  expect([200, 201]).toContain((await h.call('POST', '/api/processes', { definition: 'daily-patrol', grid: 'grid-05', input: { date: day } })).status);
   await eventually(async () => (await h.call('GET', `/api/processes/${enc(patrol)}`)).status === 200);
   expect((await h.send(patrol, { type: 'START' })).status).toBe(200);
   const report = await h.send(patrol, {

@@ -13,7 +13,11 @@ let h: Harness;
 const grid = 'grid-02';
 const today = localDate(Date.now());
 const ahead = addDays(today, 3);
-const previousMonth = evaluatedMonth(today.slice(0, 7), 'previous-month');
+// The review is of a month no schedule touches: the built-in monthly-review schedule, live while
+// schedules.test.ts runs, starts the current month's review on the 25th at 09:00 in Shanghai (or the
+// next working day) on that file's task queue, where this file could not walk it.
+const reviewMonth = '2032-06';
+const previousMonth = evaluatedMonth(reviewMonth, 'previous-month');
 
 beforeAll(async () => {
   h = await startHarness();
@@ -139,10 +143,10 @@ test('the weekly report is pre-filled from the week, and approving it escalates 
 });
 
 test('the monthly review: minutes start issues, the grids are scored, issues are rated and the ranking confirmed', async () => {
-  const res = await h.call('POST', '/api/processes', { definition: 'monthly-review', input: { date: today } });
+  const res = await h.call('POST', '/api/processes', { definition: 'monthly-review', input: { month: reviewMonth, date: `${reviewMonth}-25` } });
   expect(res.status).toBe(201);
   const id: string = res.body.workflowId;
-  expect(id).toBe(`monthly-review/${today.slice(0, 7)}`);
+  expect(id).toBe(`monthly-review/${reviewMonth}`);
   const meetingAt = new Date(Date.now() + 3000).toISOString();
   await event(id, 'SCHEDULE', { at: meetingAt, place: '社区二楼会议室', participants: ['社区书记', '网格长'] });
   // At the meeting time the review is in session, by its own timer.
@@ -161,8 +165,8 @@ test('the monthly review: minutes start issues, the grids are scored, issues are
   const scored = review.context.scores.grids.find((x: { grid: string }) => x.grid === grid);
   expect(scored.indicators).toMatchObject({ patrols: expect.any(Number), patrolsCompleted: expect.any(Number) });
   expect(review.context.scores.grids).toHaveLength(12);
-  // The review of this month scores the previous full month.
-  expect(review.context.scores).toMatchObject({ month: previousMonth, reviewMonth: today.slice(0, 7), rules: expect.objectContaining({ period: 'previous-month' }) });
+  // The review of a month scores the previous full month.
+  expect(review.context.scores).toMatchObject({ month: previousMonth, reviewMonth, rules: expect.objectContaining({ period: 'previous-month' }) });
 
   await event(id, 'ADJUST', { grid, points: 2, reason: '三件群众诉求均已办结' });
   await event(id, 'RATE_ISSUES', { ratings: [{ workflowId: ids.gates, satisfaction: 5 }, { workflowId: ids.weeds, satisfaction: 5, comment: '环境明显改善' }] });
@@ -188,7 +192,7 @@ test('the monthly review: minutes start issues, the grids are scored, issues are
     [id],
   );
   expect(ranking).toHaveLength(1);
-  expect(ranking[0].data).toMatchObject({ month: previousMonth, reviewMonth: today.slice(0, 7), adjustments: [expect.objectContaining({ grid, points: 2, reason: '三件群众诉求均已办结' })] });
+  expect(ranking[0].data).toMatchObject({ month: previousMonth, reviewMonth, adjustments: [expect.objectContaining({ grid, points: 2, reason: '三件群众诉求均已办结' })] });
   // The evaluation of the month scored is the confirmed one.
-  expect((await h.call('GET', `/api/evaluations/${previousMonth}`)).body).toMatchObject({ source: 'confirmed', workflowId: id, reviewMonth: today.slice(0, 7) });
+  expect((await h.call('GET', `/api/evaluations/${previousMonth}`)).body).toMatchObject({ source: 'confirmed', workflowId: id, reviewMonth });
 });
