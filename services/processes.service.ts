@@ -290,6 +290,7 @@ export class ProcessService implements ProcessStarter {
       input,
       day,
       startedBy: actor,
+      revision: 1,
     };
     try {
       await this.deps.client.workflow.start('runProcess', {

@@ -23,6 +23,14 @@ export interface RunProcessInput {
   carried?: CarriedState;
   /** Continue as new after this many steps even if Temporal has not suggested it (tests, soak runs). */
   continueAsNewAfterSteps?: number;
+  /**
+   * The workflow code's paths this run was started on. 1: every path current when it began (event
+   * access rules, bookkeeping as local activities, event signals closed), so the run records no patch
+   * marker: each costs a history event and, for its `TemporalChangeVersion` search attribute, an
+   * upsert and a visibility write per run. Absent in earlier histories, which keep deciding by their
+   * markers as they ran.
+   */
+  revision?: 1;
 }
 
 export interface CarriedState {

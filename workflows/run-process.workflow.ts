@@ -150,8 +150,12 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     ...(step.by ? { by: step.by } : {}),
   });
 
+  // A run started on revision 1 takes today's paths without a marker; older histories decide by
+  // their markers (a patch is asked only where the run has no revision, so their commands replay).
+  const revised = args.revision !== undefined;
+  const localBookkeeping = () => revised || patched(LOCAL_BOOKKEEPING);
   // Replays of older histories keep their ActivityTaskScheduled commands.
-  const bookkeeper = () => (patched(LOCAL_BOOKKEEPING) ? bookkeeping : scheduled);
+  const bookkeeper = () => (localBookkeeping() ? bookkeeping : scheduled);
 
   async function runEffect(effect: Effect, step: Step): Promise<void> {
     try {
@@ -221,7 +225,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     });
     // Earlier runs kept the state in a search attribute, rewriting Temporal's visibility row on every
     // step: 40% of what the dev server wrote per event (bench/README.md). The read model answers by state.
-    if (!patched(LOCAL_BOOKKEEPING)) upsertSearchAttributes([{ key: searchAttributeKeys.state, value: stateName(instance.value) }]);
+    if (!localBookkeeping()) upsertSearchAttributes([{ key: searchAttributeKeys.state, value: stateName(instance.value) }]);
     if (refusals.length) {
       const notes = refusals;
       refusals = [];
@@ -251,7 +255,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       // Events recorded before the rules existed replay as they ran; every newer one is checked. A run
       // that records its bookkeeping locally is newer than the rules and needs no marker of theirs
       // (each patch's first use in a run costs a marker and a search-attribute upsert).
-      if (patched(LOCAL_BOOKKEEPING) || patched(WHO_MAY_ACT)) {
+      if (localBookkeeping() || patched(WHO_MAY_ACT)) {
         if (!req.by) throw unsigned(req.type);
         ev.by = req.by;
       }
@@ -353,7 +357,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
   setHandler(eventSignal, async (req) => {
     // Events come through the API's Update, whose sender the API vouches for; a raw signal could name
     // anyone, so new ones are dropped (signals recorded before this replay as they ran).
-    if (patched(SIGNALS_CLOSED)) {
+    if (revised || patched(SIGNALS_CLOSED)) {
       log.warn('event signal ignored: send events through the API', { type: req.type });
       return;
     }

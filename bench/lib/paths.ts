@@ -57,7 +57,7 @@ export function starter(client: Client, queues: Record<Impl, string>, issue: { k
       { key: searchAttributeKeys.state, value: '' },
     ];
     if (impl === 'interpreter') {
-      const args: RunProcessInput = { definition: issue, calendar, businessKey: workflowId, grid, input: { ...ISSUE_INPUT }, startedBy: 'bench' };
+      const args: RunProcessInput = { definition: issue, calendar, businessKey: workflowId, grid, input: { ...ISSUE_INPUT }, startedBy: 'bench', revision: 1 };
       return client.workflow.start('runProcess', { taskQueue: queues.interpreter, workflowId, args: [args], typedSearchAttributes: searchAttributes });
     }
     // The baseline built as gridflow is now: each step projected by a local activity, no state search attribute.

@@ -28,6 +28,7 @@ test('a process continues as new carrying its state, deadlines and request ids, 
     grid: 'grid-04',
     input: {},
     continueAsNewAfterSteps: 2,
+    revision: 1,
   };
   await h.services.client.workflow.start('runProcess', { taskQueue: h.taskQueue, workflowId, args: [args] });
 
@@ -116,7 +117,7 @@ test('after each event, the process detail equals what the workflow itself repor
   }
 });
 
-test('each event costs one workflow task and no activity task, and no search-attribute upsert', async () => {
+test('each event costs one workflow task and no activity task, and a run records no patch marker and no search-attribute upsert', async () => {
   const res = await h.call('POST', '/api/processes', { definition: doc.key, grid: 'grid-09', businessKey: `grid-09/${Date.now()}` });
   const id: string = res.body.workflowId;
   await eventually(async () => (await h.call('GET', `/api/processes/${enc(id)}`)).status === 200);
@@ -137,8 +138,11 @@ test('each event costs one workflow task and no activity task, and no search-att
     eventTasks: completed.length - startTasks,
     activityTasks: count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
     localActivities: history.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    // A run started on revision 1 asks no patch: no marker, no TemporalChangeVersion upsert.
+    otherMarkers: history.filter((e) => e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_local_activity').length,
+    upserts: count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
     types,
-  }).toEqual({ eventTasks: events.length, activityTasks: 0, localActivities: 1 + events.length, types });
+  }).toEqual({ eventTasks: events.length, activityTasks: 0, localActivities: 1 + events.length, otherMarkers: 0, upserts: 0, types });
   expect(startTasks).toBeGreaterThanOrEqual(1);
   expect(startTasks).toBeLessThanOrEqual(loadConfig().temporalMode === 'cluster' ? 2 : 1);
   // The state is in the read model; Temporal's visibility row is not rewritten on every step.

@@ -149,7 +149,7 @@ test('a patrol\'s REPORT_ISSUE starts an issue linked back to the patrol', async
   // A patrol of the current version, with its REPORT_ISSUE, finished for the determinism gate.
   await h.send(patrol, { type: 'CHECK_IN', data: { site: '信达家园', households: 9 } });
   expect((await h.send(patrol, { type: 'SUBMIT' })).body.state).toBe('completed');
-  await recordHistory(h, patrol, 'daily-patrol-v5');
+  await recordHistory(h, patrol, 'daily-patrol-v6');
 });
 
 describe('an ops user publishes a definition with a schedule, and it is scheduled at once', () => {

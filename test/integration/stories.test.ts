@@ -125,7 +125,7 @@ test('the weekly report is pre-filled from the week, and approving it escalates 
   expect(d.context.input.summary.openIssues).toEqual(expect.arrayContaining([ids.gates, ids.sewage, ids.weeds]));
   await event(id, 'SUBMIT', { narrative: '本周巡查 1 次，发现并上报问题 3 件，污水管道问题需社区协调', escalate: [ids.sewage] });
   expect((await event(id, 'APPROVE')).state).toBe('approved');
-  await recordHistory(h, id, 'weekly-report-v4');
+  await recordHistory(h, id, 'weekly-report-v5');
   // The escalation arrives as a signal; the history shows it once its step is recorded.
   const sewage = await eventually(async () => {
     const s = await detail(ids.sewage);
@@ -185,8 +185,8 @@ test('the monthly review: minutes start issues, the grids are scored, issues are
   const events = rescored.history.map((x: { event: string }) => x.event);
   expect(events.lastIndexOf('SCORES_READY')).toBeGreaterThan(events.indexOf('RATE_ISSUES'));
   expect((await event(id, 'CONFIRM', { note: '排名已公布' })).state).toBe('closed');
-  await recordHistory(h, id, 'monthly-review-v4');
-  await recordHistory(h, ids.weeds, 'issue-v4');
+  await recordHistory(h, id, 'monthly-review-v5');
+  await recordHistory(h, ids.weeds, 'issue-v5');
   const ranking = await h.services.orm.em.fork().getConnection().execute<{ data: { month: string; adjustments: unknown[] } }[]>(
     `select data from process_record where workflow_id = ? and kind = 'monthly-ranking'`,
     [id],
