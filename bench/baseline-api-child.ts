@@ -48,7 +48,7 @@ async function main() {
     const { grid, input } = req.body as HandIssueInput;
     if (!mayReach(req.principal, grid) || !(await services.community.gridExists(grid))) return res.status(403).json({ title: `not your grid: ${grid}` });
     const workflowId = `hand-issue/${grid}/${crypto.randomUUID()}`;
-    const args: HandIssueInput = { businessKey: workflowId, grid, input, projection: now ? 'local' : 'activity', indexState: !now };
+    const args: HandIssueInput = { businessKey: workflowId, grid, input, projection: now ? 'local' : 'activity', indexState: !now, keepTimer: now };
     await client.workflow.start('handIssue', {
       taskQueue: config.taskQueue,
       workflowId,

@@ -39,6 +39,7 @@ import type { Actor } from '../engine/access';
 import { communityOfGrid, DEFAULT_COMMUNITY } from '../engine/community';
 import { redactEvent, redactInput } from '../engine/redact';
 import { formatLocal } from '../engine/time';
+import { keptTimer } from './kept-timer';
 import { serialQueue } from './serial';
 import {
   EVENT_REJECTED,
@@ -364,22 +365,38 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     await serial(() => apply(req)).catch((e) => log.warn('event refused', { type: req.type, error: String((e as Error).message) }));
   });
 
+  /**
+   * Revision 1's timer of the next deadline. Earlier runs armed a new one each time round the loop,
+   * so every step that left the deadline where it was cost a TimerCanceled and a TimerStarted of the
+   * same time (two history events and two timer tasks on the server per check-in, say). A timer
+   * still pending when the run ends is dropped with it.
+   */
+  const deadlineTimer = keptTimer();
+
   try {
     await started;
 
+    const fire = () =>
+      serial(async () => {
+        const fired = fireDue(def, instance, Date.now());
+        instance = fired.instance;
+        version++;
+        await commit(fired.steps);
+      });
     while (status === 'running') {
       const seen = version;
       const due = nextDeadline(instance);
-      if (due) {
-        const changed = await condition(() => version !== seen, Math.max(due.at - Date.now(), 1));
-        if (!changed) {
-          await serial(async () => {
-            const fired = fireDue(def, instance, Date.now());
-            instance = fired.instance;
-            version++;
-            await commit(fired.steps);
-          });
+      if (revised) {
+        // The timer stays while steps leave the next deadline where it was (a patrol's check-ins).
+        const timer = deadlineTimer.arm(due?.at);
+        await condition(() => version !== seen || timer?.fired === true);
+        if (timer?.fired) {
+          deadlineTimer.clear();
+          await fire();
         }
+      } else if (due) {
+        const changed = await condition(() => version !== seen, Math.max(due.at - Date.now(), 1));
+        if (!changed) await fire();
       } else {
         await condition(() => version !== seen);
       }

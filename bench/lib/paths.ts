@@ -61,7 +61,7 @@ export function starter(client: Client, queues: Record<Impl, string>, issue: { k
       return client.workflow.start('runProcess', { taskQueue: queues.interpreter, workflowId, args: [args], typedSearchAttributes: searchAttributes });
     }
     // The baseline built as gridflow is now: each step projected by a local activity, no state search attribute.
-    const args: HandIssueInput = { businessKey: workflowId, grid, input: { ...ISSUE_INPUT }, projection: 'local', indexState: false };
+    const args: HandIssueInput = { businessKey: workflowId, grid, input: { ...ISSUE_INPUT }, projection: 'local', indexState: false, keepTimer: true };
     return client.workflow.start('handIssue', { taskQueue: queues['hand-written'], workflowId, args: [args], typedSearchAttributes: searchAttributes });
   };
 }

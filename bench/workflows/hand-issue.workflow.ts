@@ -1,6 +1,7 @@
 import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, type RetryPolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { formatLocal } from '../../engine/time';
+import { keptTimer } from '../../workflows/kept-timer';
 import { serialQueue } from '../../workflows/serial';
 import { EVENT_REJECTED, searchAttributeKeys, sendEventUpdate, snapshotQuery, type EventRejectedDetails, type EventRequest, type EventResult, type ProcessResult, type ProcessSnapshot, type ProcessStatus, type TaskSnapshot } from '../../workflows/messages';
 
@@ -46,6 +47,8 @@ export interface HandIssueInput {
   projection?: 'activity' | 'local';
   /** Whether each step upserts the state search attribute, as gridflow did before issue 14. Default true. */
   indexState?: boolean;
+  /** Whether the next deadline's timer is kept while steps leave it where it was, as gridflow does now (workflows/kept-timer.ts). Default false. */
+  keepTimer?: boolean;
 }
 
 interface Deadline {
@@ -320,10 +323,18 @@ export async function handIssue(args: HandIssueInput): Promise<ProcessResult> {
   }));
 
   await started;
+  const deadlineTimer = keptTimer();
   while (status === 'running') {
     const seen = version;
     const next = deadlines[0];
-    if (next) {
+    if (args.keepTimer) {
+      const timer = deadlineTimer.arm(next?.at);
+      await condition(() => version !== seen || timer?.fired === true);
+      if (timer?.fired) {
+        deadlineTimer.clear();
+        await serial(() => fire(Date.now()));
+      }
+    } else if (next) {
       const changed = await condition(() => version !== seen, Math.max(next.at - Date.now(), 1));
       if (!changed) await serial(() => fire(Date.now()));
     } else {

@@ -117,7 +117,7 @@ test('after each event, the process detail equals what the workflow itself repor
   }
 });
 
-test('each event costs one workflow task and no activity task, and a run records no patch marker and no search-attribute upsert', async () => {
+test('each event costs one workflow task and no activity task; a run records no patch marker or search-attribute upsert, and a step that leaves the deadline keeps its timer', async () => {
   const res = await h.call('POST', '/api/processes', { definition: doc.key, grid: 'grid-09', businessKey: `grid-09/${Date.now()}` });
   const id: string = res.body.workflowId;
   await eventually(async () => (await h.call('GET', `/api/processes/${enc(id)}`)).status === 200);
@@ -132,6 +132,12 @@ test('each event costs one workflow task and no activity task, and a run records
   const completed = history.flatMap((e, i) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED ? [i] : []));
   const firstAccepted = history.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
   const startTasks = completed.filter((i) => i < firstAccepted).length - 1;
+  // A check-in leaves the patrol's deadline where it was: its step keeps the timer (no TimerCanceled
+  // and TimerStarted of the same time). The k-th accepted update is events[k].
+  const accepted = history.flatMap((e, i) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED ? [i] : []));
+  const answered = history.flatMap((e, i) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED ? [i] : []));
+  const isTimer = (t: number | null | undefined) => t === EventType.EVENT_TYPE_TIMER_STARTED || t === EventType.EVENT_TYPE_TIMER_CANCELED;
+  const checkInTimers = events.flatMap((type, k) => (type === 'CHECK_IN' ? history.slice(accepted[k], answered[k]).filter((e) => isTimer(e.eventType)) : [])).length;
   // The event types ride along so that a failure shows the history.
   const types = history.map((e, i) => `${completed.includes(i) ? '| ' : ''}${EventType[e.eventType ?? 0]}`);
   expect({
@@ -141,8 +147,9 @@ test('each event costs one workflow task and no activity task, and a run records
     // A run started on revision 1 asks no patch: no marker, no TemporalChangeVersion upsert.
     otherMarkers: history.filter((e) => e.markerRecordedEventAttributes && e.markerRecordedEventAttributes.markerName !== 'core_local_activity').length,
     upserts: count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
+    checkInTimers,
     types,
-  }).toEqual({ eventTasks: events.length, activityTasks: 0, localActivities: 1 + events.length, otherMarkers: 0, upserts: 0, types });
+  }).toEqual({ eventTasks: events.length, activityTasks: 0, localActivities: 1 + events.length, otherMarkers: 0, upserts: 0, checkInTimers: 0, types });
   expect(startTasks).toBeGreaterThanOrEqual(1);
   expect(startTasks).toBeLessThanOrEqual(loadConfig().temporalMode === 'cluster' ? 2 : 1);
   // The state is in the read model; Temporal's visibility row is not rewritten on every step.

@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { addDays, localDate } from '../../engine/time';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 
@@ -191,10 +188,6 @@ describe('a daily patrol driven through the API', () => {
     expect(list.status).toBe(200);
     expect(list.body.items.map((x: { workflowId: string }) => x.workflowId)).toContain(id);
 
-    if (process.env.GRIDFLOW_RECORD_HISTORIES) {
-      const history = await h.services.client.workflow.getHandle(id).fetchHistory();
-      fs.writeFileSync(path.join(__dirname, '..', 'histories', 'daily-patrol-v1.json'), historyToJSON(history));
-    }
   });
 });
 
