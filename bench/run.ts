@@ -7,7 +7,7 @@
  * Environment: BENCH_QUICK=1 (a small run in a few minutes; results go to engine-quick.json and the
  * README is left alone), BENCH_N (2000), BENCH_CONCURRENCY (20), BENCH_ROUNDS (4),
  * BENCH_ONLY=engine,api,transition,replay,memory,read,load (a subset), BENCH_MAX_CACHED (6000),
- * BENCH_LOAD_N (80 issues per variant in the closed loop), BENCH_LOAD_LANES (10),
+ * BENCH_LOAD_N (200 issues per variant in the closed loop, as issue 14 measured), BENCH_LOAD_LANES (10), BENCH_LOAD_ROUNDS (4),
  * BENCH_KEEP=1 keeps the temp dir. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -47,9 +47,9 @@ const cfg = {
   readConnections: num('BENCH_CONNECTIONS', 10, 10),
   readSeconds: num('BENCH_SECONDS', 8, 3),
   readRounds: num('BENCH_READ_ROUNDS', 3, 2),
-  loadIssues: num('BENCH_LOAD_N', 80, 30),
+  loadIssues: num('BENCH_LOAD_N', 200, 30),
   loadLanes: num('BENCH_LOAD_LANES', 10, 10),
-  loadRounds: num('BENCH_LOAD_ROUNDS', 2, 1),
+  loadRounds: num('BENCH_LOAD_ROUNDS', 4, 1),
 };
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const want = (m: string) => !only || only.has(m);

@@ -252,18 +252,25 @@ export class DefinitionService {
     if (cached) return cached;
     const em = this.orm.em.fork();
     // One query on the start path: the community's own latest version sorts before the template's.
-    const [row] = version !== undefined
-      ? [await em.findOne(DefinitionVersion, { key, version })]
-      : await em.find(
-          DefinitionVersion,
-          community !== undefined ? { key, $or: [{ communityId: community }, { communityId: null }] } : { key, communityId: null },
-          { orderBy: [{ communityId: QueryOrder.ASC_NULLS_LAST }, { version: QueryOrder.DESC }], limit: 1 },
-        );
+    // It reads the version number only; a version's document never changes, so the cache has it
+    // after the first start (the whole row and its document, 30 KB for the issue, came on every start).
+    let latest: number | undefined = version;
+    if (latest === undefined) {
+      const [newest] = await em.find(
+        DefinitionVersion,
+        community !== undefined ? { key, $or: [{ communityId: community }, { communityId: null }] } : { key, communityId: null },
+        { fields: ['version'], orderBy: [{ communityId: QueryOrder.ASC_NULLS_LAST }, { version: QueryOrder.DESC }], limit: 1, disableIdentityMap: true },
+      );
+      latest = newest?.version;
+      const known = latest !== undefined ? this.cache.get(`${key}@${latest}`) : undefined;
+      if (known) return known;
+    }
+    const row = latest === undefined ? null : await em.findOne(DefinitionVersion, { key, version: latest });
     if (!row) {
       const known = await this.keys();
       if (!known.includes(key)) throw notFound(`definition "${key}" does not exist; known: ${known.join(', ') || 'none'}`);
-      const latest = await em.findOne(DefinitionVersion, { key }, { orderBy: { version: 'desc' } });
-      throw notFound(`definition "${key}" has no version ${version}; versions 1 to ${latest?.version}`);
+      const last = await em.findOne(DefinitionVersion, { key }, { orderBy: { version: 'desc' } });
+      throw notFound(`definition "${key}" has no version ${version}; versions 1 to ${last?.version}`);
     }
     const hit = this.cache.get(`${key}@${row.version}`);
     if (hit) return hit;
