@@ -365,12 +365,8 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
     await serial(() => apply(req)).catch((e) => log.warn('event refused', { type: req.type, error: String((e as Error).message) }));
   });
 
-  /**
-   * Revision 1's timer of the next deadline. Earlier runs armed a new one each time round the loop,
-   * so every step that left the deadline where it was cost a TimerCanceled and a TimerStarted of the
-   * same time (two history events and two timer tasks on the server per check-in, say). A timer
-   * still pending when the run ends is dropped with it.
-   */
+  // Revision 1 keeps the next deadline's timer while steps leave it where it was (a patrol's
+  // check-ins); earlier runs armed a new one each time round the loop.
   const deadlineTimer = keptTimer();
 
   try {
@@ -387,13 +383,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       const seen = version;
       const due = nextDeadline(instance);
       if (revised) {
-        // The timer stays while steps leave the next deadline where it was (a patrol's check-ins).
-        const timer = deadlineTimer.arm(due?.at);
-        await condition(() => version !== seen || timer?.fired === true);
-        if (timer?.fired) {
-          deadlineTimer.clear();
-          await fire();
-        }
+        if (await deadlineTimer.wait(due?.at, () => version !== seen)) await fire();
       } else if (due) {
         const changed = await condition(() => version !== seen, Math.max(due.at - Date.now(), 1));
         if (!changed) await fire();

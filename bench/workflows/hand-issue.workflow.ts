@@ -328,12 +328,7 @@ export async function handIssue(args: HandIssueInput): Promise<ProcessResult> {
     const seen = version;
     const next = deadlines[0];
     if (args.keepTimer) {
-      const timer = deadlineTimer.arm(next?.at);
-      await condition(() => version !== seen || timer?.fired === true);
-      if (timer?.fired) {
-        deadlineTimer.clear();
-        await serial(() => fire(Date.now()));
-      }
+      if (await deadlineTimer.wait(next?.at, () => version !== seen)) await serial(() => fire(Date.now()));
     } else if (next) {
       const changed = await condition(() => version !== seen, Math.max(next.at - Date.now(), 1));
       if (!changed) await serial(() => fire(Date.now()));
