@@ -78,7 +78,8 @@ export class CommunityService {
   }
 
   async gridExists(id: string): Promise<boolean> {
-    return (await this.orm.em.fork().count(Grid, { id })) > 0;
+    const rows = await this.orm.em.fork().getConnection().execute(`select 1 from grid where id = ? limit 1`, [id]);
+    return rows.length > 0;
   }
 
   async communities(): Promise<Community[]> {
@@ -128,8 +129,15 @@ export class CommunityService {
 
   /** One active member by id: who they are, their role and grid. */
   async member(id: string): Promise<{ id: string; name: string; role: string; gridId: string | null; organizationId: string | null; communityId: string } | undefined> {
-    const m = await this.orm.em.fork().findOne(Member, { id, active: true });
-    return m ? { id: m.id, name: m.name, role: m.role, gridId: m.gridId ?? null, organizationId: m.organizationId ?? null, communityId: m.communityId } : undefined;
+    // Asked on every event a member sends: the columns it needs, without hydrating an entity (and its encrypted phone).
+    const [m] = await this.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ id: string; name: string; role: string; grid_id: string | null; organization_id: string | null; community_id: string }[]>(
+        `select id, name, role, grid_id, organization_id, community_id from member where id = ? and active`,
+        [id],
+      );
+    return m ? { id: m.id, name: m.name, role: m.role, gridId: m.grid_id ?? null, organizationId: m.organization_id ?? null, communityId: m.community_id } : undefined;
   }
 
   /** The community of a member, active or not; the default one for an id the registry does not know. */

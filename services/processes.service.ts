@@ -371,8 +371,8 @@ export class ProcessService implements ProcessStarter {
       const id = (context?.owner as { id?: unknown } | null | undefined)?.id;
       return typeof id === 'string' ? id : null;
     };
-    const row = await this.row(workflowId);
-    if (row) return { grid: row.grid, owner: ownerOf(row.context), community: row.community };
+    const row = await readModel.placeOfInstance(this.deps.orm, workflowId);
+    if (row) return row;
     const snap = await this.live(workflowId);
     if (snap) return { grid: snap.grid, owner: ownerOf(snap.context), community: communityOfContext(snap.context) };
     // Started, but no worker has run its first task yet (a fan-out's backlog, workers away): the

@@ -88,6 +88,16 @@ export async function findInstance(db: ReadModelDb, workflowId: string): Promise
   return rows[0] ? instanceOf(rows[0]) : undefined;
 }
 
+/** Where an instance belongs: its grid, community and owning organisation (`context.owner.id`); asked before every event. */
+export async function placeOfInstance(db: ReadModelDb, workflowId: string): Promise<{ grid: string | null; community: string; owner: string | null } | undefined> {
+  const [row] = await connection(db).execute<{ grid: string | null; community_id: string; owner: string | null }[]>(
+    `select grid, community_id, case when jsonb_typeof(context->'owner'->'id') = 'string' then context->'owner'->>'id' end as owner
+     from process_instance where workflow_id = ?`,
+    [workflowId],
+  );
+  return row ? { grid: row.grid, community: row.community_id, owner: row.owner } : undefined;
+}
+
 /** A running instance's grid, day (`context.day`) and open tasks; undefined when it is not running. */
 export async function runningTasksOf(db: ReadModelDb, workflowId: string): Promise<{ grid: string | null; day: string | null; tasks: StoredTask[] } | undefined> {
   const [row] = await connection(db).execute<{ grid: string | null; day: string | null; tasks: StoredTask[] }[]>(
