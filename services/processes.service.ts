@@ -5,6 +5,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { checkData, type PathError } from '../engine/data-schema';
@@ -367,26 +368,28 @@ export class ProcessService implements ProcessStarter {
 
   /** The grid a process belongs to and the organisation that owns its work, for object-level checks; undefined when it does not exist. */
   async gridOf(workflowId: string): Promise<{ grid: string | null; owner: string | null; community: string } | undefined> {
-    const ownerOf = (context: Record<string, unknown> | undefined) => {
-      const id = (context?.owner as { id?: unknown } | null | undefined)?.id;
-      return typeof id === 'string' ? id : null;
-    };
     const row = await readModel.placeOfInstance(this.deps.orm, workflowId);
     if (row) return row;
-    const snap = await this.live(workflowId);
-    if (snap) return { grid: snap.grid, owner: ownerOf(snap.context), community: communityOfContext(snap.context) };
-    // Started, but no worker has run its first task yet (a fan-out's backlog, workers away): the
-    // search attributes set at the start say where it belongs, so a check never waves it through.
+    // No row: no step projected yet (the usual case: an event sent right after the start, before a
+    // worker has run the first workflow task), or a read model that lost it. The search attributes
+    // set at the start say where it belongs, so a check never waves it through.
+    let desc: WorkflowExecutionDescription;
     try {
-      const desc = await this.deps.client.workflow.getHandle(workflowId).describe();
-      const grid = desc.typedSearchAttributes.get(searchAttributeKeys.grid);
-      const community = desc.typedSearchAttributes.get(searchAttributeKeys.community);
-      const gridKey = grid && grid !== 'community' ? grid : null;
-      return { grid: gridKey, owner: null, community: processCommunity(gridKey, community) };
+      desc = await this.deps.client.workflow.getHandle(workflowId).describe();
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) return undefined;
       throw e;
     }
+    const grid = desc.typedSearchAttributes.get(searchAttributeKeys.grid);
+    const gridKey = grid && grid !== 'community' ? grid : null;
+    const started = { grid: gridKey, owner: null, community: processCommunity(gridKey, desc.typedSearchAttributes.get(searchAttributeKeys.community)) };
+    // Started, scheduled and at most a started workflow task: none has completed, so no step has
+    // been taken and no owner named. Asking the workflow would only wait for that task to finish.
+    if (desc.historyLength <= 3) return started;
+    const snap = await this.live(workflowId);
+    if (!snap) return started;
+    const id = (snap.context?.owner as { id?: unknown } | null | undefined)?.id;
+    return { grid: snap.grid, owner: typeof id === 'string' ? id : null, community: communityOfContext(snap.context) };
   }
 
   async history(workflowId: string) {

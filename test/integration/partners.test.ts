@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
+import { searchAttributeKeys } from '../../workflows/messages';
 
 /**
  * Partners as members: the property company named as an issue's owner handles it through its own
@@ -125,3 +126,67 @@ test('levels that act: the community dispatches an escalated issue to a partner 
   expect(down.body.state).toBe('deliberation');
   expect((await detail(street)).context).toMatchObject({ level: 'grid', instructions: '属小区内部排水，请网格协调物业疏通' });
 });
+
+test('where a process belongs, for every check before an event: the read model, else the workflow, else the search attributes of a start no worker has run', async () => {
+  const id = await deliberating('楼顶防水层破损漏雨');
+  await act(id, `m-${grid}-leader`, 'DECIDE', { plan: '物业公司修补防水层', owner });
+  expect(await h.services.processes.gridOf(id)).toEqual({ grid, owner: 'org-rongbo', community: 'shengshi' });
+
+  let queries = 0;
+  const client = h.services.client.workflow;
+  const getHandle = client.getHandle.bind(client);
+  client.getHandle = ((...a: Parameters<typeof getHandle>) => {
+    const handle = getHandle(...a);
+    const query = handle.query.bind(handle);
+    handle.query = ((...q: Parameters<typeof query>) => {
+      queries++;
+      return query(...q);
+    }) as typeof query;
+    return handle;
+  }) as typeof client.getHandle;
+  const idle = idleStarts();
+  const started = (await idle.start()).workflowId;
+  try {
+    // A read model that lost the row: the workflow itself says where it is and who owns it (one
+    // query), so another partner still does not reach the work and the company still does.
+    await h.services.orm.em.fork().getConnection().execute('delete from process_instance where workflow_id = ?', [id]);
+    expect(await h.services.processes.gridOf(id)).toEqual({ grid, owner: 'org-rongbo', community: 'shengshi' });
+    expect(queries).toBe(1);
+    expect((await h.send(id, { type: 'PROGRESS', data: { note: 'x' } }, 'm-org-partner-unit-1')).status).toBe(404);
+    expect((await h.send(id, { type: 'ACKNOWLEDGE' }, company)).status).toBe(200);
+
+    // Started where no worker polls: no workflow task has completed, so no step was taken and no
+    // owner named. The search attributes place it, without asking a workflow that cannot answer.
+    queries = 0;
+    expect(await h.services.processes.gridOf(started)).toEqual({ grid, owner: null, community: 'shengshi' });
+    expect(queries).toBe(0);
+    expect((await h.as('m-grid-03-worker').call('POST', `/api/processes/${enc(started)}/events`, { type: 'ACCEPT' })).status).toBe(404);
+    expect(queries).toBe(0);
+  } finally {
+    client.getHandle = getHandle;
+    await idle.terminate(started);
+  }
+});
+
+/** Starts issues of `grid` on a task queue no worker polls, through the Temporal client as the API does. */
+function idleStarts() {
+  const queue = `idle-${crypto.randomUUID()}`;
+  return {
+    start: async () => {
+      const workflowId = `issue/idle-${crypto.randomUUID()}`;
+      await h.services.client.workflow.start('runProcess', {
+        taskQueue: queue,
+        workflowId,
+        args: [{ definition: { key: 'issue', version: 1, document: {} as never }, calendar: undefined as never, businessKey: workflowId, grid, input: {}, day: '2026-12-03', startedBy: 'test', revision: 1 }],
+        typedSearchAttributes: [
+          { key: searchAttributeKeys.definition, value: 'issue' },
+          { key: searchAttributeKeys.grid, value: grid },
+          { key: searchAttributeKeys.community, value: 'shengshi' },
+          { key: searchAttributeKeys.state, value: '' },
+        ],
+      });
+      return { workflowId };
+    },
+    terminate: (workflowId: string) => h.services.client.workflow.getHandle(workflowId).terminate('test done'),
+  };
+}
