@@ -33,7 +33,8 @@ export class ActorService {
   async self(p: Principal, workflowId: string): Promise<Actor> {
     const where = reachOf(p);
     if (!p.memberId) return { kind: 'person', id: p.name, role: p.role, grids: p.grids, ...where };
-    const member = await this.deps.community.member(p.memberId);
+    // Read with the credential on this request when it came that way, else from the registry.
+    const member = p.member?.id === p.memberId ? p.member : await this.deps.community.member(p.memberId);
     // A token whose member has left acts as nobody in particular: its own role, no tasks held.
     if (!member) return { kind: 'person', id: p.memberId, role: p.role, grids: p.grids, ...where };
     return { kind: 'person', id: member.id, role: member.role, grids: p.grids, ...where, ...(member.organizationId ? { org: member.organizationId } : {}), holds: await this.held(member, workflowId) };

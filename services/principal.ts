@@ -12,6 +12,20 @@ export interface Principal extends CommunityReach {
   grids: string[] | 'all';
   /** A partner's organisation: the processes it owns are within reach, in any grid. */
   organizationId?: string;
+  /**
+   * The registry's row of `memberId`, active, as read with the credential on this request: who acts
+   * is then known without reading it again. Absent where a principal is made otherwise.
+   */
+  member?: PrincipalMember;
+}
+
+export interface PrincipalMember {
+  id: string;
+  name: string;
+  role: string;
+  gridId: string | null;
+  organizationId: string | null;
+  communityId: string;
 }
 
 /**
@@ -58,10 +72,11 @@ export function principalOfMember(
   const role = (Object.keys(MEMBER_ROLES_OF) as Principal['role'][]).find((r) => MEMBER_ROLES_OF[r].includes(m.role));
   if (!role) return undefined;
   const community = m.communityId ?? DEFAULT_COMMUNITY;
-  if (role === 'partner') return { role, name, memberId: m.id, grids: [], community, ...(m.organizationId ? { organizationId: m.organizationId } : {}) };
+  const member: PrincipalMember = { id: m.id, name, role: m.role, gridId: m.gridId, organizationId: m.organizationId, communityId: community };
+  if (role === 'partner') return { role, name, memberId: m.id, grids: [], community, member, ...(m.organizationId ? { organizationId: m.organizationId } : {}) };
   // The street office sits in one community's registry and oversees every community of its street.
-  if (role === 'manager') return { role, name, memberId: m.id, grids: 'all', community, ...(m.role === 'street-office' && m.street ? { communities: m.street } : {}) };
-  return { role, name, memberId: m.id, grids: m.gridId ? [m.gridId] : [], community };
+  if (role === 'manager') return { role, name, memberId: m.id, grids: 'all', community, member, ...(m.role === 'street-office' && m.street ? { communities: m.street } : {}) };
+  return { role, name, memberId: m.id, grids: m.gridId ? [m.gridId] : [], community, member };
 }
 
 /**

@@ -98,9 +98,22 @@ export class TokenService {
   async authenticate(token: string): Promise<Principal | undefined> {
     if (!token.startsWith('gf_')) return undefined;
     const rows = await this.orm.em.fork().getConnection().execute<
-      { role: Principal['role']; member_id: string | null; grids: string[] | 'all'; name: string; organization_id: string | null; community: string; street: string[] | null }[]
+      {
+        role: Principal['role'];
+        member_id: string | null;
+        grids: string[] | 'all';
+        name: string;
+        organization_id: string | null;
+        community: string;
+        street: string[] | null;
+        member_name: string | null;
+        member_role: string | null;
+        member_grid: string | null;
+        member_community: string | null;
+      }[]
     >(
       `select t.role, t.member_id, t.grids, t.name, m.organization_id, coalesce(m.community_id, t.community_id, '${DEFAULT_COMMUNITY}') as community,
+              m.name as member_name, m.role as member_role, m.grid_id as member_grid, m.community_id as member_community,
               coalesce(${STREET_OF_MEMBER}, (select json_agg(c.id order by c.id) from community c where c.street_id = t.street_id)) as street
          from api_token t left join member m on m.id = t.member_id
         where t.hash = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
@@ -115,6 +128,10 @@ export class TokenService {
       name: row.name,
       memberId: row.member_id ?? undefined,
       grids: row.grids,
+      // The member as the registry has it now (the query above admits active members only).
+      ...(row.member_id && row.member_name !== null && row.member_role !== null
+        ? { member: { id: row.member_id, name: row.member_name, role: row.member_role, gridId: row.member_grid, organizationId: row.organization_id, communityId: row.member_community ?? DEFAULT_COMMUNITY } }
+        : {}),
       community: row.community,
       // A street token or a street-office member: every community of the street, as it is today.
       ...(row.role === 'manager' && row.street ? { communities: row.street } : {}),
