@@ -34,6 +34,8 @@ export interface BenchEnv {
   client: Client;
   orm: MikroORM;
   postgresVersion: string;
+  /** PostgreSQL's data directory, to find its processes (see postgresCpuSeconds). */
+  postgresDataDir: string;
   /** A second database on the same server, for the read-API measurement's 200,000 rows. */
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -103,6 +105,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     client,
     orm,
     postgresVersion: version.split(',')[0],
+    postgresDataDir: pg.dataDir,
     async createDatabase(name) {
       await orm.em.fork().getConnection().execute(`create database ${name}`);
       return pg.url.replace(/\/[^/]+$/, `/${name}`);
@@ -218,6 +221,37 @@ export function cpuSeconds(pid: number | undefined): number {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU seconds PostgreSQL has used so far: its postmaster (with the children it has reaped, so a
+ * connection closed in between still counts) and every live child (backends, writers). The
+ * postmaster is the process whose command line names `dataDir`; Linux only, else NaN.
+ */
+export function postgresCpuSeconds(dataDir: string): number {
+  try {
+    const real = fs.realpathSync(dataDir);
+    const namesDir = (args: string[]) => args.some((a) => a === dataDir || (a.startsWith('/') && fs.existsSync(a) && fs.realpathSync(a) === real));
+    const stats = new Map<number, string[]>();
+    let postmaster: number | undefined;
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        stats.set(Number(entry), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+        if (postmaster === undefined && stat.includes('(postgres)') && namesDir(fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'))) postmaster = Number(entry);
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+    if (postmaster === undefined) return NaN;
+    const own = stats.get(postmaster) as string[];
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const f of stats.values()) if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    return ticks / 100;
   } catch {
     return NaN;
   }

@@ -7,7 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../config/config';
 import { DefinitionService } from '../../services/definitions.service';
 import { DEV_SERVER_SQLITE_PRAGMAS, ensureTemporalCli, startTemporalDevServer } from '../../infra/temporal';
-import { childEnv, cpuSeconds, dist, forkChild, log, ms, writtenBytes, type BenchEnv, type Child, type Dist } from './env';
+import { childEnv, cpuSeconds, dist, forkChild, log, ms, postgresCpuSeconds, writtenBytes, type BenchEnv, type Child, type Dist } from './env';
 import { httpClient, memberTokens, type HttpClient } from './http';
 import { FIVE_EVENTS, ISSUE_INPUT, IMPLS, type Impl, type Who } from './paths';
 
@@ -55,6 +55,9 @@ export interface LoadCell {
   temporalWrittenKb: number;
   workerCpuMs: number;
   apiCpuMs: number;
+  /** PostgreSQL (the read model, tokens, the registry) and the bench's own load generator, which shares the machine. */
+  postgresCpuMs: number;
+  driverCpuMs: number;
   /** Latency by event type (the first event often waits for the start's workflow task). */
   byEvent: Record<string, Dist>;
   shape: HistoryShape;
@@ -202,7 +205,7 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
         const api = apis[k];
         const http = httpClient(`http://127.0.0.1:${api.ready.port as number}`, env.adminToken, opts.lanes * 2);
         const worker = workers[bundleOf(v)];
-        return { ...v, api, http, worker, lat: { start: [] as number[], event: [] as number[], byEvent: {} as Record<string, number[]> }, issues: 0, seconds: 0, cpu: { temporal: 0, worker: 0, api: 0 }, written: 0, last: '' };
+        return { ...v, api, http, worker, lat: { start: [] as number[], event: [] as number[], byEvent: {} as Record<string, number[]> }, issues: 0, seconds: 0, cpu: { temporal: 0, worker: 0, api: 0, postgres: 0, driver: 0 }, written: 0, last: '' };
       });
       // Made by the admin through gridflow's API (every store runs it); the baseline's service accepts them too.
       const admin = runs.find((r) => r.impl === 'interpreter') ?? runs[0];
@@ -227,7 +230,7 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
       for (let r = 0; r < opts.rounds; r++) {
         for (const run of r % 2 === 0 ? runs : [...runs].reverse()) {
           const pids = { temporal: server.process.pid, worker: run.worker.process.pid, api: run.api.process.pid };
-          const c0 = { temporal: cpuSeconds(pids.temporal), worker: cpuSeconds(pids.worker), api: cpuSeconds(pids.api) };
+          const c0 = { temporal: cpuSeconds(pids.temporal), worker: cpuSeconds(pids.worker), api: cpuSeconds(pids.api), postgres: postgresCpuSeconds(env.postgresDataDir), driver: process.cpuUsage() };
           const w0 = writtenBytes(pids.temporal);
           const t0 = process.hrtime.bigint();
           await drive(run, per, true);
@@ -236,6 +239,9 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
           run.cpu.temporal += cpuSeconds(pids.temporal) - c0.temporal;
           run.cpu.worker += cpuSeconds(pids.worker) - c0.worker;
           run.cpu.api += cpuSeconds(pids.api) - c0.api;
+          run.cpu.postgres += postgresCpuSeconds(env.postgresDataDir) - c0.postgres;
+          const driver = process.cpuUsage(c0.driver);
+          run.cpu.driver += (driver.user + driver.system) / 1e6;
           run.written += writtenBytes(pids.temporal) - w0;
           // The round's span on the monotonic clock V8's profiles use, to cut the measured part out of them.
           if (process.env.BENCH_CPU_PROF) fs.appendFileSync(path.resolve(process.env.BENCH_CPU_PROF, 'rounds.jsonl'), `${JSON.stringify({ impl: run.impl, design: run.design, fromUs: Number(t0 / 1000n), toUs: Number(process.hrtime.bigint() / 1000n), issues: per, requests: per * (1 + FIVE_EVENTS.length) })}\n`);
@@ -262,6 +268,8 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
           temporalWrittenKb: Math.round(run.written / 1024 / requests),
           workerCpuMs: per1(run.cpu.worker),
           apiCpuMs: per1(run.cpu.api),
+          postgresCpuMs: per1(run.cpu.postgres),
+          driverCpuMs: per1(run.cpu.driver),
           byEvent: Object.fromEntries(Object.entries(run.lat.byEvent).map(([type, xs]) => [type, dist(xs)])),
           shape: historyShape(history.events ?? []),
         });

@@ -96,8 +96,8 @@ function renderLoad(l: LoadResult): string[] {
       `on the stack \`npm start\` builds (the dev server on a SQLite file; worker and API in their own processes); rows of a store interleaved in ${l.rounds} rounds. ` +
       `"Before" is the interpreter at ${l.beforeRev}; a request is a start or an event.`,
     '',
-    '| store | implementation | design | processes / s | requests / s | event p50 / p99 (ms) | start p50 / p99 (ms) | Temporal CPU per request (ms) | Temporal writes per request (KB) | per event: workflow tasks / activity tasks / history events |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| store | implementation | design | processes / s | requests / s | event p50 / p99 (ms) | start p50 / p99 (ms) | Temporal CPU per request (ms) | worker / API / PostgreSQL / load generator CPU per request (ms) | Temporal writes per request (KB) | per event: workflow tasks / activity tasks / history events |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const storeLabel = (name: string) => {
     const pragmas = l.stores.find((s) => s.name === name)?.pragmas ?? [];
@@ -107,10 +107,10 @@ function renderLoad(l: LoadResult): string[] {
     const s = c.shape.perEvent;
     lines.push(
       `| ${storeLabel(c.store)} | ${IMPL_LABEL[c.impl]} | ${c.design === 'before' ? 'before issue 14' : 'now'} | ${f(c.processesPerSecond, 2)} | ${f(c.requestsPerSecond)} | ` +
-        `${f(c.event.p50, 0)} / ${f(c.event.p99, 0)} | ${f(c.start.p50, 0)} / ${f(c.start.p99, 0)} | ${f(c.temporalCpuMs)} | ${f(c.temporalWrittenKb, 0)} | ${s.workflowTasks} / ${s.activityTasks} / ${s.events} |`,
+        `${f(c.event.p50, 0)} / ${f(c.event.p99, 0)} | ${f(c.start.p50, 0)} / ${f(c.start.p99, 0)} | ${f(c.temporalCpuMs)} | ${f(c.workerCpuMs)} / ${f(c.apiCpuMs)} / ${f(c.postgresCpuMs)} / ${f(c.driverCpuMs)} | ${f(c.temporalWrittenKb, 0)} | ${s.workflowTasks} / ${s.activityTasks} / ${s.events} |`,
     );
   }
-  lines.push(`| | | physical floor: one workflow task per event | | | | | | | ${l.floor.workflowTasks} / ${l.floor.activityTasks} / ${l.floor.events} |`);
+  lines.push(`| | | physical floor: one workflow task per event | | | | | | | | ${l.floor.workflowTasks} / ${l.floor.activityTasks} / ${l.floor.events} |`);
   const cell = (store: string, impl: string, design: string) => l.cells.find((c) => c.store === store && c.impl === impl && c.design === design);
   const today = cell('default', 'interpreter', 'before');
   const now = cell('tuned', 'interpreter', 'now');
