@@ -41,7 +41,7 @@ export interface EffectDeps {
 export function createEffectActivities({ orm, processes, providers, launcher, recipients, delivery }: EffectDeps) {
   return {
     async notify(p: { workflowId: string; key: string; grid: string | null; community?: string; at: string; notice: Notice }): Promise<void> {
-      const conn = orm.em.fork().getConnection();
+      const conn = orm.em.getConnection();
       for (const role of p.notice.to) {
         // One row per person holding the role; a role nobody holds here (the street office) keeps one row for the role.
         const community = p.community ?? (p.grid ? communityOfGrid(p.grid) : undefined) ?? DEFAULT_COMMUNITY;

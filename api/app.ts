@@ -87,7 +87,7 @@ export function appFromServices(services: Services, opts: { adminToken?: string;
     webDir: opts.webDir,
     health: {
       postgres: async () => {
-        await services.orm.em.fork().getConnection().execute('select 1');
+        await services.orm.em.getConnection().execute('select 1');
       },
       temporal: async () => {
         await services.connection.workflowService.getSystemInfo({});

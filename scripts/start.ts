@@ -150,7 +150,7 @@ async function prepare(config: Config, { databaseUrl, temporalAddress }: Endpoin
   const published = await new DefinitionService(orm).seedBuiltIns();
   for (const p of published) say(`published built-in definition ${p.key} v${p.version}`);
   // Seed the registry once: later edits to names and phone numbers are the office's, not the seed's.
-  const [{ n }] = await orm.em.fork().getConnection().execute<{ n: string }[]>('select count(*) as n from grid');
+  const [{ n }] = await orm.em.getConnection().execute<{ n: string }[]>('select count(*) as n from grid');
   if (Number(n) === 0) {
     const seeded = await seedCommunity(orm);
     say(`seeded the community: ${seeded.grids} grids, ${seeded.sites} sites, ${seeded.members} members, ${seeded.organizations} organizations`);

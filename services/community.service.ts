@@ -44,7 +44,7 @@ export class CommunityService {
   /** Encrypts phone numbers still stored in clear (after seeding or an import). Returns how many. */
   async protectPhones(): Promise<number> {
     if (!this.key) throw new Error('protectPhones needs the data key');
-    const conn = this.orm.em.fork().getConnection();
+    const conn = this.orm.em.getConnection();
     let n = 0;
     for (const table of ['member', 'organization']) {
       const rows = await conn.execute<{ id: string; phone: string }[]>(`select id, phone from ${table} where phone not like 'enc:v1:%'`);
@@ -64,7 +64,7 @@ export class CommunityService {
   }
 
   async audit(actor: string, action: string, subject: string, data: Record<string, unknown>): Promise<void> {
-    await this.orm.em.fork().getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, ?, ?, ?)`, [actor, action, subject, JSON.stringify(data)]);
+    await this.orm.em.getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, ?, ?, ?)`, [actor, action, subject, JSON.stringify(data)]);
   }
 
   private clear(phone: string): string {
@@ -78,7 +78,7 @@ export class CommunityService {
   }
 
   async gridExists(id: string): Promise<boolean> {
-    const rows = await this.orm.em.fork().getConnection().execute(`select 1 from grid where id = ? limit 1`, [id]);
+    const rows = await this.orm.em.getConnection().execute(`select 1 from grid where id = ? limit 1`, [id]);
     return rows.length > 0;
   }
 

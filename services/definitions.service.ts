@@ -149,7 +149,7 @@ export class DefinitionService {
   }
 
   async list(): Promise<{ key: string; title: string; latestVersion: number; updatedAt: Date; status: DefinitionStatus }[]> {
-    const rows = await this.orm.em.fork().getConnection().execute<{ key: string; title: string; version: number; created_at: Date; status: DefinitionStatus | null }[]>(
+    const rows = await this.orm.em.getConnection().execute<{ key: string; title: string; version: number; created_at: Date; status: DefinitionStatus | null }[]>(
       `select distinct on (v.key) v.key, v.title, v.version, v.created_at, s.status
          from definition_version v left join definition_status s on s.key = v.key
         where v.community_id is null
@@ -160,13 +160,13 @@ export class DefinitionService {
 
   /** The lifecycle of a definition; one that was never paused or retired is active. */
   async status(key: string): Promise<StatusView> {
-    const rows = await this.orm.em.fork().getConnection().execute<StatusRow[]>(`select * from definition_status where key = ?`, [key]);
+    const rows = await this.orm.em.getConnection().execute<StatusRow[]>(`select * from definition_status where key = ?`, [key]);
     return statusView(key, rows[0]);
   }
 
   /** The lifecycle of every definition that is not active, by key. */
   async statuses(): Promise<Map<string, StatusView>> {
-    const rows = await this.orm.em.fork().getConnection().execute<StatusRow[]>(`select * from definition_status`);
+    const rows = await this.orm.em.getConnection().execute<StatusRow[]>(`select * from definition_status`);
     return new Map(rows.map((r) => [r.key, statusView(r.key, r)]));
   }
 
@@ -176,7 +176,7 @@ export class DefinitionService {
    */
   async setStatus(key: string, status: DefinitionStatus, by: string, note?: string): Promise<StatusView> {
     await this.get(key); // 404 naming the known keys
-    const conn = this.orm.em.fork().getConnection();
+    const conn = this.orm.em.getConnection();
     const before = await this.status(key);
     const [row] = await conn.execute<StatusRow[]>(
       `insert into definition_status (key, status, note, changed_by, changed_at) values (?, ?, ?, ?, now())

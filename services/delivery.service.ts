@@ -119,7 +119,7 @@ export class DeliveryService {
   ) {}
 
   private conn() {
-    return this.orm.em.fork().getConnection();
+    return this.orm.em.getConnection();
   }
 
   async channel(gridId: string): Promise<Channel | undefined> {

@@ -140,7 +140,7 @@ export class EvidenceService {
   ) {}
 
   private conn() {
-    return this.orm.em.fork().getConnection();
+    return this.orm.em.getConnection();
   }
 
   /** Stores one file for `workflowId`; the same bytes again answer with the same reference. */

@@ -68,7 +68,7 @@ export class IntakeService {
   }
 
   private conn() {
-    return this.deps.orm.em.fork().getConnection();
+    return this.deps.orm.em.getConnection();
   }
 
   /**

@@ -135,7 +135,7 @@ export class NotificationService {
       where.push('workflow_id = ?');
       params.push(q.workflowId);
     }
-    const rows = await this.orm.em.fork().getConnection().execute<Row[]>(
+    const rows = await this.orm.em.getConnection().execute<Row[]>(
       `select * from notification ${where.length ? `where ${where.join(' and ')}` : ''} order by seq desc limit ?`,
       [...params, q.limit],
     );
@@ -144,12 +144,12 @@ export class NotificationService {
   }
 
   async markRead(id: string, principal: Principal): Promise<InboxItem> {
-    const rows = await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]);
+    const rows = await this.orm.em.getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]);
     const row = rows[0];
     // Someone else's notice is indistinguishable from none.
     if (!row || !this.visible(principal, principal.memberId, row)) throw notFound(`notification "${id}" does not exist`);
-    await this.orm.em.fork().getConnection().execute(`update notification set read_at = coalesce(read_at, now()) where id = ?`, [id]);
-    return item((await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]))[0], await gridNames(this.orm));
+    await this.orm.em.getConnection().execute(`update notification set read_at = coalesce(read_at, now()) where id = ?`, [id]);
+    return item((await this.orm.em.getConnection().execute<Row[]>(`select * from notification where id = ?`, [id]))[0], await gridNames(this.orm));
   }
 
   /**
@@ -160,7 +160,7 @@ export class NotificationService {
     const who = this.who(principal, member);
     const entry: Listener = { principal, key: callerKey(principal), member: who, handlers };
     if (this.lastSeq === undefined) {
-      const [{ max }] = await this.orm.em.fork().getConnection().execute<{ max: string | null }[]>(`select max(seq) as max from notification`);
+      const [{ max }] = await this.orm.em.getConnection().execute<{ max: string | null }[]>(`select max(seq) as max from notification`);
       this.lastSeq = Number(max ?? 0);
     }
     const open = [...this.listeners].filter((l) => l.key === entry.key).length;
@@ -204,7 +204,7 @@ export class NotificationService {
     // The round catches its own failures (the database away), so it never rejects.
     this.timer = setTimeout(() => void (async () => {
       try {
-        const rows = await this.orm.em.fork().getConnection().execute<Row[]>(`select * from notification where seq > ? order by seq limit 500`, [this.lastSeq ?? 0]);
+        const rows = await this.orm.em.getConnection().execute<Row[]>(`select * from notification where seq > ? order by seq limit 500`, [this.lastSeq ?? 0]);
         const grids = rows.length ? await gridNames(this.orm) : new Map<string, string>();
         for (const r of rows) {
           this.lastSeq = Math.max(this.lastSeq ?? 0, Number(r.seq));

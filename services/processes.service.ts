@@ -164,7 +164,7 @@ export class ProcessService implements ProcessStarter {
 
   /** Next value of the per-definition, per-year counter behind `{seq}`. */
   private async nextSeq(key: string, year: number): Promise<number> {
-    const rows = await this.deps.orm.em.fork().getConnection().execute<{ value: number }[]>(
+    const rows = await this.deps.orm.em.getConnection().execute<{ value: number }[]>(
       `insert into business_key_counter (key, year, value) values (?, ?, 1)
        on conflict (key, year) do update set value = business_key_counter.value + 1 returning value`,
       [key, year],
@@ -599,7 +599,7 @@ export class ProcessService implements ProcessStarter {
         failed.push({ workflowId: m.workflowId, reason: rejectionMessage(e) });
       }
     }
-    await this.deps.orm.em.fork().getConnection().execute(
+    await this.deps.orm.em.getConnection().execute(
       `insert into audit_log (at, actor, action, subject, data) values (now(), ?, 'migrate', ?, ?)`,
       [actor, `definition:${a.key}`, JSON.stringify({ ...plan, moved, failed })],
     );

@@ -167,7 +167,7 @@ export class SessionService {
 
   /** Who a session cookie is, or why it is refused: unknown, revoked, expired, idle, or its member inactive. */
   async authenticate(value: string): Promise<SessionCheck> {
-    const conn = this.orm.em.fork().getConnection();
+    const conn = this.orm.em.getConnection();
     const [row] = await conn.execute<SessionRow[]>(
       `select s.id, s.member_id, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, s.revoked_by, now() as now, m.name, m.role, m.grid_id, m.organization_id, m.active, m.community_id, ${STREET_OF_MEMBER} as street
          from console_session s join member m on m.id = s.member_id where s.hash = ?`,

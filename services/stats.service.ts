@@ -262,7 +262,7 @@ export class StatsService {
 
   /** Audits an export (PIPL: every export is logged), with what was asked and how many rows left. */
   async recordExport(actor: string, subject: string, data: { query: Record<string, unknown>; rows: number }): Promise<void> {
-    await this.orm.em.fork().getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, 'export', ?, ?)`, [actor, subject, JSON.stringify(data)]);
+    await this.orm.em.getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, 'export', ?, ?)`, [actor, subject, JSON.stringify(data)]);
   }
 
   /**

@@ -144,7 +144,7 @@ export class TaskService {
   }
 
   private async audit(actor: string, action: string, subject: string, data: Record<string, unknown>) {
-    await this.deps.orm.em.fork().getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, ?, ?, ?)`, [actor, action, subject, JSON.stringify(data)]);
+    await this.deps.orm.em.getConnection().execute(`insert into audit_log (at, actor, action, subject, data) values (now(), ?, ?, ?, ?)`, [actor, action, subject, JSON.stringify(data)]);
   }
 
   /** Takes a task of a role several people hold (part-time members) for the caller. */

@@ -72,7 +72,7 @@ export class TokenService {
     const scope = await this.scopeOf({ ...p, grids: gridScoped ? p.grids : undefined });
     const id = crypto.randomBytes(6).toString('hex');
     const token = `gf_${id}_${crypto.randomBytes(24).toString('base64url')}`;
-    await this.orm.em.fork().getConnection().execute(
+    await this.orm.em.getConnection().execute(
       `insert into api_token (id, hash, role, member_id, grids, name, created_at, expires_at, community_id, street_id) values (?, ?, ?, ?, ?, ?, now(), ?, ?, ?)`,
       [
         id,
@@ -90,14 +90,14 @@ export class TokenService {
   }
 
   async revoke(id: string): Promise<boolean> {
-    const res = await this.orm.em.fork().getConnection().execute(`update api_token set revoked_at = now() where id = ? and revoked_at is null`, [id], 'run');
+    const res = await this.orm.em.getConnection().execute(`update api_token set revoked_at = now() where id = ? and revoked_at is null`, [id], 'run');
     return Number((res as { affectedRows?: number }).affectedRows ?? 0) > 0;
   }
 
   /** The principal a token stands for, or undefined when it is unknown, expired or revoked. */
   async authenticate(token: string): Promise<Principal | undefined> {
     if (!token.startsWith('gf_')) return undefined;
-    const rows = await this.orm.em.fork().getConnection().execute<
+    const rows = await this.orm.em.getConnection().execute<
       {
         role: Principal['role'];
         member_id: string | null;

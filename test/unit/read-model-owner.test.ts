@@ -9,7 +9,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 const READ_MODEL_TABLES = ['process_instance', 'transition_record', 'process_record', 'process_link', 'task_claim'];
 const OWNER = 'db/read-model';
-const NOT_SOURCE = new Set(['node_modules', 'dist', 'coverage', 'test', 'bench', 'scratch', '.git', '.data', 'db/migrations', OWNER]);
+const NOT_SOURCE = new Set(['node_modules', 'dist', 'dist-bench', 'coverage', 'test', 'bench', 'scratch', '.git', '.data', 'db/migrations', OWNER]);
 const SQL_ON_TABLE = new RegExp(`\\b(from|join|into|update|table|truncate)\\s+"?(${READ_MODEL_TABLES.join('|')})\\b`, 'i');
 
 function sourceFiles(dir = ROOT): string[] {
