@@ -5,6 +5,8 @@ import type { DataKey } from './crypto';
 const ENCODING = 'binary/encrypted';
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : '');
+const NULL = 'binary/null';
+const isNull = (p: Payload) => (p.data === undefined || p.data === null || p.data.length === 0) && dec(p.metadata?.encoding) === NULL;
 
 /**
  * Encrypts every workflow and activity payload (inputs, results, signals, updates, queries), so
@@ -15,7 +17,8 @@ export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly key: DataKey) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((p) => ({
+    // A null (undefined, void) payload carries nothing to hide: a local activity's empty result, say.
+    return payloads.map((p) => (isNull(p) ? p : {
       metadata: { encoding: enc(ENCODING), 'encryption-key-id': enc(this.key.id) },
       data: this.key.encrypt(temporal.api.common.v1.Payload.encode(p).finish()),
     }));
