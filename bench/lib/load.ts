@@ -189,22 +189,25 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
       log(`closed loop, ${store.name} store (${store.pragmas.join(' ') || "SQLite's defaults"}): ${variants.map((v) => `${v.impl} ${v.design}`).join(', ')}`);
       const queue = (b: string) => `load-${store.name}-${b}`;
       const base = { TEMPORAL_ADDRESS: server.address };
-      const workerOf = async (b: keyof typeof bundles) => forkChild('worker-child.ts', childEnv(env, { ...base, BENCH_TASK_QUEUE: queue(b), BENCH_BUNDLE: bundles[b] }), cpuProfArgs(`worker-${b}`));
       const bundleOf = (v: { impl: Impl; design: Design }): keyof typeof bundles => (v.impl === 'hand-written' ? 'hand-written' : v.design === 'before' ? 'interpreter-before' : 'interpreter');
+      // One worker process per row, also where two rows share a bundle (the hand-written "before" and
+      // "now"): a worker that served both rows' issues ran warmer than one that served a single row.
+      const keyOf = (v: { impl: Impl; design: Design }) => `${v.impl}-${v.design}`;
+      const workerOf = async (v: { impl: Impl; design: Design }) =>
+        forkChild('worker-child.ts', childEnv(env, { ...base, BENCH_TASK_QUEUE: queue(keyOf(v)), BENCH_BUNDLE: bundles[bundleOf(v)] }), cpuProfArgs(`worker-${keyOf(v)}`));
       const apiOf = async (v: { impl: Impl; design: Design }) => {
         const prof = cpuProfArgs(`api-${v.impl}-${v.design}`);
-        if (v.impl === 'interpreter') return forkChild('api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(bundleOf(v)) }), prof);
-        return forkChild('baseline-api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(bundleOf(v)), BENCH_DESIGN: v.design }), prof);
+        if (v.impl === 'interpreter') return forkChild('api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(keyOf(v)) }), prof);
+        return forkChild('baseline-api-child.ts', childEnv(env, { ...base, GRIDFLOW_TASK_QUEUE: queue(keyOf(v)), BENCH_DESIGN: v.design }), prof);
       };
-      const needed = [...new Set(variants.map(bundleOf))];
-      const workers = Object.fromEntries(await Promise.all(needed.map(async (b) => [b, await workerOf(b)] as const)));
+      const workers = Object.fromEntries(await Promise.all(variants.map(async (v) => [keyOf(v), await workerOf(v)] as const)));
       children.push(...Object.values(workers));
       const apis = await Promise.all(variants.map(apiOf));
       children.push(...apis);
       const runs = variants.map((v, k) => {
         const api = apis[k];
         const http = httpClient(`http://127.0.0.1:${api.ready.port as number}`, env.adminToken, opts.lanes * 2);
-        const worker = workers[bundleOf(v)];
+        const worker = workers[keyOf(v)];
         return { ...v, api, http, worker, lat: { start: [] as number[], event: [] as number[], byEvent: {} as Record<string, number[]> }, issues: 0, seconds: 0, cpu: { temporal: 0, worker: 0, api: 0, postgres: 0, driver: 0 }, written: 0, last: '' };
       });
       // Made by the admin through gridflow's API (every store runs it); the baseline's service accepts them too.
