@@ -127,8 +127,14 @@ export class ScheduleService {
     try {
       const desc = await handle.describe();
       await handle.update((prev) => ({ ...prev, spec: options.spec, action: options.action as never, policies: { ...prev.policies, ...options.policies } }));
-      if (status.status === 'paused' && !desc.state.paused) await handle.pause(options.state?.note);
-      if (status.status === 'active' && opts.unpause && desc.state.paused) await handle.unpause(status.note ?? `definition ${key} resumed`);
+      if (status.status === 'paused' && !desc.state.paused) {
+        await handle.pause(options.state?.note);
+        await this.pausedIs(handle, true);
+      }
+      if (status.status === 'active' && opts.unpause && desc.state.paused) {
+        await handle.unpause(status.note ?? `definition ${key} resumed`);
+        await this.pausedIs(handle, false);
+      }
       return { id, action: 'updated' };
     } catch (e) {
       if (!(e instanceof ScheduleNotFoundError)) throw e;
@@ -155,6 +161,17 @@ export class ScheduleService {
         if (e instanceof ScheduleNotFoundError) return;
         throw e;
       }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Waits (briefly) until the schedule reads as paused or not: Temporal applies a pause to the
+   * schedule after answering it, and a list read at once could show the state before (seen in CI).
+   */
+  private async pausedIs(handle: ReturnType<Client['schedule']['getHandle']>, paused: boolean): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      if ((await handle.describe()).state.paused === paused) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -269,6 +286,8 @@ export class ScheduleService {
     const { key, spec, status, handle } = await this.existing(id);
     if (paused) await handle.pause(note);
     else await handle.unpause(note);
+    // The view it answers with reads the schedule again: wait until that shows the change.
+    await this.pausedIs(handle, paused);
     return this.view(key, spec, status);
   }
 
