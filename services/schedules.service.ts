@@ -1,4 +1,4 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { ScheduleSpec } from '../engine/document.schema';
 import type { HouseholdRound, RegistryFanOut } from '../engine/schedule-fanout';
 import { calendarRuleOf, plannedRuns, planRun, type CalendarRule, type RunPlan } from '../engine/schedule-rule';
@@ -150,30 +150,30 @@ export class ScheduleService {
   }
 
   /**
-   * Waits (briefly) until a deleted schedule no longer answers, so that a reconcile right after,
-   * a resume after a retire, creates it anew rather than updating the one going away.
+   * Waits (briefly, 5 s at most) until the schedule reads as `done` says: Temporal applies a delete
+   * or a pause after answering it, and a read at once can still show the state before (seen in CI).
+   * `done` gets the schedule's description, or undefined once it no longer exists.
    */
-  private async gone(handle: ReturnType<Client['schedule']['getHandle']>): Promise<void> {
+  private async settled(handle: ReturnType<Client['schedule']['getHandle']>, done: (desc: ScheduleDescription | undefined) => boolean): Promise<void> {
     for (let i = 0; i < 50; i++) {
+      let desc: ScheduleDescription | undefined;
       try {
-        await handle.describe();
+        desc = await handle.describe();
       } catch (e) {
-        if (e instanceof ScheduleNotFoundError) return;
-        throw e;
+        if (!(e instanceof ScheduleNotFoundError)) throw e;
       }
+      if (done(desc)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  /**
-   * Waits (briefly) until the schedule reads as paused or not: Temporal applies a pause to the
-   * schedule after answering it, and a list read at once could show the state before (seen in CI).
-   */
-  private async pausedIs(handle: ReturnType<Client['schedule']['getHandle']>, paused: boolean): Promise<void> {
-    for (let i = 0; i < 50; i++) {
-      if ((await handle.describe()).state.paused === paused) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  /** Until a deleted schedule no longer answers: a reconcile right after (a resume after a retire) then creates it anew. */
+  private gone(handle: ReturnType<Client['schedule']['getHandle']>): Promise<void> {
+    return this.settled(handle, (desc) => desc === undefined);
+  }
+
+  private pausedIs(handle: ReturnType<Client['schedule']['getHandle']>, paused: boolean): Promise<void> {
+    return this.settled(handle, (desc) => desc === undefined || desc.state.paused === paused);
   }
 
   /** Reconciles every definition's schedule. */
