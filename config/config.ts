@@ -106,6 +106,10 @@ const schema = z.object({
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
     .optional(),
+  GRIDFLOW_WORKFLOW_DIAGNOSTICS: z
+    .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+    .default('false')
+    .transform((v) => v === 'true'),
   GRIDFLOW_WORKER_METRICS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:9464').optional(),
   GRIDFLOW_RATE_LIMIT_ADMIN: perMinute(DEFAULT_RATE_LIMITS.perRole.admin),
   GRIDFLOW_RATE_LIMIT_OPS: perMinute(DEFAULT_RATE_LIMITS.perRole.ops),
@@ -196,6 +200,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Where the worker exports the Temporal SDK's Prometheus metrics, if anywhere. */
   workerMetrics?: string;
+  /** The SDK's per-call sandbox deadline and workflow stack traces (worker/sandbox.ts). */
+  workflowDiagnostics: boolean;
   /** Encrypts personal data at rest and every Temporal payload. */
   dataKey?: string;
   rateLimits: RateLimits;
@@ -233,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDir: e.GRIDFLOW_WEB_DIR === undefined ? undefined : path.resolve(e.GRIDFLOW_WEB_DIR),
     logLevel: e.GRIDFLOW_LOG_LEVEL,
     workerMetrics: e.GRIDFLOW_WORKER_METRICS,
+    workflowDiagnostics: e.GRIDFLOW_WORKFLOW_DIAGNOSTICS,
     dataKey: e.GRIDFLOW_DATA_KEY,
     rateLimits: {
       perRole: {

@@ -126,6 +126,15 @@ export function metaOf(node: AnyStateNode): StateMeta {
 }
 
 /**
+ * The most microsteps one step may take (XState's `maxIterations`; its default is no limit).
+ * Validation refuses unguarded `always` cycles, but a guarded one whose guard never turns false
+ * would otherwise spin for ever, in the worker's sandbox (which has no deadline, worker/sandbox.ts)
+ * and in the API, which computes a start's first state. Past the cap XState throws: the step fails
+ * and nothing is recorded. Real definitions take a handful of microsteps a step.
+ */
+export const MAX_MICROSTEPS = 1000;
+
+/**
  * Builds the XState machine for a document that has passed validation. The initial context is
  * the machine's `context` merged with the instance fields the engine provides (grid, day,
  * businessKey, input).
@@ -140,6 +149,7 @@ export function compileDefinition(doc: DefinitionDocument, calendar: WorkCalenda
   }).createMachine({
     ...(config as object),
     context: ({ input }: { input: Context }) => ({ ...structuredCloneJson(defaults ?? {}), ...input }),
+    options: { maxIterations: MAX_MICROSTEPS },
   } as never) as unknown as AnyStateMachine;
 
   const nodes = new Map<string, AnyStateNode>();

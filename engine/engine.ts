@@ -1,5 +1,5 @@
 import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type StateValue } from 'xstate';
-import { metaOf, type CompiledDefinition, type Context } from './compile';
+import { MAX_MICROSTEPS, metaOf, type CompiledDefinition, type Context } from './compile';
 import { checkData, type PathError } from './data-schema';
 import type { NoticeSpec, StateConfig, TimeSpec } from './document.schema';
 import { addWorkingDays, addWorkingDaysAt, parseWorkingDays } from './working-days';
@@ -153,9 +153,24 @@ function transition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, even
   scope.actionExecutor = (action) => void actions.push(action);
   try {
     return [machine.transition(snapshot, event, scope), actions];
+  } catch (e) {
+    throw unsettled(e, machine, `on ${event.type} in state "${stateName(snapshot.value)}"`);
   } finally {
     scope.actionExecutor = () => undefined;
   }
+}
+
+/**
+ * XState's error when a step passes MAX_MICROSTEPS (engine/compile.ts), as a refusal that says what
+ * loops and who can mend it; the process stays where it was. Any other error passes unchanged.
+ */
+function unsettled(e: unknown, machine: AnyStateMachine, where: string): unknown {
+  if (!(e instanceof Error) || !e.message.startsWith('Infinite loop detected')) return e;
+  return new EventRejected(
+    'not-accepted',
+    `definition "${machine.id}" does not settle ${where}: its always transitions ran more than ${MAX_MICROSTEPS} times in a row without reaching a waiting state (a cycle whose guards stay true); nothing was recorded, and operations must correct the definition`,
+    [],
+  );
 }
 
 /** XState's `initialTransition(machine, input)`. */
@@ -165,6 +180,8 @@ function initialTransition(machine: AnyStateMachine, input: unknown): [AnyMachin
   scope.actionExecutor = (action) => void actions.push(action);
   try {
     return [machine.getInitialSnapshot(scope, input), actions];
+  } catch (e) {
+    throw unsettled(e, machine, 'at its start');
   } finally {
     scope.actionExecutor = () => undefined;
   }

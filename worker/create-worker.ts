@@ -1,6 +1,7 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Services } from '../services/container';
+import { GridflowWorker } from './sandbox';
 
 /**
  * How the workflow bundle is built, wherever it is (here, the tests' setup, the bench). Workflows
@@ -25,11 +26,14 @@ export interface WorkerParams {
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled now. */
   workflowBundlePath?: string;
   options?: Partial<WorkerOptions>;
+  /** The SDK's per-call sandbox deadline and stack-trace query (worker/sandbox.ts); off unless set. */
+  diagnostics?: boolean;
 }
 
 export async function createWorker(p: WorkerParams): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: p.temporalAddress });
-  const worker = await Worker.create({
+  GridflowWorker.diagnostics = p.diagnostics ?? false;
+  const worker = await GridflowWorker.create({
     connection,
     namespace: p.namespace,
     taskQueue: p.taskQueue,

@@ -24,6 +24,7 @@ async function main() {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowBundlePath: config.workflowBundle,
+    diagnostics: config.workflowDiagnostics,
   });
   const stop = () => {
     log.info('draining worker');

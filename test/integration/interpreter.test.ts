@@ -180,3 +180,29 @@ test('a step taken again after a lost workflow task replaces what the lost attem
   const [row] = await conn.execute<{ state: string; last_seq: number }[]>('select state, last_seq from process_instance where workflow_id = ?', [workflowId]);
   expect(row).toEqual({ state: 'assigned', last_seq: 2 });
 });
+
+test('a step that never settles is refused through the API and the worker goes on; the sandbox runs without the stack-trace hook', async () => {
+  // A guarded always cycle whose guard stays true (checkIns is 0, which exists). The sandbox has no
+  // per-call deadline (worker/sandbox.ts): the engine's microstep cap is what stops it.
+  const spin = shortPatrol({ key: 'test-spin', title: 'Spinning patrol (test)', submitTitle: 'Submit', within: '1h' });
+  const guard = { type: 'exists', params: { ref: 'context.checkIns' } };
+  const states = spin.machine.states as Record<string, unknown> & { patrolling: { on: Record<string, unknown> } };
+  states.patrolling.on.LOOP = 'spin-a';
+  states['spin-a'] = { always: [{ target: 'spin-b', guard }, { target: 'patrolling' }] };
+  states['spin-b'] = { always: [{ target: 'spin-a', guard }, { target: 'patrolling' }] };
+  const { version: spinVersion } = await h.services.definitions.publish(spin, 'test', 'spinning test');
+  const workflowId = `test-spin/grid-04/${Date.now()}`;
+  const args: RunProcessInput = { definition: { key: spin.key, version: spinVersion, document: spin }, businessKey: workflowId, grid: 'grid-04', input: {}, revision: 1 };
+  const handle = await h.services.client.workflow.start('runProcess', { taskQueue: h.taskQueue, workflowId, args: [args] });
+  expect((await post(workflowId, { type: 'START' })).body.state).toBe('patrolling');
+
+  const looped = await post(workflowId, { type: 'LOOP' });
+  expect(looped.status).toBe(409);
+  expect(JSON.stringify(looped.body)).toContain('does not settle on LOOP in state \\"patrolling\\"');
+
+  const next = await post(workflowId, { type: 'CHECK_IN' });
+  expect(next.status).toBe(200);
+  expect(next.body.state).toBe('patrolling');
+  expect((await handle.query(snapshotQuery)).context.checkIns).toBe(1);
+  await expect(handle.query('__stack_trace')).rejects.toThrow(/stack traces are not enabled/);
+});
