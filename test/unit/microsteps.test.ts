@@ -9,7 +9,7 @@ import { pingPong } from './fixtures/ping-pong';
  * microsteps of one step; the workflow sandbox has no deadline of its own (worker/sandbox.ts).
  */
 function spinning(guard: unknown) {
-  const doc = pingPong({ after: '1m' }, { after: '1m' }, { pingOn: 'spin-a' }) as ReturnType<typeof pingPong> & { machine: { states: Record<string, unknown> } };
+  const doc = pingPong({ after: '1m' }, { after: '1m' }, { pingOn: 'spin-a' }) as { machine: { context: Record<string, unknown>; states: Record<string, unknown> } };
   doc.machine.context = { rounds: 0, flag: 'up' };
   doc.machine.states['spin-a'] = { always: [{ target: 'spin-b', guard }, { target: 'pong' }] };
   doc.machine.states['spin-b'] = { always: [{ target: 'spin-a', guard }, { target: 'pong' }] };
