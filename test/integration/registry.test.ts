@@ -265,8 +265,9 @@ describe('a registry-driven care-visit definition, published by an ops user', ()
     const visit = { type: 'VISIT', data: { met: 'in-person', wellbeing: 'good', note: '身体状况良好' } };
     // Another grid's worker cannot record it.
     expect((await h.send(`care-visit/${hh('001')}/${week}`, visit, 'm-grid-12-worker')).status).toBe(404);
-    expect((await h.send(`care-visit/${hh('001')}/${week}`, visit, 'm-grid-11-worker')).body.state).toBe('visited');
-    expect((await h.send(`care-visit/${hh('003')}/${week}`, visit, 'm-grid-11-part-time-1')).body.state).toBe('visited');
+    // The whole answer, so a failure shows what came back instead.
+    expect(await h.send(`care-visit/${hh('001')}/${week}`, visit, 'm-grid-11-worker')).toMatchObject({ status: 200, body: { state: 'visited' } });
+    expect(await h.send(`care-visit/${hh('003')}/${week}`, visit, 'm-grid-11-part-time-1')).toMatchObject({ status: 200, body: { state: 'visited' } });
     await eventually(async () => (await rounds()).length && (await h.services.orm.em.fork().getConnection().execute<{ n: string }[]>(`select count(*) as n from process_instance where workflow_id like ? and state = 'visited'`, [`care-visit/R${tag}-%`]))[0].n === '2');
 
     const cov = await h.call('GET', '/api/registry/coverage', undefined, as('leader-own'));
