@@ -85,6 +85,8 @@ export interface ListFilters extends ProcessFilters {
 const QUERY_DEADLINE_MS = 3000;
 /** How long an event waits for a worker to apply it before the API answers 503 (the event stays queued). */
 const UPDATE_DEADLINE_MS = 30_000;
+/** How long to wait for an Update's recorded outcome once its run has closed (it is in the history). */
+const OUTCOME_DEADLINE_MS = 5_000;
 // Read-model rows of every definition are listed together, in the one default zone.
 const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), DEFAULT_ZONE);
 
@@ -461,14 +463,22 @@ export class ProcessService implements ProcessStarter {
   async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, by: Actor, shownAs?: string): Promise<EventResult> {
     const handle = this.deps.client.workflow.getHandle(workflowId);
     const actor = shownAs ?? (by.by ? `${by.id} (by ${by.by.id})` : by.id);
+    // Named, so its outcome can be read back when the step that answers it also ends the run.
+    const updateId = req.requestId ?? crypto.randomUUID();
     try {
       return await this.deps.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        handle.executeUpdate(sendEventUpdate, {
-          args: [{ type: req.type, data: req.data, requestId: req.requestId, actor, by }],
-          ...(req.requestId ? { updateId: req.requestId } : {}),
-        }),
+        handle.executeUpdate(sendEventUpdate, { args: [{ type: req.type, data: req.data, requestId: req.requestId, actor, by }], updateId }),
       );
     } catch (e) {
+      // An event that ends the process completes its Update and the run in one workflow task; the
+      // call can then come back as "workflow execution already completed" although the event was
+      // taken. The Update's outcome is in the history: answer with it, not with "has ended".
+      if (!rejectionOf(e) && /completed|closed|not found/i.test(String((e as Error)?.message))) {
+        const outcome = await this.deps.client
+          .withDeadline(Date.now() + OUTCOME_DEADLINE_MS, () => handle.getUpdateHandle<EventResult>(updateId).result())
+          .catch(() => undefined);
+        if (outcome) return outcome;
+      }
       const rejection = rejectionOf(e);
       if (rejection) {
         metrics.eventsRefused.inc({ definition: workflowId.split('/')[0], reason: rejection.details.code });
