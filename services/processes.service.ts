@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/codec-helpers';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -6,6 +7,7 @@ import {
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { checkData, type PathError } from '../engine/data-schema';
@@ -459,6 +461,23 @@ export class ProcessService implements ProcessStarter {
     return this.deps.actors.of(caller, workflowId, onBehalfOf, event);
   }
 
+  /**
+   * The outcome the run recorded for Update `updateId`, if it completed: asked of the server, then
+   * read from the history itself (a closed run's Update registry may no longer hold it).
+   */
+  private async recordedOutcome(handle: WorkflowHandle, updateId: string): Promise<EventResult | undefined> {
+    const polled: EventResult | undefined = await this.deps.client.withDeadline(Date.now() + OUTCOME_DEADLINE_MS, () => handle.getUpdateHandle<EventResult>(updateId).result()).catch(() => undefined);
+    if (polled) return polled;
+    try {
+      const history = await handle.fetchHistory();
+      const done = history.events?.find((ev) => ev.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId)?.workflowExecutionUpdateCompletedEventAttributes;
+      const payloads = done?.outcome?.success?.payloads;
+      return payloads ? await decodeFromPayloadsAtIndex<EventResult>(this.deps.client.workflow.options.loadedDataConverter, 0, payloads) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Sends an event as `by`; the workflow checks the definition's access rules and answers with the new state. */
   async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, by: Actor, shownAs?: string): Promise<EventResult> {
     const handle = this.deps.client.workflow.getHandle(workflowId);
@@ -473,10 +492,8 @@ export class ProcessService implements ProcessStarter {
       // An event that ends the process completes its Update and the run in one workflow task; the
       // call can then come back as "workflow execution already completed" although the event was
       // taken. The Update's outcome is in the history: answer with it, not with "has ended".
-      if (!rejectionOf(e) && /completed|closed|not found/i.test(String((e as Error)?.message))) {
-        const outcome = await this.deps.client
-          .withDeadline(Date.now() + OUTCOME_DEADLINE_MS, () => handle.getUpdateHandle<EventResult>(updateId).result())
-          .catch(() => undefined);
+      if (!rejectionOf(e) && (/completed|closed|not found/i.test(String((e as Error)?.message)) || (await this.row(workflowId).catch(() => undefined))?.status === 'completed')) {
+        const outcome = await this.recordedOutcome(handle, updateId);
         if (outcome) return outcome;
       }
       const rejection = rejectionOf(e);
