@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/codec-helpers';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -7,7 +6,6 @@ import {
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowExecutionDescription,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { checkData, type PathError } from '../engine/data-schema';
@@ -87,8 +85,6 @@ export interface ListFilters extends ProcessFilters {
 const QUERY_DEADLINE_MS = 3000;
 /** How long an event waits for a worker to apply it before the API answers 503 (the event stays queued). */
 const UPDATE_DEADLINE_MS = 30_000;
-/** How long to wait for an Update's recorded outcome once its run has closed (it is in the history). */
-const OUTCOME_DEADLINE_MS = 5_000;
 // Read-model rows of every definition are listed together, in the one default zone.
 const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), DEFAULT_ZONE);
 
@@ -461,41 +457,18 @@ export class ProcessService implements ProcessStarter {
     return this.deps.actors.of(caller, workflowId, onBehalfOf, event);
   }
 
-  /**
-   * The outcome the run recorded for Update `updateId`, if it completed: asked of the server, then
-   * read from the history itself (a closed run's Update registry may no longer hold it).
-   */
-  private async recordedOutcome(handle: WorkflowHandle, updateId: string): Promise<EventResult | undefined> {
-    const polled: EventResult | undefined = await this.deps.client.withDeadline(Date.now() + OUTCOME_DEADLINE_MS, () => handle.getUpdateHandle<EventResult>(updateId).result()).catch(() => undefined);
-    if (polled) return polled;
-    try {
-      const history = await handle.fetchHistory();
-      const done = history.events?.find((ev) => ev.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId)?.workflowExecutionUpdateCompletedEventAttributes;
-      const payloads = done?.outcome?.success?.payloads;
-      return payloads ? await decodeFromPayloadsAtIndex<EventResult>(this.deps.client.workflow.options.loadedDataConverter, 0, payloads) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   /** Sends an event as `by`; the workflow checks the definition's access rules and answers with the new state. */
   async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, by: Actor, shownAs?: string): Promise<EventResult> {
     const handle = this.deps.client.workflow.getHandle(workflowId);
     const actor = shownAs ?? (by.by ? `${by.id} (by ${by.by.id})` : by.id);
-    // Named, so its outcome can be read back when the step that answers it also ends the run.
-    const updateId = req.requestId ?? crypto.randomUUID();
     try {
       return await this.deps.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        handle.executeUpdate(sendEventUpdate, { args: [{ type: req.type, data: req.data, requestId: req.requestId, actor, by }], updateId }),
+        handle.executeUpdate(sendEventUpdate, {
+          args: [{ type: req.type, data: req.data, requestId: req.requestId, actor, by }],
+          ...(req.requestId ? { updateId: req.requestId } : {}),
+        }),
       );
     } catch (e) {
-      // An event that ends the process completes its Update and the run in one workflow task; the
-      // call can then come back as "workflow execution already completed" although the event was
-      // taken. The Update's outcome is in the history: answer with it, not with "has ended".
-      if (!rejectionOf(e) && (/completed|closed|not found/i.test(String((e as Error)?.message)) || (await this.row(workflowId).catch(() => undefined))?.status === 'completed')) {
-        const outcome = await this.recordedOutcome(handle, updateId);
-        if (outcome) return outcome;
-      }
       const rejection = rejectionOf(e);
       if (rejection) {
         metrics.eventsRefused.inc({ definition: workflowId.split('/')[0], reason: rejection.details.code });
