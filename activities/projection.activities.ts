@@ -22,6 +22,7 @@ export function createProjectionActivities({ orm }: { orm: MikroORM }) {
       const last = p.steps[p.steps.length - 1];
       await projectSteps(orm, {
         steps: p.steps,
+        records: p.records,
         instance: {
           workflowId: p.workflowId,
           definitionKey: p.definition.key,

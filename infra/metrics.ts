@@ -17,5 +17,6 @@ export const metrics = {
   }),
   processesStarted: new client.Counter({ name: 'gridflow_processes_started_total', help: 'Processes started, by definition', labelNames: ['definition'], registers: [registry] }),
   eventsRefused: new client.Counter({ name: 'gridflow_events_refused_total', help: 'Events refused, by definition and reason', labelNames: ['definition', 'reason'], registers: [registry] }),
+  eventsRetried: new client.Counter({ name: 'gridflow_events_retried_total', help: 'Events sent again because the server aborted them before accepting them (a workflow task that failed)', labelNames: ['definition'], registers: [registry] }),
   rateLimited: new client.Counter({ name: 'gridflow_rate_limited_total', help: 'Requests refused by the rate limit', registers: [registry] }),
 };

@@ -85,6 +85,19 @@ export interface ListFilters extends ProcessFilters {
 const QUERY_DEADLINE_MS = 3000;
 /** How long an event waits for a worker to apply it before the API answers 503 (the event stays queued). */
 const UPDATE_DEADLINE_MS = 30_000;
+/** How many times an Update the server aborted before accepting it is sent again (see `abortedBeforeAccepted`). */
+const ABORTED_UPDATE_ATTEMPTS = 5;
+
+/**
+ * The server aborts an Update it has not yet accepted when the workflow task carrying it fails: most
+ * often because the task closed the run while another event (a timer firing, a signal) arrived, which
+ * the server refuses as "UnhandledCommand". Nothing of the Update is in the history, so sending it again
+ * is safe; the worker replays the run without it first. (Server 1.27+ answers FAILED_PRECONDITION.)
+ */
+export function abortedBeforeAccepted(e: unknown): boolean {
+  const cause = (e as { cause?: { code?: number; details?: string } } | undefined)?.cause;
+  return cause?.code === 9 && /unexpected workflow task failure/i.test(String(cause.details));
+}
 // Read-model rows of every definition are listed together, in the one default zone.
 const iso = (d: Date | string) => formatLocal(new Date(d).getTime(), DEFAULT_ZONE);
 
@@ -461,13 +474,21 @@ export class ProcessService implements ProcessStarter {
   async sendEvent(workflowId: string, req: { type: string; data?: Record<string, unknown>; requestId?: string }, by: Actor, shownAs?: string): Promise<EventResult> {
     const handle = this.deps.client.workflow.getHandle(workflowId);
     const actor = shownAs ?? (by.by ? `${by.id} (by ${by.by.id})` : by.id);
+    const deadline = Date.now() + UPDATE_DEADLINE_MS;
+    // One name for every attempt, so that the server recognises an attempt it did accept.
+    const updateId = req.requestId ?? crypto.randomUUID();
     try {
-      return await this.deps.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        handle.executeUpdate(sendEventUpdate, {
-          args: [{ type: req.type, data: req.data, requestId: req.requestId, actor, by }],
-          ...(req.requestId ? { updateId: req.requestId } : {}),
-        }),
-      );
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.deps.client.withDeadline(deadline, () =>
+            handle.executeUpdate(sendEventUpdate, { args: [{ type: req.type, data: req.data, requestId: req.requestId, actor, by }], updateId }),
+          );
+        } catch (e) {
+          if (!abortedBeforeAccepted(e) || attempt >= ABORTED_UPDATE_ATTEMPTS || Date.now() > deadline) throw e;
+          metrics.eventsRetried.inc({ definition: workflowId.split('/')[0] });
+          await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+        }
+      }
     } catch (e) {
       const rejection = rejectionOf(e);
       if (rejection) {

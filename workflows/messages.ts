@@ -166,6 +166,12 @@ export interface ProjectionInput {
     data?: Record<string, unknown>;
     late: boolean;
   }[];
+  /**
+   * The record keys these steps' effects wrote. A record this workflow holds at one of these steps'
+   * seqs under another key came from a workflow task that was lost after its local activities ran
+   * (the step at that seq is now another), and the projection removes it. Left out, nothing is removed.
+   */
+  records?: string[];
 }
 
 /** Input of the launcher workflow a definition's schedule starts. */

@@ -223,6 +223,7 @@ export async function runProcess(args: RunProcessInput): Promise<ProcessResult> 
       // The read model gets personal fields masked; only the (encrypted) workflow state holds them.
       snapshot: { status, state: stateName(instance.value), value: instance.value, context: { ...instance.context, input: redactInput(current.document, instance.context.input) }, tasks: tasks(), seq: instance.seq },
       steps: steps.map((s) => ({ seq: s.seq, at: iso(s.at), event: s.event, from: s.from, to: s.to, actor: s.actor, data: redactEvent(current.document, s.event, s.data) as Record<string, unknown> | undefined, late: s.late })),
+      records: steps.flatMap((s) => s.effects.filter((e) => e.type === 'record').map((e) => e.key)),
     });
     // Earlier runs kept the state in a search attribute, rewriting Temporal's visibility row on every
     // step: 40% of what the dev server wrote per event (bench/README.md). The read model answers by state.

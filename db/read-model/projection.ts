@@ -13,9 +13,10 @@ export type ProjectedInstance = InstanceFields<string>;
  * with one round trip: a BEGIN, an insert per step, the upsert and a COMMIT cost the worker and
  * PostgreSQL four or more). A step of a seq already stored is overwritten (a local activity lost with
  * its workflow task runs again, and the step taken again is the one the workflow keeps); the
- * instance row never moves back to an older seq.
+ * instance row never moves back to an older seq. Given `records`, a record of this workflow at one of
+ * the batch's seqs under a key the batch did not write is removed: the lost attempt's step wrote it.
  */
-export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInstance; steps: ProjectedStep[] }): Promise<void> {
+export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInstance; steps: ProjectedStep[]; records?: string[] }): Promise<void> {
   const i = p.instance;
   // The steps travel as one JSON array; `data` as text, so a step's JSON null stays a JSON null.
   const steps = p.steps.map((s) => ({ seq: s.seq, at: s.at, event: s.event, from_state: s.from, to_state: s.to, actor: s.actor ?? null, data: s.data === undefined ? null : JSON.stringify(s.data), late: s.late }));
@@ -28,6 +29,12 @@ export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInst
        on conflict (workflow_id, seq) do update set
          at = excluded.at, event = excluded.event, from_state = excluded.from_state, to_state = excluded.to_state,
          actor = excluded.actor, data = excluded.data, late = excluded.late, definition_version = excluded.definition_version
+       returning 1
+     ), stale as (
+       delete from process_record r
+       where ?::boolean and r.workflow_id = ? and r.id not in (select jsonb_array_elements_text(?::jsonb))
+         and substr(r.id, length(r.workflow_id) + 2) ~ '^[0-9]+:[0-9]+$'
+         and split_part(substr(r.id, length(r.workflow_id) + 2), ':', 1)::int in (select (s->>'seq')::int from jsonb_array_elements(?::jsonb) s)
        returning 1
      )
      insert into process_instance (workflow_id, definition_key, definition_version, business_key, title, grid, community_id, status, state,
@@ -43,6 +50,10 @@ export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInst
       i.workflowId,
       i.definitionVersion,
       JSON.stringify(steps),
+      p.records !== undefined,
+      i.workflowId,
+      JSON.stringify((p.records ?? []).map((key) => `${i.workflowId}#${key}`)),
+      JSON.stringify(steps.map((s) => ({ seq: s.seq }))),
       i.workflowId,
       i.definitionKey,
       i.definitionVersion,
@@ -67,8 +78,11 @@ export async function projectSteps(db: ReadModelDb, p: { instance: ProjectedInst
 }
 
 /**
- * Ends a running instance outside a step (cancelled, failed): its closing step is written once,
- * and the row loses its tasks and due. An instance that already ended is left as it is.
+ * Ends a running instance outside a step (cancelled, failed): its closing step is written, and the
+ * row loses its tasks and due. An instance that already ended is left as it is, unless the row claims
+ * a step at or after the closing step's seq: the workflow never took that step (its workflow task was
+ * lost after the local activity projected it, say the step that would have completed the process), so
+ * the closing step replaces it, and what that lost step and any after it recorded goes.
  */
 export async function markInstanceEnded(
   db: ReadModelDb,
@@ -80,15 +94,27 @@ export async function markInstanceEnded(
     const trx = em.getTransactionContext();
     await conn.execute(
       `insert into transition_record (workflow_id, seq, at, event, from_state, to_state, actor, data, late, definition_version)
-       values (?, ?, ?, ?, ?, ?, ?, ?, false, ?) on conflict (workflow_id, seq) do nothing`,
+       values (?, ?, ?, ?, ?, ?, ?, ?, false, ?)
+       on conflict (workflow_id, seq) do update set
+         at = excluded.at, event = excluded.event, from_state = excluded.from_state, to_state = excluded.to_state,
+         actor = excluded.actor, data = excluded.data, late = excluded.late, definition_version = excluded.definition_version`,
       [p.workflowId, p.step.seq, p.at, p.step.event, p.step.from, p.step.to, p.step.actor ?? null, JSON.stringify(p.step.data ?? {}), p.definitionVersion],
       'run',
       trx,
     );
+    // Nothing the workflow took comes after its closing step.
+    await conn.execute(`delete from transition_record where workflow_id = ? and seq > ?`, [p.workflowId, p.step.seq], 'run', trx);
     await conn.execute(
-      `update process_instance set status = ?, ended_at = ?, updated_at = ?, tasks = '[]', assignee = null, due_at = null, last_seq = ?
-       where workflow_id = ? and status = 'running'`,
-      [p.status, p.at, p.at, p.step.seq, p.workflowId],
+      `delete from process_record where workflow_id = ? and substr(id, length(workflow_id) + 2) ~ '^[0-9]+:[0-9]+$'
+         and split_part(substr(id, length(workflow_id) + 2), ':', 1)::int >= ?`,
+      [p.workflowId, p.step.seq],
+      'run',
+      trx,
+    );
+    await conn.execute(
+      `update process_instance set status = ?, state = ?, ended_at = ?, updated_at = ?, tasks = '[]', assignee = null, due_at = null, last_seq = ?
+       where workflow_id = ? and (status = 'running' or last_seq >= ?)`,
+      [p.status, p.step.to, p.at, p.at, p.step.seq, p.workflowId, p.step.seq],
       'run',
       trx,
     );

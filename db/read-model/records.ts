@@ -4,10 +4,12 @@ import { connection, type ReadModelDb } from './db';
 
 /**
  * `process_record`: facts a definition records with the `record` action (check-ins, reported
- * issues, a review's confirmed ranking). The id is the effect's stable key, so it is written once.
+ * issues, a review's confirmed ranking). The id is the effect's stable key, so a retry writes the same
+ * row; a step taken again after its workflow task was lost replaces what the lost attempt wrote.
  */
 export async function insertRecord(db: ReadModelDb, p: { id: string; workflowId: string; kind: string; at: string; grid: string | null; data: Record<string, unknown> }): Promise<void> {
-  await connection(db).execute(`insert into process_record (id, workflow_id, kind, at, grid, data) values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing`, [
+  await connection(db).execute(`insert into process_record (id, workflow_id, kind, at, grid, data) values (?, ?, ?, ?, ?, ?)
+     on conflict (id) do update set kind = excluded.kind, at = excluded.at, grid = excluded.grid, data = excluded.data`, [
     p.id,
     p.workflowId,
     p.kind,

@@ -1,7 +1,8 @@
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../../config/config';
 import { createProjectionActivities } from '../../activities/projection.activities';
-import { snapshotQuery, type RunProcessInput } from '../../workflows/messages';
+import { cancelReasonSignal, snapshotQuery, type RunProcessInput } from '../../workflows/messages';
+import { insertRecord, markInstanceEnded, projectSteps } from '../../db/read-model';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { shortPatrol } from '../support/test-definitions';
 
@@ -205,4 +206,143 @@ test('a step that never settles is refused through the API and the worker goes o
   expect(next.body.state).toBe('patrolling');
   expect((await handle.query(snapshotQuery)).context.checkIns).toBe(1);
   await expect(handle.query('__stack_trace')).rejects.toThrow(/stack traces are not enabled/);
+});
+
+test('an event whose workflow task the server refuses (another event arrived as it closed the run) is sent again, taken once and recorded once', async () => {
+  // The step that ends the process runs its record and projection as local activities, then closes the
+  // run in the same workflow task. Holding the process's read-model row keeps that task open while a
+  // signal arrives; the server then refuses the task ("UnhandledCommand") and aborts the Update, which
+  // it had not accepted. What the lost attempt wrote stays in the read model until the step is taken again.
+  const lost = shortPatrol({ key: 'test-lost-task', title: 'Lost task patrol (test)', submitTitle: 'Submit', within: '1h' });
+  const patrolling = (lost.machine.states as Record<string, { on: Record<string, unknown> }>).patrolling;
+  patrolling.on.SUBMIT = { target: 'completed', actions: [{ type: 'record', params: { kind: 'test-submitted', data: { by: 'test' } } }] };
+  const { version: lostVersion } = await h.services.definitions.publish(lost, 'test', 'lost task test');
+  const workflowId = `test-lost-task/grid-04/${Date.now()}`;
+  const args: RunProcessInput = { definition: { key: lost.key, version: lostVersion, document: lost }, businessKey: workflowId, grid: 'grid-04', input: {}, revision: 1 };
+  const handle = await h.services.client.workflow.start('runProcess', { taskQueue: h.taskQueue, workflowId, args: [args] });
+  expect((await post(workflowId, { type: 'START' })).body.state).toBe('patrolling');
+
+  const db = h.services.orm.em.fork().getConnection();
+  let answer: ReturnType<typeof post> | undefined;
+  await h.services.orm.em.fork().transactional(async (em) => {
+    const conn = em.getConnection();
+    const trx = em.getTransactionContext();
+    const [{ pid }] = await conn.execute<{ pid: number }[]>('select pg_backend_pid() as pid', [], 'all', trx);
+    await conn.execute('select 1 from process_instance where workflow_id = ? for update', [workflowId], 'all', trx);
+    answer = post(workflowId, { type: 'SUBMIT' });
+    // The step's projection now waits on the row, inside the workflow task that carries the Update.
+    await eventually(async () => (await db.execute<{ n: number }[]>('select count(*)::int as n from pg_stat_activity where ? = any(pg_blocking_pids(pid))', [pid]))[0].n > 0, 15_000, 50);
+    await handle.signal(cancelReasonSignal, { reason: 'an event the open workflow task does not carry', actor: 'test' });
+  });
+  const res = await (answer as ReturnType<typeof post>);
+  expect(res).toMatchObject({ status: 200, body: { state: 'completed' } });
+
+  const { events } = await handle.fetchHistory();
+  const T = temporal.api.enums.v1.EventType;
+  const failed = (events ?? []).filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  // The path under test was taken: one refused task, then START's Update and one for SUBMIT.
+  expect(failed.map((e) => e.workflowTaskFailedEventAttributes?.cause)).toEqual([temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND]);
+  expect((events ?? []).filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)).toHaveLength(2);
+  expect((events ?? []).some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)).toBe(true);
+
+  const steps = await db.execute<{ seq: number; event: string }[]>('select seq, event from transition_record where workflow_id = ? order by seq', [workflowId]);
+  expect(steps.map((r) => `${r.seq}:${r.event}`)).toEqual(['1:@start', '2:START', '3:SUBMIT']);
+  const records = await db.execute<{ id: string }[]>('select id from process_record where workflow_id = ?', [workflowId]);
+  expect(records.map((r) => r.id)).toEqual([`${workflowId}#3:0`]);
+  const [row] = await db.execute<{ status: string; state: string; last_seq: number }[]>('select status, state, last_seq from process_instance where workflow_id = ?', [workflowId]);
+  expect(row).toEqual({ status: 'completed', state: 'completed', last_seq: 3 });
+});
+
+test('what a lost workflow task projected and recorded gives way to the step the workflow took at that seq, and to a cancellation', async () => {
+  // The read model's own functions, as the projection activities call them.
+  const conn = h.services.orm.em.fork().getConnection();
+  type Snapshot = { status: 'running' | 'completed'; state: string; seq: number };
+  const recordSteps = (p: { workflowId: string; snapshot: Snapshot; steps: Parameters<typeof projectSteps>[1]['steps']; records: string[] }) =>
+    projectSteps(h.services.orm, {
+      steps: p.steps,
+      records: p.records,
+      instance: {
+        workflowId: p.workflowId,
+        definitionKey: doc.key,
+        definitionVersion: version,
+        businessKey: p.workflowId,
+        title: doc.title,
+        grid: 'grid-08',
+        community: 'shengshi',
+        status: p.snapshot.status,
+        state: p.snapshot.state,
+        stateValue: p.snapshot.state,
+        context: {},
+        tasks: [],
+        assignee: null,
+        dueAt: null,
+        lastSeq: p.snapshot.seq,
+        startedAt: '2026-11-25T08:00:00+08:00',
+        updatedAt: p.steps[p.steps.length - 1].at,
+        endedAt: p.snapshot.status === 'running' ? null : p.steps[p.steps.length - 1].at,
+      },
+    });
+  const markEnded = (p: Parameters<typeof markInstanceEnded>[1]) => markInstanceEnded(h.services.orm, p);
+  const base = (workflowId: string) => ({ workflowId });
+  const lostSubmit = (workflowId: string) =>
+    recordSteps({
+      ...base(workflowId),
+      snapshot: { status: 'completed', state: 'completed', seq: 3 },
+      steps: [{ seq: 3, at: '2026-11-25T09:00:00+08:00', event: 'SUBMIT', from: 'patrolling', to: 'completed', actor: 'm-grid-08-worker', late: false }],
+      records: ['3:0'],
+    });
+  const record = (workflowId: string, key: string, data: Record<string, unknown>) => insertRecord(h.services.orm, { id: `${workflowId}#${key}`, workflowId, kind: 'test-submitted', at: '2026-11-25T09:00:00+08:00', grid: 'grid-08', data });
+  const state = async (workflowId: string) => ({
+    steps: (await conn.execute<{ seq: number; event: string }[]>('select seq, event from transition_record where workflow_id = ? order by seq', [workflowId])).map((r) => `${r.seq}:${r.event}`),
+    records: (await conn.execute<{ id: string; data: unknown }[]>('select id, data from process_record where workflow_id = ? order by id', [workflowId])).map((r) => [r.id.split('#')[1], r.data]),
+    row: (await conn.execute<{ status: string; state: string; last_seq: number }[]>('select status, state, last_seq from process_instance where workflow_id = ?', [workflowId]))[0],
+  });
+
+  // Taken again at another seq: a reminder took seq 3 first, and the submit came after it.
+  const retaken = `test-can-patrol/grid-08/lost-${Date.now()}`;
+  await record(retaken, '3:0', { by: 'lost attempt' });
+  await lostSubmit(retaken);
+  await recordSteps({
+    ...base(retaken),
+    snapshot: { status: 'running', state: 'patrolling', seq: 3 },
+    steps: [{ seq: 3, at: '2026-11-25T09:00:01+08:00', event: '@reminder:remind', from: 'patrolling', to: 'patrolling', late: false }],
+    records: [],
+  });
+  await record(retaken, '4:0', { by: 'kept' });
+  await recordSteps({
+    ...base(retaken),
+    snapshot: { status: 'completed', state: 'completed', seq: 4 },
+    steps: [{ seq: 4, at: '2026-11-25T09:00:02+08:00', event: 'SUBMIT', from: 'patrolling', to: 'completed', actor: 'm-grid-08-worker', late: false }],
+    records: ['4:0'],
+  });
+  expect(await state(retaken)).toEqual({ steps: ['3:@reminder:remind', '4:SUBMIT'], records: [['4:0', { by: 'kept' }]], row: { status: 'completed', state: 'completed', last_seq: 4 } });
+
+  // Taken again at the same seq with other data: the record is the one the workflow kept.
+  const same = `test-can-patrol/grid-08/same-${Date.now()}`;
+  await record(same, '3:0', { by: 'lost attempt' });
+  await lostSubmit(same);
+  await record(same, '3:0', { by: 'kept' });
+  await lostSubmit(same);
+  expect((await state(same)).records).toEqual([['3:0', { by: 'kept' }]]);
+
+  // Cancelled instead: the process never completed, and the lost submit's record goes.
+  const cancelled = `test-can-patrol/grid-08/cancelled-${Date.now()}`;
+  await recordSteps({
+    ...base(cancelled),
+    snapshot: { status: 'running', state: 'patrolling', seq: 2 },
+    steps: [{ seq: 2, at: '2026-11-25T08:30:00+08:00', event: 'START', from: 'assigned', to: 'patrolling', late: false }],
+    records: [],
+  });
+  await record(cancelled, '3:0', { by: 'lost attempt' });
+  await lostSubmit(cancelled);
+  const cancel = { workflowId: cancelled, status: 'cancelled' as const, at: '2026-11-25T09:00:05+08:00', definitionVersion: version, step: { seq: 3, event: '@cancel', from: 'patrolling', to: 'patrolling', actor: 'm-manager', data: { reason: 'test' } } };
+  await markEnded(cancel);
+  await markEnded(cancel);
+  expect(await state(cancelled)).toEqual({ steps: ['2:START', '3:@cancel'], records: [], row: { status: 'cancelled', state: 'patrolling', last_seq: 3 } });
+
+  // An instance that completed before it was cancelled stays completed.
+  const done = `test-can-patrol/grid-08/done-${Date.now()}`;
+  await lostSubmit(done);
+  await markEnded({ ...cancel, workflowId: done, step: { ...cancel.step, seq: 4, from: 'completed', to: 'completed' } });
+  expect((await state(done)).row).toEqual({ status: 'completed', state: 'completed', last_seq: 3 });
 });
