@@ -159,7 +159,19 @@ function rejectionOf(e: unknown): { message: string; details: EventRejectedDetai
 }
 
 /** Starting, listing, reading and driving process instances: Temporal for the live truth, PostgreSQL for the read model. */
+/** How many processes this API started recently it remembers the place of, and for how long (see `ProcessService.placed`). */
+const REMEMBERED_STARTS = 2000;
+const REMEMBERED_START_MS = 60_000;
+
 export class ProcessService implements ProcessStarter {
+  /**
+   * Where the processes this API process started lately belong, until the read model has their row.
+   * An event sent right after a start (a user's first tap) arrives before the worker has run the first
+   * workflow task; without this, each such check asked Temporal to describe the workflow. A minute
+   * at most: a row missing later is a read model that lost it, and the workflow says who owns it.
+   */
+  private readonly placed = new Map<string, { grid: string | null; community: string; at: number }>();
+
   constructor(
     private readonly deps: {
       orm: MikroORM;
@@ -332,6 +344,8 @@ export class ProcessService implements ProcessStarter {
       throw e;
     }
     metrics.processesStarted.inc({ definition: def.key });
+    this.placed.set(workflowId, { grid: req.grid ?? null, community, at: Date.now() });
+    if (this.placed.size > REMEMBERED_STARTS) this.placed.delete(this.placed.keys().next().value as string);
     // The workflow's first state is what the pure engine gives for the same definition.
     const initial = startInstance(def.compiled, { input, grid: req.grid, community, day, businessKey: workflowId, at: Date.now() });
     return { created: true, workflowId, definition: { key: def.key, version: def.version }, state: initial.to, status: initial.instance.status };
@@ -382,7 +396,13 @@ export class ProcessService implements ProcessStarter {
   /** The grid a process belongs to and the organisation that owns its work, for object-level checks; undefined when it does not exist. */
   async gridOf(workflowId: string): Promise<{ grid: string | null; owner: string | null; community: string } | undefined> {
     const row = await readModel.placeOfInstance(this.deps.orm, workflowId);
-    if (row) return row;
+    if (row) {
+      this.placed.delete(workflowId);
+      return row;
+    }
+    // Started here and not yet projected: no workflow task has completed, so no step has named an owner.
+    const mine = this.placed.get(workflowId);
+    if (mine && Date.now() - mine.at < REMEMBERED_START_MS) return { grid: mine.grid, owner: null, community: mine.community };
     // No row: no step projected yet (the usual case: an event sent right after the start, before a
     // worker has run the first workflow task), or a read model that lost it. The search attributes
     // set at the start say where it belongs, so a check never waves it through.

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { enc, eventually, startHarness, type Harness } from '../support/harness';
 import { searchAttributeKeys } from '../../workflows/messages';
+import { ProcessService } from '../../services/processes.service';
 
 /**
  * Partners as members: the property company named as an issue's owner handles it through its own
@@ -165,6 +166,36 @@ test('where a process belongs, for every check before an event: the read model, 
   } finally {
     client.getHandle = getHandle;
     await idle.terminate(started);
+  }
+});
+
+test('an event right after a start is placed from what this API started, without asking Temporal; another API process asks it', async () => {
+  // Two API processes on a queue no worker polls, so no row can appear: what each knows is all it has.
+  const deps = (h.services.processes as unknown as { deps: ConstructorParameters<typeof ProcessService>[0] }).deps;
+  const queue = `idle-${crypto.randomUUID()}`;
+  const here = new ProcessService({ ...deps, taskQueue: queue });
+  const other = new ProcessService({ ...deps, taskQueue: queue });
+  const { workflowId } = await here.start({ definition: 'issue', grid, input: { source: 'resident', category: '环境卫生', description: '刚上报' } });
+  let describes = 0;
+  const client = h.services.client.workflow;
+  const getHandle = client.getHandle.bind(client);
+  client.getHandle = ((...a: Parameters<typeof getHandle>) => {
+    const handle = getHandle(...a);
+    const describe = handle.describe.bind(handle);
+    handle.describe = (() => {
+      describes++;
+      return describe();
+    }) as typeof handle.describe;
+    return handle;
+  }) as typeof client.getHandle;
+  try {
+    expect(await here.gridOf(workflowId)).toEqual({ grid, owner: null, community: 'shengshi' });
+    expect(describes).toBe(0);
+    expect(await other.gridOf(workflowId)).toEqual({ grid, owner: null, community: 'shengshi' });
+    expect(describes).toBe(1);
+  } finally {
+    client.getHandle = getHandle;
+    await getHandle(workflowId).terminate('test done');
   }
 });
 
