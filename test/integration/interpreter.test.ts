@@ -283,14 +283,10 @@ test('what a lost workflow task projected and recorded gives way to the step the
       },
     });
   const markEnded = (p: Parameters<typeof markInstanceEnded>[1]) => markInstanceEnded(h.services.orm, p);
-  const base = (workflowId: string) => ({ workflowId });
-  const lostSubmit = (workflowId: string) =>
-    recordSteps({
-      ...base(workflowId),
-      snapshot: { status: 'completed', state: 'completed', seq: 3 },
-      steps: [{ seq: 3, at: '2026-11-25T09:00:00+08:00', event: 'SUBMIT', from: 'patrolling', to: 'completed', actor: 'm-grid-08-worker', late: false }],
-      records: ['3:0'],
-    });
+  /** One step at `seq` leaving the process in `to`, with the records its effects wrote. */
+  const oneStep = (workflowId: string, seq: number, at: string, event: string, from: string, to: string, records: string[], status: Snapshot['status'] = 'running') =>
+    recordSteps({ workflowId, snapshot: { status, state: to, seq }, steps: [{ seq, at, event, from, to, ...(event.startsWith('@') ? {} : { actor: 'm-grid-08-worker' }), late: false }], records });
+  const lostSubmit = (workflowId: string) => oneStep(workflowId, 3, '2026-11-25T09:00:00+08:00', 'SUBMIT', 'patrolling', 'completed', ['3:0'], 'completed');
   const record = (workflowId: string, key: string, data: Record<string, unknown>) => insertRecord(h.services.orm, { id: `${workflowId}#${key}`, workflowId, kind: 'test-submitted', at: '2026-11-25T09:00:00+08:00', grid: 'grid-08', data });
   const state = async (workflowId: string) => ({
     steps: (await conn.execute<{ seq: number; event: string }[]>('select seq, event from transition_record where workflow_id = ? order by seq', [workflowId])).map((r) => `${r.seq}:${r.event}`),
@@ -302,19 +298,9 @@ test('what a lost workflow task projected and recorded gives way to the step the
   const retaken = `test-can-patrol/grid-08/lost-${Date.now()}`;
   await record(retaken, '3:0', { by: 'lost attempt' });
   await lostSubmit(retaken);
-  await recordSteps({
-    ...base(retaken),
-    snapshot: { status: 'running', state: 'patrolling', seq: 3 },
-    steps: [{ seq: 3, at: '2026-11-25T09:00:01+08:00', event: '@reminder:remind', from: 'patrolling', to: 'patrolling', late: false }],
-    records: [],
-  });
+  await oneStep(retaken, 3, '2026-11-25T09:00:01+08:00', '@reminder:remind', 'patrolling', 'patrolling', []);
   await record(retaken, '4:0', { by: 'kept' });
-  await recordSteps({
-    ...base(retaken),
-    snapshot: { status: 'completed', state: 'completed', seq: 4 },
-    steps: [{ seq: 4, at: '2026-11-25T09:00:02+08:00', event: 'SUBMIT', from: 'patrolling', to: 'completed', actor: 'm-grid-08-worker', late: false }],
-    records: ['4:0'],
-  });
+  await oneStep(retaken, 4, '2026-11-25T09:00:02+08:00', 'SUBMIT', 'patrolling', 'completed', ['4:0'], 'completed');
   expect(await state(retaken)).toEqual({ steps: ['3:@reminder:remind', '4:SUBMIT'], records: [['4:0', { by: 'kept' }]], row: { status: 'completed', state: 'completed', last_seq: 4 } });
 
   // Taken again at the same seq with other data: the record is the one the workflow kept.
@@ -327,12 +313,7 @@ test('what a lost workflow task projected and recorded gives way to the step the
 
   // Cancelled instead: the process never completed, and the lost submit's record goes.
   const cancelled = `test-can-patrol/grid-08/cancelled-${Date.now()}`;
-  await recordSteps({
-    ...base(cancelled),
-    snapshot: { status: 'running', state: 'patrolling', seq: 2 },
-    steps: [{ seq: 2, at: '2026-11-25T08:30:00+08:00', event: 'START', from: 'assigned', to: 'patrolling', late: false }],
-    records: [],
-  });
+  await oneStep(cancelled, 2, '2026-11-25T08:30:00+08:00', 'START', 'assigned', 'patrolling', []);
   await record(cancelled, '3:0', { by: 'lost attempt' });
   await lostSubmit(cancelled);
   const cancel = { workflowId: cancelled, status: 'cancelled' as const, at: '2026-11-25T09:00:05+08:00', definitionVersion: version, step: { seq: 3, event: '@cancel', from: 'patrolling', to: 'patrolling', actor: 'm-manager', data: { reason: 'test' } } };

@@ -133,18 +133,7 @@ test('where a process belongs, for every check before an event: the read model, 
   await act(id, `m-${grid}-leader`, 'DECIDE', { plan: '物业公司修补防水层', owner });
   expect(await h.services.processes.gridOf(id)).toEqual({ grid, owner: 'org-rongbo', community: 'shengshi' });
 
-  let queries = 0;
-  const client = h.services.client.workflow;
-  const getHandle = client.getHandle.bind(client);
-  client.getHandle = ((...a: Parameters<typeof getHandle>) => {
-    const handle = getHandle(...a);
-    const query = handle.query.bind(handle);
-    handle.query = ((...q: Parameters<typeof query>) => {
-      queries++;
-      return query(...q);
-    }) as typeof query;
-    return handle;
-  }) as typeof client.getHandle;
+  const queries = counting('query');
   const idle = idleStarts();
   const started = (await idle.start()).workflowId;
   try {
@@ -152,19 +141,19 @@ test('where a process belongs, for every check before an event: the read model, 
     // query), so another partner still does not reach the work and the company still does.
     await h.services.orm.em.fork().getConnection().execute('delete from process_instance where workflow_id = ?', [id]);
     expect(await h.services.processes.gridOf(id)).toEqual({ grid, owner: 'org-rongbo', community: 'shengshi' });
-    expect(queries).toBe(1);
+    expect(queries.n).toBe(1);
     expect((await h.send(id, { type: 'PROGRESS', data: { note: 'x' } }, 'm-org-partner-unit-1')).status).toBe(404);
     expect((await h.send(id, { type: 'ACKNOWLEDGE' }, company)).status).toBe(200);
 
     // Started where no worker polls: no workflow task has completed, so no step was taken and no
     // owner named. The search attributes place it, without asking a workflow that cannot answer.
-    queries = 0;
+    const before = queries.n;
     expect(await h.services.processes.gridOf(started)).toEqual({ grid, owner: null, community: 'shengshi' });
-    expect(queries).toBe(0);
+    expect(queries.n).toBe(before);
     expect((await h.as('m-grid-03-worker').call('POST', `/api/processes/${enc(started)}/events`, { type: 'ACCEPT' })).status).toBe(404);
-    expect(queries).toBe(0);
+    expect(queries.n).toBe(before);
   } finally {
-    client.getHandle = getHandle;
+    queries.restore();
     await idle.terminate(started);
   }
 });
@@ -176,28 +165,41 @@ test('an event right after a start is placed from what this API started, without
   const here = new ProcessService({ ...deps, taskQueue: queue });
   const other = new ProcessService({ ...deps, taskQueue: queue });
   const { workflowId } = await here.start({ definition: 'issue', grid, input: { source: 'resident', category: '环境卫生', description: '刚上报' } });
-  let describes = 0;
-  const client = h.services.client.workflow;
-  const getHandle = client.getHandle.bind(client);
-  client.getHandle = ((...a: Parameters<typeof getHandle>) => {
-    const handle = getHandle(...a);
-    const describe = handle.describe.bind(handle);
-    handle.describe = (() => {
-      describes++;
-      return describe();
-    }) as typeof handle.describe;
-    return handle;
-  }) as typeof client.getHandle;
+  const describes = counting('describe');
   try {
     expect(await here.gridOf(workflowId)).toEqual({ grid, owner: null, community: 'shengshi' });
-    expect(describes).toBe(0);
+    expect(describes.n).toBe(0);
     expect(await other.gridOf(workflowId)).toEqual({ grid, owner: null, community: 'shengshi' });
-    expect(describes).toBe(1);
+    expect(describes.n).toBe(1);
   } finally {
-    client.getHandle = getHandle;
-    await getHandle(workflowId).terminate('test done');
+    describes.restore();
+    await h.services.client.workflow.getHandle(workflowId).terminate('test done');
   }
 });
+
+/** Counts the calls of one method of the workflow handles the services' Temporal client gives out, until restored. */
+function counting(method: 'query' | 'describe'): { readonly n: number; restore(): void } {
+  const client = h.services.client.workflow;
+  const getHandle = client.getHandle.bind(client);
+  let n = 0;
+  client.getHandle = ((...a: Parameters<typeof getHandle>) => {
+    const handle = getHandle(...a);
+    const real = (handle[method] as (...x: unknown[]) => unknown).bind(handle);
+    (handle as unknown as Record<string, unknown>)[method] = (...x: unknown[]) => {
+      n++;
+      return real(...x);
+    };
+    return handle;
+  }) as typeof client.getHandle;
+  return {
+    get n() {
+      return n;
+    },
+    restore: () => {
+      client.getHandle = getHandle;
+    },
+  };
+}
 
 /** Starts issues of `grid` on a task queue no worker polls, through the Temporal client as the API does. */
 function idleStarts() {
