@@ -38,7 +38,7 @@ import type { ActorService } from './actors.service';
 import { metrics } from '../infra/metrics';
 import * as readModel from '../db/read-model';
 import type { GridScope, InstanceRecord, ProcessFilters } from '../db/read-model';
-import { ProblemError, badRequest, conflict, forbidden, notFound } from './errors';
+import { ProblemError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
 
 export interface StartRequest {
   definition: string;
@@ -158,11 +158,11 @@ function rejectionOf(e: unknown): { message: string; details: EventRejectedDetai
   return undefined;
 }
 
-/** Starting, listing, reading and driving process instances: Temporal for the live truth, PostgreSQL for the read model. */
 /** How many processes this API started recently it remembers the place of, and for how long (see `ProcessService.placed`). */
 const REMEMBERED_STARTS = 2000;
 const REMEMBERED_START_MS = 60_000;
 
+/** Starting, listing, reading and driving process instances: Temporal for the live truth, PostgreSQL for the read model. */
 export class ProcessService implements ProcessStarter {
   /**
    * Where the processes this API process started lately belong, until the read model has their row.
@@ -510,6 +510,8 @@ export class ProcessService implements ProcessStarter {
         }
       }
     } catch (e) {
+      // Still aborted after every attempt: the event was not taken, whatever the read model shows.
+      if (abortedBeforeAccepted(e)) throw unavailable(`process "${workflowId}" could not take "${req.type}" now (its workflow task failed ${ABORTED_UPDATE_ATTEMPTS} times); the event was not recorded, send it again`);
       const rejection = rejectionOf(e);
       if (rejection) {
         metrics.eventsRefused.inc({ definition: workflowId.split('/')[0], reason: rejection.details.code });
