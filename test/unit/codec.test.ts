@@ -1,11 +1,12 @@
 import { DefaultPayloadConverter } from '@temporalio/common';
-import { EncryptionCodec } from '../../infra/codec';
+import { temporal } from '@temporalio/proto';
+import { COMPRESS_FROM_BYTES, EncryptionCodec } from '../../infra/codec';
 import { DataKey } from '../../infra/crypto';
 
 /**
  * The payload codec: every payload that carries a value is encrypted with the data key, so the
  * Temporal server never holds one in clear; only the null payload (an activity's empty result)
- * passes as it is, having nothing to hide.
+ * passes as it is, having nothing to hide. Large payloads are deflated first.
  */
 const key = new DataKey(DataKey.generate());
 const codec = new EncryptionCodec(key);
@@ -49,4 +50,41 @@ test('each encryption draws its own IV: the same payload never encrypts to the s
   const sealed = await codec.encode(Array.from({ length: 1200 }, () => plain));
   const ivs = new Set(sealed.map((p) => Buffer.from(p.data as Uint8Array).subarray(0, 12).toString('hex')));
   expect(ivs.size).toBe(1200);
+});
+
+describe('large payloads are deflated before they are encrypted', () => {
+  // A process's start carries its whole definition: the issue's is about 28 KB of JSON.
+  const definition = { key: 'issue', states: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`state-${i}`, { on: { NEXT: `state-${i + 1}` }, description: '网格员上报，社区研判后处理' }])) };
+  const big = { definition, input: { reporterPhone: '13800000000' } };
+
+  test('a payload from COMPRESS_FROM_BYTES up is marked, smaller on the wire, still sealed, and decodes to what it was', async () => {
+    const plain = converter.toPayload(big);
+    expect(plain.data?.length).toBeGreaterThanOrEqual(COMPRESS_FROM_BYTES);
+    const [sealed] = await codec.encode([plain]);
+    expect(text(sealed.metadata?.encoding)).toBe('binary/encrypted');
+    expect(text(sealed.metadata?.compression)).toBe('deflate-raw');
+    expect(sealed.data?.length).toBeLessThan((plain.data?.length ?? 0) / 4);
+    expect(text(sealed.data)).not.toContain('13800000000');
+    const [opened] = await codec.decode([sealed]);
+    expect(converter.fromPayload(opened)).toEqual(big);
+  });
+
+  test('a payload just under the threshold is not deflated', async () => {
+    const under = 'x'.repeat(COMPRESS_FROM_BYTES - 100);
+    const [sealed] = await codec.encode([converter.toPayload(under)]);
+    expect(sealed.metadata?.compression).toBeUndefined();
+    expect(converter.fromPayload((await codec.decode([sealed]))[0])).toBe(under);
+  });
+
+  test('a large payload sealed before the codec deflated (no compression mark) still decodes', async () => {
+    const plain = converter.toPayload(big);
+    const old = { metadata: { encoding: new TextEncoder().encode('binary/encrypted'), 'encryption-key-id': new TextEncoder().encode(key.id) }, data: key.encrypt(temporal.api.common.v1.Payload.encode(plain).finish()) };
+    expect(converter.fromPayload((await codec.decode([old]))[0])).toEqual(big);
+  });
+
+  test('an unknown compression is refused by name, not read as garbage', async () => {
+    const [sealed] = await codec.encode([converter.toPayload(big)]);
+    const forged = { ...sealed, metadata: { ...sealed.metadata, compression: new TextEncoder().encode('zstd') } };
+    await expect(codec.decode([forged])).rejects.toThrow('payload compressed with "zstd"; this process reads "deflate-raw" only');
+  });
 });
