@@ -28,7 +28,7 @@ const LAYERS = {
   api: { may: ['engine', 'config', 'infra', 'db', 'workflows', 'services'], why: 'the API reaches workflows through services, never through activities or the worker' },
   scripts: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api'], why: 'scripts are entry points' },
   bench: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api', 'scripts'], why: 'the bench is an entry point' },
-  test: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api', 'scripts', 'web'], why: 'tests may reach anything' },
+  test: { may: ['engine', 'definitions', 'config', 'infra', 'db', 'workflows', 'services', 'activities', 'worker', 'api', 'scripts', 'bench', 'web'], why: 'tests may reach anything' },
   web: {
     may: [],
     typesFrom: ['engine/registry-view', 'engine/street-view'],

@@ -44,8 +44,21 @@ function requireCount(n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${n} is not a number of working days; use a whole number, 0 or more`);
 }
 
-/** Built once per call: a loop over days then asks sets, not arrays. */
+/**
+ * Whether a date is a working day under `cal`, from sets built once per calendar object (a calendar
+ * is never changed once loaded; each step that sets a deadline asks).
+ */
+const lookups = new WeakMap<WorkCalendar, (d: string) => boolean>();
 function lookup(cal: WorkCalendar): (d: string) => boolean {
+  let found = lookups.get(cal);
+  if (!found) {
+    found = buildLookup(cal);
+    lookups.set(cal, found);
+  }
+  return found;
+}
+
+function buildLookup(cal: WorkCalendar): (d: string) => boolean {
   const holidays = new Set<string>();
   const workdays = new Set<string>();
   for (const entry of Object.values(cal.years)) {

@@ -161,8 +161,8 @@ function cpuProfArgs(name: string): string[] {
  * think time: a lane sends its next request when the last is answered.
  *
  * Per store, each variant (gridflow or the hand-written service, each before and after issue 14)
- * runs `issues` issues in `rounds` rounds that alternate the order, after a warm-up of one issue
- * per lane. The default store runs gridflow only (today's reference and the workflow change
+ * runs `issues` issues in `rounds` rounds in a balanced order (balancedOrder), after a warm-up of
+ * one issue per lane; after each row's turn the loop waits for the server to go idle (settle). The default store runs gridflow only (today's reference and the workflow change
  * alone); the tuned store runs all four.
  */
 export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: number; rounds: number }): Promise<LoadResult> {

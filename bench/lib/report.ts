@@ -93,7 +93,7 @@ const IMPL_LABEL: Record<string, string> = { interpreter: 'gridflow', 'hand-writ
 function renderLoad(l: LoadResult): string[] {
   const lines = [
     `Closed loop through the API (measurement 7): ${l.issuesPerCell} issues per row, each started and taken through ${l.eventsPerIssue} events, ${l.lanes} lanes with their members' tokens, ` +
-      `on the stack \`npm start\` builds (the dev server on a SQLite file; worker and API in their own processes); rows of a store interleaved in ${l.rounds} rounds. ` +
+      `on the stack \`npm start\` builds (the dev server on a SQLite file; worker and API in their own processes); rows of a store interleaved in ${l.rounds} rounds, in an order where no row follows itself and each follows every other once; a row's CPU includes what the server finished after its turn. ` +
       `"Before" is the interpreter at ${l.beforeRev}; a request is a start or an event.`,
     '',
     '| store | implementation | design | processes / s | requests / s | event p50 / p99 (ms) | start p50 / p99 (ms) | Temporal CPU per request (ms) | worker / API / PostgreSQL / load generator CPU per request (ms) | Temporal writes per request (KB) | per event: workflow tasks / activity tasks / history events |',
