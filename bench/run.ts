@@ -19,6 +19,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { compileDefinition } from '../engine/compile';
 import { findTemporalCli } from '../infra/temporal';
+import { ReadmeSection } from '../scripts/readme-section';
 import { DefinitionService } from '../services/definitions.service';
 import { apiPath, readApi } from './lib/api';
 import { engineOverhead } from './lib/engine';
@@ -28,7 +29,6 @@ import { closedLoop } from './lib/load';
 import { FIVE_EVENTS, IMPLS, starter } from './lib/paths';
 import { replayCost } from './lib/replay';
 import { transitionCost } from './lib/transition';
-import { ReadmeSection } from '../scripts/readme-section';
 import { renderTable, type EngineBenchResults } from './lib/report';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -157,8 +157,12 @@ function writeReadme(table: string): void {
   log('README.md updated between the bench markers');
 }
 
-// BENCH_RENDER=1: the README's table again from bench/results/engine.json, measuring nothing (after a change of wording).
-(process.env.BENCH_RENDER === '1' ? async () => writeReadme(renderTable(JSON.parse(fs.readFileSync(path.join(__dirname, 'results', 'engine.json'), 'utf8')) as EngineBenchResults)) : main)().catch((e) => {
+/** BENCH_RENDER=1: the README's table again from bench/results/engine.json, measuring nothing (after a change of wording). */
+async function render(): Promise<void> {
+  writeReadme(renderTable(JSON.parse(fs.readFileSync(path.join(__dirname, 'results', 'engine.json'), 'utf8')) as EngineBenchResults));
+}
+
+(process.env.BENCH_RENDER === '1' ? render : main)().catch((e) => {
   console.error(e);
   process.exit(1);
 });

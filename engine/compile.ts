@@ -18,6 +18,8 @@ export interface CompiledDefinition {
   calendar: WorkCalendar;
   /** Events only the definition's own timers send; clients may not send them. */
   internalEvents: ReadonlySet<string>;
+  /** By state node id: the events a person or process may send to that node (its own, less XState's and the engine's). */
+  sendable: ReadonlyMap<string, readonly string[]>;
   /** Every state node by its XState id (`daily-patrol.open.assigned`). */
   nodes: ReadonlyMap<string, AnyStateNode>;
 }
@@ -157,7 +159,10 @@ export function compileDefinition(doc: DefinitionDocument, calendar: WorkCalenda
   const internalEvents = new Set<string>();
   for (const node of nodes.values()) for (const t of metaOf(node).timers ?? []) internalEvents.add(t.send);
   for (const send of fetchEvents(doc.machine as StateConfig)) internalEvents.add(send);
-  return { doc, machine, zone: doc.timezone ?? DEFAULT_ZONE, calendar, internalEvents, nodes };
+  // XState works a node's `ownEvents` out again on every read; a step asks for them several times.
+  const sendable = new Map<string, readonly string[]>();
+  for (const node of nodes.values()) sendable.set(node.id, (node.ownEvents as string[]).filter((e) => !e.startsWith('xstate.') && !e.startsWith('done.') && !internalEvents.has(e)));
+  return { doc, machine, zone: doc.timezone ?? DEFAULT_ZONE, calendar, internalEvents, sendable, nodes };
 }
 
 /** Events that `fetch` actions bring back: the engine sends them, clients may not. */

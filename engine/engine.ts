@@ -467,23 +467,8 @@ export function acceptedEvents(def: CompiledDefinition, inst: Instance): string[
   if (inst.status !== 'running') return [];
   const snapshot = snapshotOf(def, inst);
   const events = new Set<string>();
-  for (const node of activeNodes(snapshot)) for (const e of sendableEvents(def, node)) events.add(e);
+  for (const node of activeNodes(snapshot)) for (const e of def.sendable.get(node.id) ?? []) events.add(e);
   return [...events].sort();
-}
-
-/**
- * The events a person or process may send to a state node: its own, less XState's and the engine's.
- * XState works `ownEvents` out again on every read, and a step reads it several times (the check,
- * the tasks, the answer); a node's never change, so each node's are kept.
- */
-const sendable = new WeakMap<AnyStateNode, string[]>();
-function sendableEvents(def: CompiledDefinition, node: AnyStateNode): string[] {
-  let events = sendable.get(node);
-  if (!events) {
-    events = (node.ownEvents as string[]).filter((e) => !e.startsWith('xstate.') && !e.startsWith('done.') && !def.internalEvents.has(e));
-    sendable.set(node, events);
-  }
-  return events;
 }
 
 function rawState(def: CompiledDefinition, node: AnyStateNode): StateConfig | undefined {

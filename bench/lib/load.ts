@@ -162,8 +162,9 @@ function cpuProfArgs(name: string): string[] {
  *
  * Per store, each variant (gridflow or the hand-written service, each before and after issue 14)
  * runs `issues` issues in `rounds` rounds in a balanced order (balancedOrder), after a warm-up of
- * one issue per lane; after each row's turn the loop waits for the server to go idle (settle). The default store runs gridflow only (today's reference and the workflow change
- * alone); the tuned store runs all four.
+ * one issue per lane; after each row's turn the loop waits for the server to go idle (settle). The
+ * default store runs gridflow only (today's reference and the workflow change alone); the tuned
+ * store runs all four.
  */
 export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: number; rounds: number }): Promise<LoadResult> {
   const cli = ensureTemporalCli(loadConfig().cacheDir, log);
@@ -208,7 +209,7 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
         const api = apis[k];
         const http = httpClient(`http://127.0.0.1:${api.ready.port as number}`, env.adminToken, opts.lanes * 2);
         const worker = workers[keyOf(v)];
-        return { ...v, api, http, worker, lat: { start: [] as number[], event: [] as number[], byEvent: {} as Record<string, number[]> }, issues: 0, seconds: 0, cpu: { temporal: 0, worker: 0, api: 0, postgres: 0, driver: 0 }, written: 0, settledMs: 0, last: '' };
+        return { ...v, api, http, worker, lat: { start: [] as number[], event: [] as number[], byEvent: {} as Record<string, number[]> }, issues: 0, seconds: 0, cpu: { temporal: 0, worker: 0, api: 0, postgres: 0, driver: 0 }, written: 0, last: '' };
       });
       // Made by the admin through gridflow's API (every store runs it); the baseline's service accepts them too.
       const admin = runs.find((r) => r.impl === 'interpreter') ?? runs[0];
@@ -242,7 +243,6 @@ export async function closedLoop(env: BenchEnv, opts: { issues: number; lanes: n
           // What the round left the server and PostgreSQL to do (visibility, checkpoints) is its own
           // cost, not the next row's: its CPU counts here, its time does not (a user had the answers).
           const settled = await settle([pids.temporal, pids.worker, pids.api], env.postgresDataDir);
-          run.settledMs += settled;
           run.issues += per;
           run.cpu.temporal += cpuSeconds(pids.temporal) - c0.temporal;
           run.cpu.worker += cpuSeconds(pids.worker) - c0.worker;
